@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-sockmap",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "BPFLoader", targets: ["BPFLoader"]),
+        .library(name: "SockmapAccelerator", targets: ["SockmapAccelerator"]),
+        .executable(name: "swift-sockmap", targets: ["swift-sockmap"]),
+        .executable(name: "sockmap-bench", targets: ["sockmap-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // The only C in the package: bpf(2) and a few other syscalls Swift cannot call directly.
+        .target(
+            name: "CBPF",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // Pure-Swift BPF loader: ELF → BTF → object spec → kernel objects.
+        .target(
+            name: "BPFLoader",
+            dependencies: [
+                "CBPF",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The accelerator: cgroup discovery, bpffs pins, load/detach/status.
+        .target(
+            name: "SockmapAccelerator",
+            dependencies: [
+                "BPFLoader",
+                "CBPF",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "swift-sockmap",
+            dependencies: [
+                "SockmapAccelerator",
+                "BPFLoader",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Side-by-side benchmark: plain TCP vs accelerated TCP vs Unix sockets.
+        .executableTarget(
+            name: "sockmap-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(
+            name: "BPFLoaderTests",
+            dependencies: ["BPFLoader"]
+        ),
+        .testTarget(
+            name: "SockmapAcceleratorTests",
+            dependencies: ["SockmapAccelerator", "BPFLoader", "CBPF"]
+        ),
+    ]
+)

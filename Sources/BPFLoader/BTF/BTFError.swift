@@ -1,0 +1,26 @@
+/// Why BTF (`.BTF`, `.BTF.ext`) or a BTF-defined map could not be decoded.
+public enum BTFError: Error, Equatable, Sendable {
+    case badHeader(reason: String)
+    case truncated(what: String, offset: Int)
+    case badStringOffset(what: String, offset: Int)
+    case unknownKind(typeID: Int, kind: Int)
+    case badTypeID(what: String, typeID: Int)
+    /// Following `typeID` through typedefs, modifiers or arrays did not end.
+    case typeLoop(typeID: Int)
+    /// A `.maps` entry that is not shaped like a BTF map definition.
+    case badMapDefinition(map: String, reason: String)
+}
+
+extension BTFError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .badHeader(let reason): return "bad BTF header: \(reason)"
+        case .truncated(let what, let offset): return "BTF \(what) is truncated at offset \(offset)"
+        case .badStringOffset(let what, let offset): return "BTF \(what): string offset \(offset) is outside the string section"
+        case .unknownKind(let id, let kind): return "BTF type \(id) has unknown kind \(kind)"
+        case .badTypeID(let what, let id): return "BTF \(what) refers to type \(id), which does not exist"
+        case .typeLoop(let id): return "BTF type \(id) refers to itself in a loop"
+        case .badMapDefinition(let map, let reason): return "map \(map) in .maps: \(reason)"
+        }
+    }
+}

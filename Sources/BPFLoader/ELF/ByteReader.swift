@@ -1,0 +1,73 @@
+/// Bounds-checked little-endian reads over an immutable byte buffer.
+///
+/// Every read names what it was reading, so a short or corrupt file turns into an error that says
+/// where it broke instead of a trap.
+public struct ByteReader: Sendable {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var count: Int { bytes.count }
+
+    /// Checks that `count` bytes starting at `offset` lie inside the buffer.
+    public func checkRange(_ offset: Int, _ count: Int, _ what: @autoclosure () -> String) throws(ELFError) {
+        guard offset >= 0, count >= 0 else {
+            throw .outOfBounds(what: what(), offset: offset, size: count, limit: bytes.count)
+        }
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard !overflow, end <= bytes.count else {
+            throw .outOfBounds(what: what(), offset: offset, size: count, limit: bytes.count)
+        }
+    }
+
+    public func u8(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt8 {
+        try checkRange(offset, 1, what())
+        return bytes[offset]
+    }
+
+    public func u16(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt16 {
+        try checkRange(offset, 2, what())
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+
+    public func u32(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt32 {
+        try checkRange(offset, 4, what())
+        return Self.u32(bytes, offset)
+    }
+
+    public func u64(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt64 {
+        try checkRange(offset, 8, what())
+        return UInt64(Self.u32(bytes, offset)) | UInt64(Self.u32(bytes, offset + 4)) << 32
+    }
+
+    public func slice(_ offset: Int, _ count: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ArraySlice<UInt8> {
+        try checkRange(offset, count, what())
+        return bytes[offset..<(offset + count)]
+    }
+
+    /// A NUL-terminated string starting at `offset`, which must end before `limit`.
+    public func cString(_ offset: Int, limit: Int, _ what: @autoclosure () -> String) throws(ELFError) -> String {
+        guard offset >= 0, offset < limit, limit <= bytes.count else {
+            throw .outOfBounds(what: what(), offset: offset, size: 1, limit: min(limit, bytes.count))
+        }
+        var end = offset
+        while end < limit, bytes[end] != 0 { end += 1 }
+        guard end < limit else { throw .unterminatedString(what: what(), offset: offset) }
+        return String(decoding: bytes[offset..<end], as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func u32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+            | UInt32(bytes[offset + 3]) << 24
+    }
+}
+
+extension ArraySlice<UInt8> {
+    /// Little-endian u32 at `offset` relative to the slice start; the caller checked the bounds.
+    func leU32(at offset: Int) -> UInt32 {
+        let base = startIndex + offset
+        return UInt32(self[base]) | UInt32(self[base + 1]) << 8 | UInt32(self[base + 2]) << 16
+            | UInt32(self[base + 3]) << 24
+    }
+}

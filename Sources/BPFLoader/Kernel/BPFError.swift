@@ -1,0 +1,78 @@
+import SystemPackage
+
+/// A `bpf(2)` command failed. Carries the command, the errno, what was being done, and for
+/// `BPF_PROG_LOAD` the verifier's log.
+public struct BPFError: Error, Sendable, CustomStringConvertible {
+    public let command: BPFCommand
+    public let errno: Errno
+    /// What the loader was doing, e.g. "create map sock_hash" or "load program sockmap_redirect".
+    public let context: String
+    /// The verifier log, when the kernel produced one.
+    public let verifierLog: String?
+
+    public init(command: BPFCommand, errno: Errno, context: String, verifierLog: String? = nil) {
+        self.command = command
+        self.errno = errno
+        self.context = context
+        self.verifierLog = verifierLog
+    }
+
+    public var description: String {
+        var text = "\(context): \(command) failed: \(errno) (errno \(errno.rawValue))"
+        switch errno {
+        case .notPermitted: text += " — run as root (CAP_BPF and CAP_NET_ADMIN are needed)"
+        case .invalidArgument where command == .progAttach: text += " — the kernel rejected the attachment"
+        default: break
+        }
+        if let log = verifierLog, !log.isEmpty {
+            text += "\nverifier log (last lines):\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n")
+        }
+        return text
+    }
+}
+
+/// A `bpf(2)` command number (`enum bpf_cmd`).
+public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+    public static let mapCreate = BPFCommand(rawValue: 0)
+    public static let mapLookupElem = BPFCommand(rawValue: 1)
+    public static let mapUpdateElem = BPFCommand(rawValue: 2)
+    public static let mapDeleteElem = BPFCommand(rawValue: 3)
+    public static let mapGetNextKey = BPFCommand(rawValue: 4)
+    public static let progLoad = BPFCommand(rawValue: 5)
+    public static let objPin = BPFCommand(rawValue: 6)
+    public static let objGet = BPFCommand(rawValue: 7)
+    public static let progAttach = BPFCommand(rawValue: 8)
+    public static let progDetach = BPFCommand(rawValue: 9)
+    public static let progGetFDByID = BPFCommand(rawValue: 13)
+    public static let mapGetFDByID = BPFCommand(rawValue: 14)
+    public static let objGetInfoByFD = BPFCommand(rawValue: 15)
+    public static let progQuery = BPFCommand(rawValue: 16)
+    public static let btfLoad = BPFCommand(rawValue: 18)
+    public static let mapFreeze = BPFCommand(rawValue: 22)
+    public static let enableStats = BPFCommand(rawValue: 32)
+
+    public var description: String {
+        switch self {
+        case .mapCreate: "BPF_MAP_CREATE"
+        case .mapLookupElem: "BPF_MAP_LOOKUP_ELEM"
+        case .mapUpdateElem: "BPF_MAP_UPDATE_ELEM"
+        case .mapDeleteElem: "BPF_MAP_DELETE_ELEM"
+        case .mapGetNextKey: "BPF_MAP_GET_NEXT_KEY"
+        case .progLoad: "BPF_PROG_LOAD"
+        case .objPin: "BPF_OBJ_PIN"
+        case .objGet: "BPF_OBJ_GET"
+        case .progAttach: "BPF_PROG_ATTACH"
+        case .progDetach: "BPF_PROG_DETACH"
+        case .progGetFDByID: "BPF_PROG_GET_FD_BY_ID"
+        case .mapGetFDByID: "BPF_MAP_GET_FD_BY_ID"
+        case .objGetInfoByFD: "BPF_OBJ_GET_INFO_BY_FD"
+        case .progQuery: "BPF_PROG_QUERY"
+        case .btfLoad: "BPF_BTF_LOAD"
+        case .mapFreeze: "BPF_MAP_FREEZE"
+        case .enableStats: "BPF_ENABLE_STATS"
+        default: "bpf command \(rawValue)"
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import SystemPackage
+
+/// An owned file descriptor for a kernel BPF object (map, program, BTF). Closed on deinit.
+///
+/// A class rather than a `~Copyable` struct so maps and programs can live in ordinary
+/// collections; it is immutable and therefore safe to share.
+public final class KernelObject: Sendable {
+    public let fd: FileDescriptor
+
+    public init(fd: FileDescriptor) { self.fd = fd }
+    public init(rawFD: Int32) { self.fd = FileDescriptor(rawValue: rawFD) }
+
+    deinit { try? fd.close() }
+}

@@ -1,0 +1,20 @@
+import SystemPackage
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`), which sizes per-CPU map values.
+public enum PossibleCPUs {
+    public static let count: Int = {
+        guard let bytes = try? FileBytes.read("/sys/devices/system/cpu/possible") else { return 1 }
+        return parse(String(decoding: bytes, as: UTF8.self)) ?? 1
+    }()
+
+    /// Parses a CPU list such as "0-3" or "0,2-5"; returns the highest CPU number plus one.
+    public static func parse(_ text: String) -> Int? {
+        var highest = -1
+        for part in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
+            let bounds = part.split(separator: "-")
+            guard let last = bounds.last.flatMap({ Int($0) }) else { return nil }
+            highest = max(highest, last)
+        }
+        return highest >= 0 ? highest + 1 : nil
+    }
+}

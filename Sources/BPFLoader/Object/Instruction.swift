@@ -1,0 +1,54 @@
+/// One 8-byte eBPF instruction (`struct bpf_insn`), little-endian.
+public struct Instruction: Sendable, Equatable {
+    public var opcode: UInt8
+    /// dst_reg in the low nibble, src_reg in the high nibble.
+    public var registers: UInt8
+    public var offset: Int16
+    public var immediate: Int32
+
+    public static let size = 8
+    /// `BPF_LD | BPF_IMM | BPF_DW`: the first half of a 16-byte 64-bit immediate load.
+    public static let loadImm64: UInt8 = 0x18
+    /// `BPF_JMP | BPF_CALL`.
+    public static let call: UInt8 = 0x85
+    /// src_reg of a call to a bpf-to-bpf function (`BPF_PSEUDO_CALL`).
+    public static let pseudoCall: UInt8 = 1
+    /// src_reg of ld_imm64 meaning "imm is a map fd" (`BPF_PSEUDO_MAP_FD`).
+    public static let pseudoMapFD: UInt8 = 1
+    /// src_reg of ld_imm64 meaning "map fd plus value offset" (`BPF_PSEUDO_MAP_VALUE`).
+    public static let pseudoMapValue: UInt8 = 2
+
+    public init(opcode: UInt8, registers: UInt8, offset: Int16, immediate: Int32) {
+        self.opcode = opcode
+        self.registers = registers
+        self.offset = offset
+        self.immediate = immediate
+    }
+
+    init(_ bytes: ArraySlice<UInt8>, at offset: Int) {
+        let b = bytes.startIndex + offset
+        opcode = bytes[b]
+        registers = bytes[b + 1]
+        self.offset = Int16(bitPattern: UInt16(bytes[b + 2]) | UInt16(bytes[b + 3]) << 8)
+        immediate = Int32(bitPattern: bytes.leU32(at: offset + 4))
+    }
+
+    public var sourceRegister: UInt8 {
+        get { registers >> 4 }
+        set { registers = (registers & 0x0F) | (newValue << 4) }
+    }
+
+    public var isCallToFunction: Bool { opcode == Self.call && sourceRegister == Self.pseudoCall }
+
+    /// The instruction's 8 bytes as the kernel expects them.
+    public var bytes: [UInt8] {
+        let off = UInt16(bitPattern: offset), imm = UInt32(bitPattern: immediate)
+        return [opcode, registers, UInt8(off & 0xFF), UInt8(off >> 8),
+                UInt8(imm & 0xFF), UInt8((imm >> 8) & 0xFF), UInt8((imm >> 16) & 0xFF), UInt8(imm >> 24)]
+    }
+
+    /// Decodes a section's bytes; the size must be a multiple of 8.
+    static func decode(_ bytes: ArraySlice<UInt8>) -> [Instruction] {
+        stride(from: 0, to: bytes.count - bytes.count % size, by: size).map { Instruction(bytes, at: $0) }
+    }
+}

@@ -1,0 +1,82 @@
+/// A map type (`enum bpf_map_type`). Open set: objects may name types this loader has no name for.
+public struct MapType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let hash = MapType(rawValue: 1)          // BPF_MAP_TYPE_HASH
+    public static let array = MapType(rawValue: 2)         // BPF_MAP_TYPE_ARRAY
+    public static let percpuHash = MapType(rawValue: 5)    // BPF_MAP_TYPE_PERCPU_HASH
+    public static let percpuArray = MapType(rawValue: 6)   // BPF_MAP_TYPE_PERCPU_ARRAY
+    public static let lruHash = MapType(rawValue: 9)       // BPF_MAP_TYPE_LRU_HASH
+    public static let sockmap = MapType(rawValue: 15)      // BPF_MAP_TYPE_SOCKMAP
+    public static let sockhash = MapType(rawValue: 18)     // BPF_MAP_TYPE_SOCKHASH
+    public static let ringbuf = MapType(rawValue: 27)      // BPF_MAP_TYPE_RINGBUF
+
+    public var isPerCPU: Bool { self == .percpuArray || self == .percpuHash || rawValue == 10 /* LRU_PERCPU_HASH */ }
+
+    public var description: String {
+        switch self {
+        case .hash: "hash"
+        case .array: "array"
+        case .percpuHash: "percpu_hash"
+        case .percpuArray: "percpu_array"
+        case .lruHash: "lru_hash"
+        case .sockmap: "sockmap"
+        case .sockhash: "sockhash"
+        case .ringbuf: "ringbuf"
+        default: "type \(rawValue)"
+        }
+    }
+}
+
+/// How a map definition asks to be pinned (`pinning` in a BTF map definition).
+public enum MapPinning: UInt32, Sendable {
+    case none = 0
+    /// `LIBBPF_PIN_BY_NAME`: pin under the pin directory by the map's name.
+    case byName = 1
+}
+
+/// What an object file says about one map, before any kernel object exists.
+public struct MapSpec: Sendable, Equatable {
+    /// Where the definition came from, which decides how instructions refer to it.
+    public enum Origin: Sendable, Equatable {
+        /// A BTF-defined map in `.maps`.
+        case btf
+        /// A `struct bpf_map_def` in the legacy `maps` section.
+        case legacy
+        /// A global-data section (`.data`, `.rodata`, `.bss`) backed by a one-entry array.
+        case globalData
+    }
+
+    public var name: String
+    public var type: MapType
+    public var keySize: UInt32
+    public var valueSize: UInt32
+    public var maxEntries: UInt32
+    public var flags: UInt32
+    public var pinning: MapPinning
+    public var origin: Origin
+    /// BTF ids of the key and value types, when the definition has `__type(key/value, …)`.
+    public var btfKeyTypeID: Int
+    public var btfValueTypeID: Int
+    /// ELF section of the definition and the symbol's offset in it.
+    public var sectionIndex: Int
+    public var symbolOffset: UInt64
+    /// Initial contents of a global-data map (nil for ordinary maps).
+    public var initialValue: [UInt8]?
+    /// Freeze after initialisation (`.rodata`), so programs may treat it as constant.
+    public var freeze: Bool
+
+    public init(name: String, type: MapType, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32 = 0,
+                pinning: MapPinning = .none, origin: Origin = .legacy, btfKeyTypeID: Int = 0, btfValueTypeID: Int = 0,
+                sectionIndex: Int = 0, symbolOffset: UInt64 = 0, initialValue: [UInt8]? = nil, freeze: Bool = false) {
+        self.name = name; self.type = type; self.keySize = keySize; self.valueSize = valueSize
+        self.maxEntries = maxEntries; self.flags = flags; self.pinning = pinning; self.origin = origin
+        self.btfKeyTypeID = btfKeyTypeID; self.btfValueTypeID = btfValueTypeID; self.sectionIndex = sectionIndex
+        self.symbolOffset = symbolOffset; self.initialValue = initialValue; self.freeze = freeze
+    }
+
+    /// `BPF_F_RDONLY_PROG`.
+    public static let flagReadOnlyProgram: UInt32 = 1 << 7
+    /// `BPF_F_MMAPABLE`.
+    public static let flagMmapable: UInt32 = 1 << 10
+}

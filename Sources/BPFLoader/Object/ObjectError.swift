@@ -1,0 +1,39 @@
+/// Why an object's maps or programs could not be assembled from its ELF and BTF.
+public enum ObjectError: Error, Equatable, Sendable {
+    case elf(ELFError)
+    case btf(BTFError)
+    /// `.maps` is present but the object has no `.BTF` to describe it.
+    case mapsWithoutBTF
+    case badLegacyMap(symbol: String, reason: String)
+    case duplicateMapName(String)
+    /// An executable section whose name maps to no known program type.
+    case unknownProgramSection(String)
+    case badProgram(section: String, symbol: String, reason: String)
+    /// A relocation the loader does not understand; never skipped silently.
+    case unsupportedRelocation(section: String, offset: UInt64, kind: UInt32, symbol: String)
+    case badRelocation(section: String, offset: UInt64, reason: String)
+    case badCall(section: String, instruction: Int, reason: String)
+    case noPrograms
+    case badLicense(String)
+}
+
+extension ObjectError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .elf(let e): return e.description
+        case .btf(let e): return e.description
+        case .mapsWithoutBTF: return "the object has a .maps section but no .BTF: compile with -g"
+        case .badLegacyMap(let symbol, let reason): return "legacy map \(symbol) in section maps: \(reason)"
+        case .duplicateMapName(let name): return "two maps are named \(name)"
+        case .unknownProgramSection(let name):
+            return "executable section \(name) has no known program type (known: \(ProgramSection.known.map(\.prefix).joined(separator: ", ")))"
+        case .badProgram(let section, let symbol, let reason): return "program \(symbol) in section \(section): \(reason)"
+        case .unsupportedRelocation(let section, let offset, let kind, let symbol):
+            return "section \(section): unsupported relocation type \(kind) at offset \(offset) against symbol \(symbol)"
+        case .badRelocation(let section, let offset, let reason): return "section \(section): relocation at offset \(offset): \(reason)"
+        case .badCall(let section, let instruction, let reason): return "section \(section): call at instruction \(instruction): \(reason)"
+        case .noPrograms: return "the object contains no programs"
+        case .badLicense(let reason): return "license section: \(reason)"
+        }
+    }
+}

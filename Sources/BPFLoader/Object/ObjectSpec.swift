@@ -1,0 +1,90 @@
+/// Everything an object file defines, ready to be created in the kernel: maps, programs
+/// (linked, with map references recorded), license and kernel version.
+public struct ObjectSpec: Sendable {
+    public let maps: [MapSpec]
+    public let programs: [ProgramSpec]
+    public let license: String
+    public let kernelVersion: UInt32
+    /// The object's BTF, when it has a `.BTF` section.
+    public let btf: BTFSpec?
+
+    /// Reads an object from disk.
+    public init(path: String) throws {
+        try self.init(bytes: try FileBytes.read(path))
+    }
+
+    public init(bytes: [UInt8]) throws(ObjectError) {
+        let elf: ELFFile
+        do { elf = try ELFFile(bytes: bytes) } catch { throw .elf(error) }
+        try self.init(elf: elf)
+    }
+
+    public init(elf: ELFFile) throws(ObjectError) {
+        license = try Self.readLicense(elf)
+        kernelVersion = try Self.readVersion(elf)
+
+        var btf: BTFSpec?
+        if let section = elf.section(named: ".BTF") {
+            do { btf = try BTFSpec(bytes: try elf.data(of: section)) } catch let error as ELFError {
+                throw .elf(error)
+            } catch let error as BTFError {
+                throw .btf(error)
+            } catch { fatalError("unreachable: \(error)") }
+        }
+        self.btf = btf
+
+        var maps: [MapSpec] = []
+        if let section = elf.section(named: ".maps") {
+            guard let btf else { throw .mapsWithoutBTF }
+            maps += try MapDefinitions.btfMaps(elf, section: section, btf: btf)
+        }
+        if let section = elf.section(named: "maps") {
+            maps += try MapDefinitions.legacyMaps(elf, section: section)
+        }
+        for section in elf.sections where MapDefinitions.isGlobalData(section) {
+            maps.append(try MapDefinitions.globalDataMap(elf, section: section))
+        }
+        var seen = Set<String>()
+        for map in maps where !seen.insert(map.name).inserted { throw .duplicateMapName(map.name) }
+        self.maps = maps
+
+        let linker = try Linker(elf: elf, maps: maps)
+        var programs: [ProgramSpec] = []
+        for section in elf.sections where linker.code[section.index] != nil && section.name != ".text" {
+            guard let kind = ProgramSection.match(section.name) else { throw .unknownProgramSection(section.name) }
+            for function in linker.functions[section.index] ?? [] {
+                let symbol = elf.symbols.first { $0.sectionIndex == section.index && $0.kind == .function && $0.name == function.name }
+                if symbol?.binding == .local {
+                    throw .badProgram(section: section.name, symbol: function.name, reason: "static functions cannot be programs; move it to .text or make it global")
+                }
+                let linked = try linker.link(function)
+                programs.append(ProgramSpec(
+                    name: function.name, sectionName: section.name, type: kind.type,
+                    expectedAttachType: kind.expectedAttachType, defaultAttachType: kind.attachType,
+                    instructions: linked.instructions, mapReferences: linked.maps,
+                    license: license, kernelVersion: kernelVersion))
+            }
+        }
+        guard !programs.isEmpty else { throw .noPrograms }
+        self.programs = programs
+    }
+
+    public func map(named name: String) -> MapSpec? { maps.first { $0.name == name } }
+    public func program(named name: String) -> ProgramSpec? { programs.first { $0.name == name } }
+
+    private static func readLicense(_ elf: ELFFile) throws(ObjectError) -> String {
+        guard let section = elf.section(named: "license") else { return "" }
+        let data: ArraySlice<UInt8>
+        do { data = try elf.data(of: section) } catch { throw .elf(error) }
+        guard let end = data.firstIndex(of: 0) else { throw .badLicense("not NUL-terminated") }
+        return String(decoding: data[data.startIndex..<end], as: UTF8.self)
+    }
+
+    private static func readVersion(_ elf: ELFFile) throws(ObjectError) -> UInt32 {
+        guard let section = elf.section(named: "version") else { return 0 }
+        let data: ArraySlice<UInt8>
+        do { data = try elf.data(of: section) } catch { throw .elf(error) }
+        guard data.count == 4 else { throw .badProgram(section: "version", symbol: "", reason: "must be 4 bytes, is \(data.count)") }
+        return data.leU32(at: 0)
+    }
+}

@@ -1,0 +1,28 @@
+/// The conventional ELF section names for program types, as libbpf and clang users write them.
+public struct ProgramSection: Sendable {
+    public let prefix: String
+    public let type: ProgramType
+    public let expectedAttachType: AttachType?
+    public let attachType: AttachType?
+    /// Whether names may continue after the prefix with "/anything".
+    public let allowsSuffix: Bool
+
+    public static let known: [ProgramSection] = [
+        .init(prefix: "sockops", type: .sockOps, expectedAttachType: nil, attachType: .cgroupSockOps, allowsSuffix: true),
+        .init(prefix: "sk_msg", type: .skMsg, expectedAttachType: .skMsgVerdict, attachType: .skMsgVerdict, allowsSuffix: true),
+        .init(prefix: "sk_skb/stream_parser", type: .skSkb, expectedAttachType: .skSkbStreamParser, attachType: .skSkbStreamParser, allowsSuffix: true),
+        .init(prefix: "sk_skb/stream_verdict", type: .skSkb, expectedAttachType: .skSkbStreamVerdict, attachType: .skSkbStreamVerdict, allowsSuffix: true),
+        .init(prefix: "sk_skb", type: .skSkb, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "socket", type: .socketFilter, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "xdp", type: .xdp, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "tc", type: .schedCls, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "classifier", type: .schedCls, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "cgroup_skb/ingress", type: .cgroupSkb, expectedAttachType: .cgroupInetIngress, attachType: .cgroupInetIngress, allowsSuffix: false),
+        .init(prefix: "cgroup_skb/egress", type: .cgroupSkb, expectedAttachType: .cgroupInetEgress, attachType: .cgroupInetEgress, allowsSuffix: false),
+    ]
+
+    /// The first entry whose prefix is the whole name or the name up to a "/".
+    public static func match(_ name: String) -> ProgramSection? {
+        known.first { name == $0.prefix || ($0.allowsSuffix && name.hasPrefix($0.prefix + "/")) }
+    }
+}

@@ -1,0 +1,80 @@
+/// A program type (`enum bpf_prog_type`).
+public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let socketFilter = ProgramType(rawValue: 1) // BPF_PROG_TYPE_SOCKET_FILTER
+    public static let schedCls = ProgramType(rawValue: 3)     // BPF_PROG_TYPE_SCHED_CLS
+    public static let xdp = ProgramType(rawValue: 6)          // BPF_PROG_TYPE_XDP
+    public static let cgroupSkb = ProgramType(rawValue: 8)    // BPF_PROG_TYPE_CGROUP_SKB
+    public static let sockOps = ProgramType(rawValue: 13)     // BPF_PROG_TYPE_SOCK_OPS
+    public static let skSkb = ProgramType(rawValue: 14)       // BPF_PROG_TYPE_SK_SKB
+    public static let skMsg = ProgramType(rawValue: 16)       // BPF_PROG_TYPE_SK_MSG
+
+    public var description: String {
+        switch self {
+        case .socketFilter: "socket_filter"
+        case .schedCls: "sched_cls"
+        case .xdp: "xdp"
+        case .cgroupSkb: "cgroup_skb"
+        case .sockOps: "sock_ops"
+        case .skSkb: "sk_skb"
+        case .skMsg: "sk_msg"
+        default: "type \(rawValue)"
+        }
+    }
+}
+
+/// An attach type (`enum bpf_attach_type`).
+public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let cgroupInetIngress = AttachType(rawValue: 0) // BPF_CGROUP_INET_INGRESS
+    public static let cgroupInetEgress = AttachType(rawValue: 1)  // BPF_CGROUP_INET_EGRESS
+    public static let cgroupSockOps = AttachType(rawValue: 3)     // BPF_CGROUP_SOCK_OPS
+    public static let skSkbStreamParser = AttachType(rawValue: 4) // BPF_SK_SKB_STREAM_PARSER
+    public static let skSkbStreamVerdict = AttachType(rawValue: 5) // BPF_SK_SKB_STREAM_VERDICT
+    public static let skMsgVerdict = AttachType(rawValue: 7)      // BPF_SK_MSG_VERDICT
+
+    public var description: String {
+        switch self {
+        case .cgroupInetIngress: "cgroup_inet_ingress"
+        case .cgroupInetEgress: "cgroup_inet_egress"
+        case .cgroupSockOps: "cgroup_sock_ops"
+        case .skSkbStreamParser: "sk_skb_stream_parser"
+        case .skSkbStreamVerdict: "sk_skb_stream_verdict"
+        case .skMsgVerdict: "sk_msg_verdict"
+        default: "attach type \(rawValue)"
+        }
+    }
+}
+
+/// How an instruction of a linked program refers to a map.
+public struct MapReference: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// `ld_imm64 rX, map` → `BPF_PSEUDO_MAP_FD`.
+        case fd
+        /// `ld_imm64 rX, &global + offset` → `BPF_PSEUDO_MAP_VALUE`.
+        case value(offset: UInt32)
+    }
+
+    /// Index of the (first half of the) ld_imm64 in the linked program.
+    public let instruction: Int
+    public let mapName: String
+    public let kind: Kind
+}
+
+/// One program of an object: its entry function with every called subprogram appended.
+public struct ProgramSpec: Sendable, Equatable {
+    /// The entry function's symbol name.
+    public var name: String
+    public var sectionName: String
+    public var type: ProgramType
+    /// The attach type the kernel checks at load time (`expected_attach_type`), if the type has one.
+    public var expectedAttachType: AttachType?
+    /// The attach type `attach` uses by default for this section.
+    public var defaultAttachType: AttachType?
+    public var instructions: [Instruction]
+    public var mapReferences: [MapReference]
+    public var license: String
+    public var kernelVersion: UInt32
+}

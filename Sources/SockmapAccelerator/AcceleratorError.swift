@@ -1,0 +1,40 @@
+import BPFLoader
+import Foundation
+
+/// Why an accelerator operation could not be done. Each case says what is missing or wrong.
+public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
+    case notRoot
+    case noCgroup2Mount
+    case cgroupNotFound(path: String)
+    case cgroupNotUnderMount(path: String, mount: String)
+    case bpffsUnavailable(path: String, reason: String)
+    case alreadyLoaded(pinDir: String, cgroup: String)
+    case notLoaded(pinDir: String)
+    case objectUnusable(path: String, reason: String)
+    case missingProgram(kind: String, path: String)
+    case missingMap(name: String, path: String)
+    case kernel(BPFError)
+    case io(path: String, reason: String)
+    case badPolicyEntry(String)
+
+    public var description: String {
+        switch self {
+        case .notRoot:
+            return "swift-sockmap needs root (CAP_BPF, CAP_NET_ADMIN and write access to cgroups): run it with sudo"
+        case .noCgroup2Mount:
+            return "no cgroup2 file system is mounted (none in /proc/self/mountinfo): mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup`"
+        case .cgroupNotFound(let path): return "cgroup \(path) does not exist"
+        case .cgroupNotUnderMount(let path, let mount): return "\(path) is not a cgroup v2 directory under \(mount)"
+        case .bpffsUnavailable(let path, let reason): return "cannot use the BPF file system at \(path): \(reason)"
+        case .alreadyLoaded(let pinDir, let cgroup):
+            return "already loaded (pins in \(pinDir), attached to cgroup \(cgroup)): run `swift-sockmap detach` first, or `load --replace` to swap programs"
+        case .notLoaded(let pinDir): return "not loaded: nothing is pinned in \(pinDir)"
+        case .objectUnusable(let path, let reason): return "\(path): \(reason)"
+        case .missingProgram(let kind, let path): return "\(path) has no \(kind) program"
+        case .missingMap(let name, let path): return "\(path) has no map named \(name)"
+        case .kernel(let error): return error.description
+        case .io(let path, let reason): return "\(path): \(reason)"
+        case .badPolicyEntry(let text): return "bad policy entry \(text): expected PORT, ADDRESS, or ADDRESS:PORT is not supported"
+        }
+    }
+}

@@ -1,0 +1,43 @@
+internal import CBPF
+import Foundation
+
+/// The BPF file system (bpffs), where maps and programs are pinned so they outlive the loader.
+public enum BPFFileSystem {
+    public static let defaultMount = "/sys/fs/bpf"
+
+    /// Mounts bpffs at /sys/fs/bpf if no bpffs covers `path`.
+    public static func ensureMounted(for path: String) throws(AcceleratorError) {
+        let mounts = Mounts.read().filter { $0.fileSystemType == "bpf" }
+        if mounts.contains(where: { path == $0.mountPoint || path.hasPrefix($0.mountPoint + "/") }) { return }
+        guard path == defaultMount || path.hasPrefix(defaultMount + "/") else {
+            throw .bpffsUnavailable(path: path, reason: "no BPF file system is mounted there; mount one with `mount -t bpf bpf DIR`")
+        }
+        try? FileManager.default.createDirectory(atPath: defaultMount, withIntermediateDirectories: true)
+        let rc = cbpf_mount_bpffs(defaultMount)
+        guard rc == 0 else {
+            throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(String(cString: strerror(-rc)))")
+        }
+    }
+
+    /// Creates a directory readable by root only.
+    /// Creates a directory (and missing parents) readable by root only, with mkdir(2): bpffs
+    /// supports nothing more elaborate.
+    public static func makeDirectory(_ path: String) throws(AcceleratorError) {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw .io(path: prefix, reason: "cannot create directory: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Removes a pin directory and everything pinned in it (unpinning drops the references).
+    public static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
+    }
+}

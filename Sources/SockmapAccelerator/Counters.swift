@@ -1,0 +1,69 @@
+import BPFLoader
+
+/// The data path's counters (`enum sockmap_counter` in `bpf/sockmap_shared.h`), summed over CPUs.
+public struct Counters: Sendable, Equatable, Codable {
+    public var socketsInserted: UInt64 = 0
+    public var insertFailed: UInt64 = 0
+    public var messagesRedirected: UInt64 = 0
+    public var bytesRedirected: UInt64 = 0
+    public var redirectMissed: UInt64 = 0
+    public var skippedByPolicy: UInt64 = 0
+
+    /// Slot indices in the `counters` per-CPU array.
+    public enum Slot: UInt32, CaseIterable, Sendable {
+        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy
+    }
+
+    public init() {}
+
+    public subscript(slot: Slot) -> UInt64 {
+        get {
+            switch slot {
+            case .socketsInserted: socketsInserted
+            case .insertFailed: insertFailed
+            case .messagesRedirected: messagesRedirected
+            case .bytesRedirected: bytesRedirected
+            case .redirectMissed: redirectMissed
+            case .skippedByPolicy: skippedByPolicy
+            }
+        }
+        set {
+            switch slot {
+            case .socketsInserted: socketsInserted = newValue
+            case .insertFailed: insertFailed = newValue
+            case .messagesRedirected: messagesRedirected = newValue
+            case .bytesRedirected: bytesRedirected = newValue
+            case .redirectMissed: redirectMissed = newValue
+            case .skippedByPolicy: skippedByPolicy = newValue
+            }
+        }
+    }
+
+    /// Reads and sums every CPU's slot.
+    public static func read(from map: BPFMap) throws(BPFError) -> Counters {
+        var counters = Counters()
+        for slot in Slot.allCases {
+            guard let value = try map.lookup(slot.rawValue.littleEndianBytes) else { continue }
+            var sum: UInt64 = 0
+            for cpu in stride(from: 0, to: value.count - 7, by: 8) {
+                sum &+= (0..<8).reduce(UInt64(0)) { $0 | UInt64(value[cpu + $1]) << ($1 * 8) }
+            }
+            counters[slot] = sum
+        }
+        return counters
+    }
+
+    /// The change from `earlier` to `self`.
+    public func delta(since earlier: Counters) -> Counters {
+        var d = Counters()
+        for slot in Slot.allCases { d[slot] = self[slot] &- earlier[slot] }
+        return d
+    }
+}
+
+extension FixedWidthInteger {
+    /// The value's bytes in little-endian order, as map keys and values want them.
+    public var littleEndianBytes: [UInt8] {
+        (0..<(Self.bitWidth / 8)).map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) }
+    }
+}

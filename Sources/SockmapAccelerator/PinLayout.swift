@@ -1,0 +1,42 @@
+/// Where one accelerator instance pins its objects in bpffs.
+///
+/// ```
+/// <pinDir>/maps/<map name>         every map of the object, plus `sockmap_state`
+/// <pinDir>/progs/<program name>    every program of the object
+/// ```
+/// beside it `<pinDir>-staging` (a load in progress) and `<pinDir>-draining/<id>` (maps kept by
+/// `detach` until their sockets close). bpffs allows no '.' in names.
+public struct PinLayout: Sendable, Equatable {
+    public static let defaultDirectory = "/sys/fs/bpf/swift-sockmap"
+
+    public let directory: String
+
+    public init(directory: String = PinLayout.defaultDirectory) {
+        var d = directory
+        while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
+        self.directory = d
+    }
+
+    public var maps: String { directory + "/maps" }
+    public var programs: String { directory + "/progs" }
+    public func map(_ name: String) -> String { maps + "/" + Self.pinName(name) }
+    public func program(_ name: String) -> String { programs + "/" + Self.pinName(name) }
+
+    /// bpffs refuses names containing '.', which global-data maps (".rodata") have.
+    static func pinName(_ name: String) -> String {
+        String(name.map { $0 == "." || $0 == "/" ? "_" : $0 })
+    }
+
+    /// Where a load assembles its pins before renaming them into place in one step.
+    public var staging: String { parentAndName.parent + "/" + parentAndName.name + "-staging" }
+    /// Where `detach` keeps maps that still hold live sockets, so their unread data is not freed.
+    public var draining: String { parentAndName.parent + "/" + parentAndName.name + "-draining" }
+
+    public func relocated(to directory: String) -> PinLayout { PinLayout(directory: directory) }
+
+    private var parentAndName: (parent: String, name: String) {
+        guard let slash = directory.lastIndex(of: "/") else { return (".", directory) }
+        let parent = String(directory[..<slash])
+        return (parent.isEmpty ? "/" : parent, String(directory[directory.index(after: slash)...]))
+    }
+}

@@ -1,0 +1,78 @@
+import BPFLoader
+
+/// Everything `status` shows: what is loaded where, and the data path's counters.
+public struct StatusReport: Codable, Sendable {
+    public struct Program: Codable, Sendable {
+        public let name: String
+        public let id: UInt32
+        public let type: String
+        public let attachedTo: String
+        /// From `kernel.bpf_stats_enabled`; zero while statistics are off.
+        public let runCount: UInt64
+        public let runTimeNanoseconds: UInt64
+    }
+
+    public struct Sockhash: Codable, Sendable {
+        public let id: UInt32
+        public let entries: Int
+        public let maxEntries: UInt32
+    }
+
+    public struct Draining: Codable, Sendable {
+        public let directory: String
+        public let sockets: Int
+    }
+
+    public let loaded: Bool
+    /// Why the installation is incomplete, when it is.
+    public let problem: String?
+    public let pinDirectory: String
+    public let state: LoadState?
+    public let cgroupProcesses: Int?
+    public let programs: [Program]
+    public let sockhash: Sockhash?
+    public let counters: Counters?
+    public let policyMode: String?
+    public let paused: Bool?
+    public let draining: [Draining]
+}
+
+extension Accelerator {
+    /// Collects the status report. Never throws for "not loaded": that is a state to report.
+    public func status() throws(AcceleratorError) -> StatusReport {
+        try Privileges.requireRoot()
+        let draining = drainingMaps().map { StatusReport.Draining(directory: $0.directory, sockets: $0.sockets) }
+        let state: LoadState
+        var problem: String?
+        switch installation() {
+        case .none:
+            return StatusReport(loaded: false, problem: nil, pinDirectory: pins.directory, state: nil, cgroupProcesses: nil,
+                                programs: [], sockhash: nil, counters: nil, policyMode: nil, paused: nil, draining: draining)
+        case .incomplete(let reason):
+            guard let recorded = LoadState.load(pins: pins) else {
+                return StatusReport(loaded: false, problem: reason, pinDirectory: pins.directory, state: nil, cgroupProcesses: nil,
+                                    programs: [], sockhash: nil, counters: nil, policyMode: nil, paused: nil, draining: draining)
+            }
+            state = recorded
+            problem = reason
+        case .loaded(let loaded):
+            state = loaded
+        }
+        var programs: [StatusReport.Program] = []
+        for (name, target) in [(state.sockopsProgram, "cgroup \(state.cgroup)"), (state.verdictProgram, "map \(state.sockhashMap)")] {
+            guard let info = try? program(name).info() else { continue }
+            programs.append(.init(name: name, id: info.id, type: ProgramType(rawValue: info.type).description,
+                                  attachedTo: target, runCount: info.runCount, runTimeNanoseconds: info.runTimeNanoseconds))
+        }
+        var sockhash: StatusReport.Sockhash?
+        if let map = try? map(state.sockhashMap), let info = try? map.info() {
+            sockhash = .init(id: info.id, entries: (try? map.keys().count) ?? 0, maxEntries: info.maxEntries)
+        }
+        let config = try? config()
+        return StatusReport(
+            loaded: problem == nil, problem: problem, pinDirectory: pins.directory, state: state,
+            cgroupProcesses: Cgroup(path: state.cgroup).processes().count, programs: programs, sockhash: sockhash,
+            counters: try? counters(), policyMode: config.map { $0.policyMode == .allow ? "allow" : "deny" },
+            paused: config?.passthrough, draining: draining)
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import SockmapAccelerator
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what is loaded where (cgroup, program and map ids, entries) and the counters.",
+        discussion: "Exits 0 when loaded, 4 when nothing is loaded.")
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var options: InstallationOptions
+
+    func run() throws {
+        let report = try CLILog.reporting { try options.accelerator().status() }
+        if json {
+            print(try JSONOutput.string(report))
+        } else {
+            print(StatusText.render(report))
+        }
+        if !report.loaded { throw ExitCode(4) }
+    }
+}
+
+enum StatusText {
+    static func render(_ r: StatusReport) -> String {
+        var lines: [String] = []
+        if r.loaded {
+            lines.append("swift-sockmap: loaded")
+        } else if let problem = r.problem {
+            lines.append("swift-sockmap: incomplete installation (\(problem)); `swift-sockmap detach` cleans it up")
+        } else {
+            lines.append("swift-sockmap: not loaded (nothing pinned in \(r.pinDirectory))")
+        }
+        if let s = r.state {
+            let created = s.createdCgroup ? ", created by load" : ""
+            lines.append("  cgroup:    \(s.cgroup) (\(r.cgroupProcesses ?? 0) processes\(created))")
+            lines.append("  object:    \(s.object), loaded \(ISO8601DateFormatter().string(from: s.loadedAt))")
+            lines.append("  pins:      \(r.pinDirectory)")
+        }
+        for p in r.programs {
+            var line = "  program:   \(p.name) (id \(p.id), \(p.type)) on \(p.attachedTo)"
+            if p.runCount > 0 { line += String(format: ", %.0f ns/run over %llu runs", Double(p.runTimeNanoseconds) / Double(p.runCount), p.runCount) }
+            lines.append(line)
+        }
+        if let m = r.sockhash {
+            lines.append("  sockhash:  id \(m.id), \(m.entries) of \(m.maxEntries) entries")
+        }
+        if let mode = r.policyMode {
+            lines.append("  policy:    \(mode)-list; \(r.paused == true ? "paused (everything goes over TCP)" : "redirecting")")
+        }
+        if let c = r.counters {
+            lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures, \(c.skippedByPolicy) skipped by policy")
+            lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed (went over TCP)")
+        }
+        for d in r.draining {
+            lines.append("  draining:  \(d.directory) (\(d.sockets) sockets still open)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum ByteCount {
+    static func format(_ bytes: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
+    }
+}

@@ -1,0 +1,32 @@
+/* The few definitions our BPF programs need beyond <linux/bpf.h>.
+ * Written for swift-sockmap so the programs build without libbpf's headers. */
+#ifndef SOCKMAP_HELPERS_H
+#define SOCKMAP_HELPERS_H
+
+#include <linux/bpf.h>
+
+#define SEC(name) __attribute__((section(name), used))
+#undef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+
+/* BTF-defined map fields, as libbpf and our loader read them from `.maps`. */
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+
+/* Makes a value opaque to the optimiser, so it cannot turn two context loads into one load
+ * through a selected pointer (which the verifier rejects). */
+#define barrier_var(var) asm volatile("" : "+r"(var))
+
+#define bpf_htonl(x) __builtin_bswap32(x)
+#define bpf_ntohl(x) __builtin_bswap32(x)
+
+/* Helpers are called through their fixed ids in enum bpf_func_id. */
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
+static long (*bpf_sock_hash_update)(struct bpf_sock_ops *skops, void *map, void *key, __u64 flags) =
+    (void *)BPF_FUNC_sock_hash_update;
+static long (*bpf_msg_redirect_hash)(struct sk_msg_md *msg, void *map, void *key, __u64 flags) =
+    (void *)BPF_FUNC_msg_redirect_hash;
+static __u64 (*bpf_get_netns_cookie)(void *ctx) = (void *)BPF_FUNC_get_netns_cookie;
+static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)BPF_FUNC_trace_printk;
+
+#endif
