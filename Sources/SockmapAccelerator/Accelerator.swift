@@ -127,7 +127,7 @@ public struct Accelerator: Sendable {
                                       context: "attach \(sockops.name) to cgroup \(cgroup.path)")
             }
             testHook(.cgroupAttached)
-            logger.info("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])
+            logger.debug("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])
             return state
         } catch {
             undo.run()

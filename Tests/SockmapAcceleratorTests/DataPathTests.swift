@@ -1,0 +1,88 @@
+import BPFLoader
+import Foundation
+import SockmapAccelerator
+import Testing
+
+extension KernelIntegration {
+    @Suite struct DataPathTests {
+        /// Ping-pong in both directions with several message sizes; every byte compared.
+        static func exchange(_ pair: TCPPair, rounds: Int = 200, sizes: [Int] = [1, 64, 1000, 16384, 65536]) throws -> (messages: Int, bytes: Int) {
+            var messages = 0, bytes = 0
+            for round in 0..<rounds {
+                let size = sizes[round % sizes.count]
+                let request = Pattern.bytes(seed: 1, offset: round, count: size)
+                try pair.client.sendAll(request)
+                #expect(try pair.server.receiveExactly(size) == request)
+                let reply = Pattern.bytes(seed: 2, offset: round, count: size)
+                try pair.server.sendAll(reply)
+                #expect(try pair.client.receiveExactly(size) == reply)
+                messages += 2
+                bytes += 2 * size
+            }
+            return (messages, bytes)
+        }
+
+        @Test("traffic inside the cgroup is redirected, in order, byte for byte", arguments: [TCPPair.Family.ipv4, .ipv6, .dualStack])
+        func redirected(family: TCPPair.Family) throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(family, in: env)
+            let before = try env.counters()
+            let moved = try Self.exchange(pair)
+            let delta = try env.counters().delta(since: before)
+            #expect(delta.messagesRedirected >= UInt64(moved.messages))
+            #expect(delta.bytesRedirected == UInt64(moved.bytes))
+            #expect(delta.redirectMissed == 0)
+            #expect(try env.counters().socketsInserted == 2)
+        }
+
+        @Test("dump shows both ends of a live connection, with their socket cookies")
+        func entriesShowBothEnds() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4, in: env)
+            _ = try Self.exchange(pair, rounds: 2)
+            let entries = try env.accelerator.entries()
+            #expect(entries.count == 2)
+            let client = try #require(entries.first { $0.key.localPort == pair.client.localPort })
+            let server = try #require(entries.first { $0.key.localPort == pair.server.localPort })
+            #expect(client.key.remotePort == pair.server.localPort)
+            #expect(server.key.remotePort == pair.client.localPort)
+            #expect(client.key.local == "127.0.0.1:\(pair.client.localPort)")
+            #expect(client.cookie == pair.client.cookie)
+            #expect(server.cookie == pair.server.cookie)
+            #expect(client.key.netnsCookie == server.key.netnsCookie)
+            #expect(client.key.netnsCookie != 0)
+        }
+
+        @Test("a pair created outside the cgroup is not touched")
+        func outsideNotRedirected() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4)
+            let before = try env.counters()
+            _ = try Self.exchange(pair, rounds: 20)
+            let delta = try env.counters().delta(since: before)
+            #expect(delta == Counters())
+            #expect(try env.accelerator.entries().isEmpty)
+        }
+
+        @Test("closed sockets leave the map")
+        func closedSocketsLeave() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            do {
+                let pair = try TCPPair.make(.ipv4, in: env)
+                _ = try Self.exchange(pair, rounds: 2)
+                #expect(try env.accelerator.entries().count == 2)
+            }
+            var remaining = -1
+            for _ in 0..<100 {
+                remaining = try env.accelerator.entries().count
+                if remaining == 0 { break }
+                usleep(20_000)
+            }
+            #expect(remaining == 0)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import BPFLoader
+import Foundation
+import SockmapAccelerator
+import Testing
+
+extension KernelIntegration {
+    @Suite struct LifecycleTests {
+        @Test("load pins both programs and attaches them; detach removes everything")
+        func loadThenDetach() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            guard case .loaded(let state) = env.accelerator.installation() else {
+                Issue.record("not loaded after load")
+                return
+            }
+            #expect(state.cgroup == env.cgroup.path)
+            #expect(state.createdCgroup)
+            let sockops = try env.accelerator.program("sockmap_sockops")
+            let cgroupFD = try env.cgroup.open()
+            defer { try? cgroupFD.close() }
+            #expect(try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue) == [sockops.info().id])
+            let sockhash = try env.accelerator.map("sock_hash")
+            let verdict = try env.accelerator.program("sockmap_redirect")
+            #expect(try BPFSyscall.queryPrograms(target: sockhash.fd, type: AttachType.skMsgVerdict.rawValue) == [verdict.info().id])
+
+            let report = try env.accelerator.detach()
+            #expect(report.wasLoaded)
+            #expect(report.removedCgroup)
+            #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
+            #expect(!env.cgroup.exists)
+            #expect(try BPFSyscall.queryPrograms(target: sockhash.fd, type: AttachType.skMsgVerdict.rawValue).isEmpty)
+            // Detaching again is fine and says nothing was loaded.
+            #expect(try env.accelerator.detach().wasLoaded == false)
+        }
+
+        @Test("detach leaves an existing cgroup with no program of ours")
+        func detachExistingCgroup() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            try env.cgroup.create()
+            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            let report = try env.accelerator.detach()
+            #expect(!report.removedCgroup)
+            #expect(env.cgroup.exists)
+            let fd = try env.cgroup.open()
+            defer { try? fd.close() }
+            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).isEmpty)
+        }
+
+        @Test("loading twice is refused with 'already loaded'")
+        func loadTwice() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            #expect {
+                try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            } throws: { error in
+                guard case AcceleratorError.alreadyLoaded = error else { return false }
+                return true
+            }
+        }
+
+        @Test("a failing load leaves nothing behind")
+        func failedLoadUndoes() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("not-bpf-\(getpid()).o").path
+            try Data("definitely not ELF".utf8).write(to: URL(fileURLWithPath: bogus))
+            defer { try? FileManager.default.removeItem(atPath: bogus) }
+            #expect(throws: AcceleratorError.self) {
+                try env.accelerator.load(.init(objectPath: bogus, cgroup: env.cgroup.path))
+            }
+            #expect(!env.cgroup.exists)
+            #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
+        }
+
+        @Test("a full sockhash does not break connections: extra sockets stay on TCP")
+        func capacityFallback() throws {
+            let env = try AcceleratedCgroup(maxEntries: 2)
+            defer { env.tearDown() }
+            let first = try TCPPair.make(.ipv4, in: env)
+            let second = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(first, rounds: 10)
+            _ = try DataPathTests.exchange(second, rounds: 10)
+            let counters = try env.counters()
+            #expect(counters.socketsInserted == 2)
+            #expect(counters.insertFailed == 2)
+            // Only the first pair is in the map, so only its 20 messages were redirected.
+            #expect(counters.messagesRedirected == 20)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import BPFLoader
+import Foundation
+import SockmapAccelerator
+import Testing
+
+/// Facts about the machine that decide whether kernel tests can run, and the paths they use.
+enum KernelTestEnvironment {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// Why kernel tests cannot run here, or nil when they can.
+    static let unavailableReason: String? = {
+        if !Privileges.isRoot { return "needs root (BPF programs, cgroups)" }
+        if (try? Mounts.cgroup2MountPoint()) == nil { return "no cgroup2 mount" }
+        if !FileManager.default.fileExists(atPath: redirObject) { return "bpf/redir.o is not built (run `make -C bpf`)" }
+        return nil
+    }()
+
+    /// Kernel tests run when possible, and always in CI (where a missing prerequisite must fail, not skip).
+    static var enabled: Bool { isCI || unavailableReason == nil }
+    static var skipComment: Comment { Comment(rawValue: "skipped outside CI: \(unavailableReason ?? "")") }
+
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        return FileManager.default.currentDirectoryPath
+    }()
+
+    static let redirObject = packageRoot + "/bpf/redir.o"
+
+    /// The directory holding the built executables (next to the test bundle).
+    static let buildDirectory: String = {
+        for candidate in [Bundle.main.bundlePath, CommandLine.arguments.first ?? ""] {
+            var url = URL(fileURLWithPath: candidate)
+            for _ in 0..<4 {
+                if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("swift-sockmap").path) { return url.path }
+                url.deleteLastPathComponent()
+            }
+        }
+        return packageRoot + "/.build/debug"
+    }()
+
+    static var cliPath: String { buildDirectory + "/swift-sockmap" }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test when kernel tests can run here, and always in CI.
+    static var kernel: Self {
+        .enabled(if: KernelTestEnvironment.enabled, KernelTestEnvironment.skipComment)
+    }
+}
