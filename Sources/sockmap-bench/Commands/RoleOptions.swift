@@ -1,0 +1,37 @@
+import ArgumentParser
+import Glibc
+
+/// What both hidden child roles are told by the parent.
+struct RoleOptions: ParsableArguments {
+    @Option(help: "rtt, stream or connect.")
+    var workload: WorkloadKind
+
+    @Option(help: "Message, write or request size in bytes.")
+    var size: Int
+
+    @Option(help: "Pin this process to CPU N.")
+    var cpu: Int?
+
+    @Option(help: "Join this cgroup (v2 directory) before creating any socket.")
+    var cgroup: String?
+
+    @Option(help: "Hard limit: SIGALRM ends the process after N seconds, whatever it is doing.")
+    var timeout: UInt32 = 120
+
+    @Option(help: "A socket operation without progress for this many seconds is an error.")
+    var idleTimeout: Double = 10
+
+    func validate() throws {
+        guard workload != .loader else { throw ValidationError("loader is not a two-process workload") }
+        guard size > 0 else { throw ValidationError("--size must be positive") }
+    }
+
+    var timeouts: SocketTimeouts { SocketTimeouts(idleSeconds: idleTimeout) }
+
+    /// First things first: the hang bound, then the cgroup (before any socket exists), then the CPU.
+    func enterPlacement() throws {
+        alarm(timeout)
+        if let cgroup { try CgroupPlacement.joinSelf(cgroup) }
+        if let cpu { try CPUAffinity.pinSelf(to: cpu) }
+    }
+}

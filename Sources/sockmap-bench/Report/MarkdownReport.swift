@@ -1,0 +1,109 @@
+/// The report on stdout: machine header, one table per workload kind with absolute medians per
+/// mode and the ratios accelerated/plain and accelerated/unix, then the loader and the check that
+/// the accelerated runs were really redirected.
+struct MarkdownReport {
+    let results: BenchResults
+    /// "quick" or "normal", for the header.
+    let profile: String
+
+    func render() -> String {
+        var out = "# sockmap-bench: plain TCP vs sockmap-accelerated TCP vs Unix sockets\n\n"
+        out += header()
+        for kind in [WorkloadKind.rtt, .stream, .connect] {
+            let series = results.series.filter { $0.scenario.kind == kind }
+            if !series.isEmpty { out += table(kind, series) }
+        }
+        if let loader = results.loader { out += loaderSection(loader) }
+        out += redirectionSection()
+        if !results.warnings.isEmpty {
+            out += "\n## Warnings\n\n" + results.warnings.map { "- \($0)\n" }.joined()
+        }
+        return out
+    }
+
+    private var modes: [Mode] { results.settings.modes }
+
+    private func header() -> String {
+        let machine = results.machine
+        let settings = results.settings
+        var rows = [
+            ("kernel", machine.kernel),
+            ("CPU", "\(machine.cpuModel), \(machine.onlineCPUs) online"),
+            ("date (UTC)", machine.date),
+            ("rounds", "\(settings.rounds) (\(profile)); every cell is the median over rounds, modes interleaved per round"),
+        ]
+        if settings.workloads.contains(.rtt) {
+            rows.append(("RTT", "\(settings.rttIterations) timed round trips per run (+\(settings.rttWarmup) warm-up), TCP_NODELAY"))
+        }
+        if settings.workloads.contains(.stream) || settings.workloads.contains(.connect) {
+            rows.append(("stream / connect", "\(formatNumber(settings.duration)) s per run, client CPU 0, server CPU 1"))
+        }
+        return "| | |\n|---|---|\n" + rows.map { "| \($0.0) | \($0.1) |\n" }.joined() + "\n"
+    }
+
+    private func table(_ kind: WorkloadKind, _ series: [MetricSeries]) -> String {
+        let higherIsBetter = series[0].metric.higherIsBetter
+        let direction = higherIsBetter ? "higher is better" : "lower is better"
+        let faster = higherIsBetter ? ">1 = accelerated faster" : "<1 = accelerated faster"
+        let title = switch kind {
+        case .rtt: "Round-trip latency (µs, \(direction))"
+        case .stream: "One-way stream throughput (MB/s, \(direction))"
+        case .connect: "Connection rate: connect, 32 B request/response, close (conn/s, \(direction))"
+        case .loader: "Loader"
+        }
+        var columns = ["workload", "metric"] + modes.map(\.rawValue)
+        var ratios: [(Mode, Mode)] = []
+        for denominator in [Mode.plain, .unix] where modes.contains(.accelerated) && modes.contains(denominator) {
+            ratios.append((.accelerated, denominator))
+            columns.append("accelerated/\(denominator.rawValue) (\(faster))")
+        }
+        var out = "## \(title)\n\n| " + columns.joined(separator: " | ") + " |\n"
+        out += "|---|---|" + String(repeating: "--:|", count: columns.count - 2) + "\n"
+        for row in series {
+            var cells = [row.label, row.metric.name]
+            cells += modes.map { row.median(for: $0).map(formatNumber) ?? "–" }
+            cells += ratios.map { pair in row.ratio(pair.0, over: pair.1).map { formatNumber($0) + "×" } ?? "–" }
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        return out + "\n"
+    }
+
+    private func loaderSection(_ loader: LoaderResults) -> String {
+        var out = "## Loader: `swift-sockmap load` + `detach` (ms, lower is better)\n\n"
+        if let skipped = loader.skipped { return out + "Skipped: \(skipped)\n\n" }
+        let rows: [(String, KeyPath<LoaderCycle.Sample, Double>)] = [
+            ("load + detach cycle (two processes)", \.cycleMs),
+            ("load", \.loadMs),
+            ("detach", \.detachMs),
+            ("process start-up alone (`swift-sockmap --version`)", \.versionMs),
+        ]
+        out += "| measure | median | min | max |\n|---|--:|--:|--:|\n"
+        for (name, field) in rows {
+            let values = loader.samples.map { $0[keyPath: field] }
+            out += "| \(name) | \(formatNumber(Statistics.median(values))) | \(formatNumber(values.min() ?? .nan)) | \(formatNumber(values.max() ?? .nan)) |\n"
+        }
+        if let cycle = loader.median(\.cycleMs), let startup = loader.median(\.versionMs) {
+            out += "| cycle minus 2 × start-up (the loader's own work) | \(formatNumber(cycle - 2 * startup)) | | |\n"
+        }
+        return out + "\n\(loader.samples.count) cycles in all.\n\n"
+    }
+
+    private func redirectionSection() -> String {
+        guard modes.contains(.accelerated) else { return "" }
+        var out = "## Was accelerated mode accelerated?\n\n"
+        if let delta = results.redirectDelta {
+            let messages = Int(delta.messagesRedirected)
+            let bytes = delta.bytesRedirected
+            if messages > 0 {
+                out += "Yes: \(messages) messages (\(formatNumber(bytes / 1e6)) MB) were redirected by sockmap during the run"
+            } else {
+                out += "**No: the redirect counters did not move; the accelerated column is plain TCP.**"
+            }
+            let others = delta.values.filter { !["messagesRedirected", "bytesRedirected"].contains($0.key) && $0.value != 0 }
+                .sorted { $0.key < $1.key }.map { "\($0.key) +\(Int($0.value))" }
+            if !others.isEmpty { out += " (also: \(others.joined(separator: ", ")))" }
+            return out + ".\n"
+        }
+        return out + "Unknown: the redirect counters could not be read (see warnings).\n"
+    }
+}

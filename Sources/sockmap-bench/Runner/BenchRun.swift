@@ -1,0 +1,79 @@
+/// The measured part: rounds of every scenario × mode, interleaved (plain, accelerated, unix,
+/// plain, …) so drift over the run hits all modes alike; the loader cycles at the end of each round.
+struct BenchRun {
+    let settings: RunSettings
+    let runner: PairRunner
+    /// nil when the loader workload is not selected or cannot run (`results.loader.skipped` says why).
+    let loader: LoaderCycle?
+
+    func execute(into results: inout BenchResults) throws {
+        let scenarios = settings.scenarios
+        var firstSeries: [Scenario: Int] = [:]
+        for scenario in scenarios {
+            firstSeries[scenario] = results.series.count
+            results.series += scenario.metrics.map { MetricSeries(scenario: scenario, metric: $0) }
+        }
+        var sequence = 0
+        for round in 1...settings.rounds {
+            for scenario in scenarios {
+                var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
+                for mode in settings.modes {
+                    sequence += 1
+                    let outcome: PairRunner.Outcome
+                    do {
+                        outcome = try runner.run(scenario, mode: mode, sequence: sequence)
+                    } catch {
+                        throw BenchError("\(scenario.label), \(mode.rawValue), round \(round): \(error)")
+                    }
+                    let values = Self.metricValues(scenario, outcome.client)
+                    for (offset, value) in values.enumerated() {
+                        results.series[firstSeries[scenario]! + offset].append(value, for: mode)
+                    }
+                    line += " \(mode.rawValue) \(formatNumber(values[0])) \(scenario.metrics[0].unit)"
+                }
+                note(line)
+            }
+            if let loader {
+                for _ in 0..<settings.loaderCycles {
+                    let sample = try loader.measure()
+                    results.loader?.samples.append(sample)
+                    note("[round \(round)/\(settings.rounds)] loader: load+detach \(formatNumber(sample.cycleMs)) ms, --version \(formatNumber(sample.versionMs)) ms")
+                }
+            }
+        }
+    }
+
+    /// The client's report as the scenario's metrics, in `Scenario.metrics` order.
+    static func metricValues(_ scenario: Scenario, _ report: ChildReport) -> [Double] {
+        switch scenario.kind {
+        case .rtt:
+            let latency = report.latencyNanos ?? [:]
+            return ["p50", "p99", "p99.9"].map { (latency[$0] ?? .nan) / 1e3 }
+        case .stream:
+            return [Double(report.bytes) / report.seconds / 1e6]
+        case .connect:
+            return [Double(report.messages) / report.seconds]
+        case .loader:
+            return []
+        }
+    }
+}
+
+/// Three significant digits, no exponent: 12.3, 4.56, 1234.
+func formatNumber(_ value: Double) -> String {
+    guard value.isFinite else { return "–" }
+    let magnitude = abs(value)
+    let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3
+    var scaled = (value * pow10(decimals)).rounded() / pow10(decimals)
+    if scaled == 0 { scaled = 0 }   // no "-0"
+    guard decimals > 0 else { return String(Int(scaled)) }
+    let whole = Int(scaled.magnitude)
+    let fraction = Int(((scaled.magnitude - Double(whole)) * pow10(decimals)).rounded())
+    let fractionText = String(fraction)
+    let padded = String(repeating: "0", count: max(0, decimals - fractionText.count)) + fractionText
+    return (scaled < 0 ? "-" : "") + "\(whole).\(padded)"
+}
+
+private func pow10(_ exponent: Int) -> Double {
+    (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+}

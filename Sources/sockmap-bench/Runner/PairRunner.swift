@@ -1,0 +1,94 @@
+import Glibc
+
+/// Runs one measurement: a server child and a client child of this same executable (the hidden
+/// `_server`/`_client` commands), placed per mode, each bounded by a deadline.
+struct PairRunner {
+    let executable: String
+    let acceleratedCgroup: String?
+    let settings: RunSettings
+    /// False on a one-CPU machine: "cross-cpu" then runs unpinned.
+    let canPinTwoCPUs: Bool
+
+    struct Outcome {
+        let client: ChildReport
+        let server: ChildReport
+    }
+
+    func run(_ scenario: Scenario, mode: Mode, sequence: Int) throws -> Outcome {
+        let listen: Endpoint = mode == .unix
+            ? .unixAbstract(name: "sockmap-bench-\(getpid())-\(sequence)")
+            : .loopbackTCP(port: 0)
+        let budget = childBudgetSeconds(for: scenario)
+        var common = [
+            "--workload", scenario.kind.rawValue, "--size", "\(scenario.size)",
+            "--idle-timeout", "\(settings.idleTimeoutSeconds)", "--timeout", "\(Int(budget.rounded(.up)))",
+        ]
+        if mode == .accelerated {
+            guard let acceleratedCgroup else { throw BenchError("accelerated mode without an accelerated cgroup") }
+            common += ["--cgroup", acceleratedCgroup]
+        }
+        let pin = scenario.pinning == .sameCPU || canPinTwoCPUs
+        let deadline = Deadline(seconds: budget)
+
+        let server = try ChildProcess(
+            path: executable,
+            arguments: ["_server"] + common + (pin ? ["--cpu", "\(scenario.pinning.serverCPU)"] : []) + ["--listen", "\(listen)"],
+            captureStderr: false
+        )
+        guard let ready = try server.readLine(until: deadline), ready.hasPrefix("READY "),
+              let endpoint = Endpoint(argument: String(ready.dropFirst(6)))
+        else { throw BenchError("server did not report READY (exit \(try server.wait(until: deadline)))") }
+
+        let client = try ChildProcess(
+            path: executable,
+            arguments: ["_client"] + common + (pin ? ["--cpu", "\(scenario.pinning.clientCPU)"] : []) + [
+                "--connect", "\(endpoint)",
+                "--iterations", "\(settings.rttIterations)", "--warmup", "\(settings.rttWarmup)",
+                "--duration", "\(settings.duration)",
+            ],
+            captureStderr: false
+        )
+        let clientReport = try report(from: client, role: "client", until: deadline)
+        let serverReport = try report(from: server, role: "server", until: deadline)
+        try check(scenario, client: clientReport, server: serverReport)
+        return Outcome(client: clientReport, server: serverReport)
+    }
+
+    /// The RESULT line, then a clean exit.
+    private func report(from child: ChildProcess, role: String, until deadline: Deadline) throws -> ChildReport {
+        while let line = try child.readLine(until: deadline) {
+            guard line.hasPrefix(ChildReport.linePrefix) else { continue }
+            let report = try ChildReport(line: line)
+            let status = try child.wait(until: deadline)
+            guard status == 0 else { throw BenchError("\(role) exited \(status) after its result") }
+            return report
+        }
+        throw BenchError("\(role) exited \(try child.wait(until: deadline)) without a result")
+    }
+
+    /// What the two sides report must agree.
+    private func check(_ scenario: Scenario, client: ChildReport, server: ChildReport) throws {
+        switch scenario.kind {
+        case .rtt:
+            let expected = UInt64(settings.rttIterations + settings.rttWarmup)
+            guard server.messages == expected else { throw BenchError("server echoed \(server.messages) of \(expected) messages") }
+        case .stream:
+            guard server.bytes == client.bytes else { throw BenchError("sent \(client.bytes) bytes, received \(server.bytes)") }
+            guard server.patternErrors == 0 else { throw BenchError("\(server.patternErrors) reads did not match the pattern") }
+        case .connect:
+            guard server.messages == client.messages + 1 else {
+                throw BenchError("client made \(client.messages) connections (+1 to stop), server served \(server.messages)")
+            }
+        case .loader:
+            break
+        }
+    }
+
+    /// Generous wall-clock bound for one measurement; the children get it as their alarm too.
+    private func childBudgetSeconds(for scenario: Scenario) -> Double {
+        let work = scenario.kind == .rtt
+            ? Double(settings.rttIterations + settings.rttWarmup) * 0.001   // 1 ms per round trip is already pathological
+            : settings.duration
+        return 3 * settings.idleTimeoutSeconds + work
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+
+/// How the two processes talk.
+enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
+    /// Loopback TCP; both processes outside the accelerated cgroup.
+    case plain
+    /// Loopback TCP; both processes inside the accelerated cgroup, so sockmap redirects.
+    case accelerated
+    /// AF_UNIX stream sockets: the same-host floor.
+    case unix
+}
+
+/// The four workload kinds; `--workloads` selects among them.
+enum WorkloadKind: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
+    case rtt, stream, connect, loader
+}
+
+/// Where the two processes run.
+enum Pinning: String, Codable, Sendable {
+    /// Both on CPU 0: every message is a context switch.
+    case sameCPU = "same-cpu"
+    /// Client on CPU 0, server on CPU 1: every message is a cross-CPU wake-up.
+    case crossCPU = "cross-cpu"
+
+    var serverCPU: Int { self == .sameCPU ? 0 : 1 }
+    var clientCPU: Int { 0 }
+}
+
+/// One row group of the report: a two-process workload at one size and pinning.
+struct Scenario: Hashable, Codable, Sendable {
+    let kind: WorkloadKind
+    /// Message size (rtt), write size (stream), request size (connect).
+    let size: Int
+    let pinning: Pinning
+
+    var label: String {
+        switch kind {
+        case .rtt: "RTT \(formatBytes(size)) \(pinning.rawValue)"
+        case .stream: "stream \(formatBytes(size)) writes"
+        case .connect: "connect+req/resp+close"
+        case .loader: "loader"
+        }
+    }
+
+    /// What each run reports, in report order.
+    var metrics: [Metric] {
+        switch kind {
+        case .rtt: [.p50, .p99, .p999]
+        case .stream: [.throughput]
+        case .connect: [.connectionRate]
+        case .loader: []
+        }
+    }
+}
+
+/// A measured quantity with its unit and its direction.
+struct Metric: Hashable, Codable, Sendable {
+    let name: String
+    let unit: String
+    let higherIsBetter: Bool
+
+    static let p50 = Metric(name: "p50", unit: "µs", higherIsBetter: false)
+    static let p99 = Metric(name: "p99", unit: "µs", higherIsBetter: false)
+    static let p999 = Metric(name: "p99.9", unit: "µs", higherIsBetter: false)
+    static let throughput = Metric(name: "throughput", unit: "MB/s", higherIsBetter: true)
+    static let connectionRate = Metric(name: "rate", unit: "conn/s", higherIsBetter: true)
+}
+
+/// 64 B, 1 KiB, 16 KiB, 1 MiB.
+func formatBytes(_ count: Int) -> String {
+    if count >= 1 << 20, count % (1 << 20) == 0 { return "\(count >> 20) MiB" }
+    if count >= 1 << 10, count % (1 << 10) == 0 { return "\(count >> 10) KiB" }
+    return "\(count) B"
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds swift-sockmap, sockmap-bench (release) and the BPF objects, then runs the benchmark.
+#
+#   sudo tools/bench.sh                # full run: a few minutes on 2 cores
+#   sudo tools/bench.sh --quick        # under a minute
+#   sudo tools/bench.sh --workloads rtt,stream --rounds 3
+#
+# Arguments go to sockmap-bench unchanged (see `sockmap-bench --help`). Results land in
+# results/bench-<date>.md (the report), .json (every round) and .svg (chart).
+# SCRATCH_PATH overrides the build folder (default .build).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bench.sh: run as root (cgroups and BPF need it)" >&2
+    exit 1
+fi
+
+scratch=${SCRATCH_PATH:-.build}
+# swift build takes one --product at a time.
+swift build -c release --scratch-path "$scratch" --product swift-sockmap
+swift build -c release --scratch-path "$scratch" --product sockmap-bench
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+make -C bpf
+
+mkdir -p results
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=results/bench-$stamp
+"$bin/sockmap-bench" \
+    --sockmap "$bin/swift-sockmap" \
+    --object bpf/redir.o \
+    --json "$out.json" \
+    --svg "$out.svg" \
+    "$@" > "$out.md"
+cat "$out.md"
+echo "bench.sh: wrote $out.md, $out.json, $out.svg" >&2
