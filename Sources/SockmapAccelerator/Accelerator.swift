@@ -50,12 +50,7 @@ public struct Accelerator: Sendable {
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
-        let spec: ObjectSpec
-        do { spec = try ObjectSpec(path: options.objectPath) } catch let error as ObjectError {
-            throw .objectUnusable(path: options.objectPath, reason: error.description)
-        } catch {
-            throw .objectUnusable(path: options.objectPath, reason: "\(error)")
-        }
+        let spec = try parseObject(options.objectPath)
         guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
             throw .missingProgram(kind: "sockops", path: options.objectPath)
         }
@@ -194,16 +189,10 @@ public struct Accelerator: Sendable {
     public func installation() -> Installation {
         guard BPFFileSystem.exists(pins.directory) else { return .none }
         guard let state = LoadState.load(pins: pins) else { return .incomplete(reason: "no state map in \(pins.maps)") }
-        guard let program = try? BPFProgram(pinned: pins.program(state.sockopsProgram)),
-              let id = try? program.info().id else {
-            return .incomplete(reason: "program \(state.sockopsProgram) is not pinned")
-        }
-        guard let cgroupFD = try? Cgroup(path: state.cgroup).open() else {
-            return .incomplete(reason: "cgroup \(state.cgroup) is gone")
-        }
-        defer { try? cgroupFD.close() }
-        let attached = (try? BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue)) ?? []
-        return attached.contains(id) ? .loaded(state) : .incomplete(reason: "\(state.sockopsProgram) is not attached to \(state.cgroup)")
+        let cgroup = Cgroup(path: state.cgroup)
+        guard cgroup.exists else { return .incomplete(reason: "cgroup \(state.cgroup) is gone") }
+        let attached = Attachments.sockopsPrograms(cgroup: cgroup, sockhashPin: pins.map(state.sockhashMap))
+        return attached.isEmpty ? .incomplete(reason: "no sock_ops program using our map is attached to \(state.cgroup)") : .loaded(state)
     }
 
     /// Opens a pinned map of the loaded data path.
@@ -275,11 +264,7 @@ public struct Accelerator: Sendable {
     }
 
     private func detachSockops(state: LoadState, layout: PinLayout) {
-        guard let program = try? BPFProgram(pinned: layout.program(state.sockopsProgram)),
-              let cgroupFD = try? Cgroup(path: state.cgroup).open() else { return }
-        defer { try? cgroupFD.close() }
-        try? BPFSyscall.detach(program: program.fd, from: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
-                               context: "detach \(state.sockopsProgram) from \(state.cgroup)")
+        Attachments.detachSockops(cgroup: Cgroup(path: state.cgroup), sockhashPin: layout.map(state.sockhashMap))
     }
 
     private func detachVerdict(layout: PinLayout, state: LoadState?) {
@@ -315,7 +300,15 @@ public struct Accelerator: Sendable {
         }
     }
 
-    private func kernel<T>(_ body: () throws(BPFError) -> T) throws(AcceleratorError) -> T {
+    func parseObject(_ path: String) throws(AcceleratorError) -> ObjectSpec {
+        do { return try ObjectSpec(path: path) } catch let error as ObjectError {
+            throw .objectUnusable(path: path, reason: error.description)
+        } catch {
+            throw .objectUnusable(path: path, reason: "cannot read: \(error)")
+        }
+    }
+
+    func kernel<T>(_ body: () throws(BPFError) -> T) throws(AcceleratorError) -> T {
         do { return try body() } catch { throw .kernel(error) }
     }
 

@@ -33,6 +33,9 @@ struct Load: ParsableCommand {
     @Option(help: "Policy mode: 'deny' accelerates everything but listed ports/addresses; 'allow' only listed ones.")
     var policyMode: DataPath.PolicyMode = .deny
 
+    @Flag(help: "If already loaded, swap in this object's programs without dropping tracked connections (maps are kept).")
+    var replace = false
+
     @OptionGroup var options: InstallationOptions
 
     func validate() throws {
@@ -40,8 +43,9 @@ struct Load: ParsableCommand {
     }
 
     func run() throws {
+        let loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode)
         let state = try CLILog.reporting {
-            try options.accelerator().load(.init(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode))
+            replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }
         print("loaded \(object): accelerating TCP in cgroup \(state.cgroup) (pins in \(options.pinDirectory))")
         print("run a command inside it with: swift-sockmap run -- COMMAND")
