@@ -34,7 +34,7 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .missingMap(let name, let path): return "\(path) has no map named \(name)"
         case .kernel(let error): return error.description
         case .io(let path, let reason): return "\(path): \(reason)"
-        case .badPolicyEntry(let text): return "bad policy entry \(text): expected PORT, ADDRESS, or ADDRESS:PORT is not supported"
+        case .badPolicyEntry(let text): return "bad policy entry \"\(text)\": expected a port (1-65535) or an IPv4/IPv6 address"
         }
     }
 }

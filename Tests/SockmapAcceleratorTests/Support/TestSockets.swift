@@ -75,7 +75,7 @@ struct TCPPair {
     enum Family { case ipv4, ipv6, dualStack }
 
     /// Creates the listener and the client socket (inside `cgroup` when given), then connects and accepts.
-    static func make(_ family: Family = .ipv4, in cgroup: AcceleratedCgroup? = nil) throws -> TCPPair {
+    static func make(_ family: Family = .ipv4, in cgroup: AcceleratedCgroup? = nil, port listenPort: UInt16 = 0) throws -> TCPPair {
         let makeSockets = { () throws -> (TestSocket, TestSocket) in
             let listenFamily = family == .ipv4 ? AF_INET : AF_INET6
             let clientFamily = family == .ipv6 ? AF_INET6 : AF_INET
@@ -92,12 +92,14 @@ struct TCPPair {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = listenPort.bigEndian
             guard bind(listener.fd, address) == 0, listen(listener.fd, 16) == 0 else { throw TestSocketError("bind/listen") }
             port = listener.localPort
         } else {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             if family == .ipv6 { address.sin6_addr = in6addr_loopback } // dual stack: in6addr_any
+            address.sin6_port = listenPort.bigEndian
             guard bind(listener.fd, address) == 0, listen(listener.fd, 16) == 0 else { throw TestSocketError("bind/listen") }
             port = listener.localPort
         }

@@ -1,0 +1,84 @@
+import BPFLoader
+
+/// One entry of the allow/deny list: a port (any address) or an address (any port).
+///
+/// The sock_ops program checks both ends of a connection when a socket becomes ESTABLISHED, so
+/// both sockets of a connection always get the same decision. Changes apply to connections
+/// established afterwards; accelerated connections stay accelerated until they close.
+public enum PolicyEntry: Sendable, Hashable, Codable, CustomStringConvertible {
+    case port(UInt16)
+    /// 16 bytes; IPv4 as ::ffff:a.b.c.d.
+    case address([UInt8])
+
+    /// Parses "6379", "127.0.0.2", "::1" or "[::1]".
+    public init(parsing text: String) throws(AcceleratorError) {
+        if let port = UInt16(text), port > 0 {
+            self = .port(port)
+            return
+        }
+        var trimmed = Substring(text)
+        if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") { trimmed = trimmed.dropFirst().dropLast() }
+        guard let address = IPAddress.parse(String(trimmed)) else { throw .badPolicyEntry(text) }
+        self = .address(address)
+    }
+
+    /// `struct policy_key { __u32 port; __u32 ip[4]; }`.
+    var key: [UInt8] {
+        switch self {
+        case .port(let port): UInt32(port).littleEndianBytes + [UInt8](repeating: 0, count: 16)
+        case .address(let address): UInt32(0).littleEndianBytes + address
+        }
+    }
+
+    init?(key: [UInt8]) {
+        guard key.count == 20 else { return nil }
+        let port = UInt32(key[0]) | UInt32(key[1]) << 8 | UInt32(key[2]) << 16 | UInt32(key[3]) << 24
+        if port != 0 {
+            self = .port(UInt16(truncatingIfNeeded: port))
+        } else {
+            self = .address(Array(key[4..<20]))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .port(let port): "port \(port)"
+        case .address(let address): "address \(IPAddress.format(address))"
+        }
+    }
+}
+
+extension Accelerator {
+    /// The entries of the allow/deny list.
+    public func policyEntries() throws(AcceleratorError) -> [PolicyEntry] {
+        let map = try map(DataPath.policyMap)
+        do { return try map.keys().compactMap(PolicyEntry.init(key:)) } catch { throw .kernel(error) }
+    }
+
+    public func addPolicy(_ entry: PolicyEntry) throws(AcceleratorError) {
+        try Privileges.requireRoot()
+        let map = try map(DataPath.policyMap)
+        do { try map.update(key: entry.key, value: UInt32(1).littleEndianBytes) } catch { throw .kernel(error) }
+    }
+
+    /// Returns whether the entry was there.
+    @discardableResult
+    public func removePolicy(_ entry: PolicyEntry) throws(AcceleratorError) -> Bool {
+        try Privileges.requireRoot()
+        let map = try map(DataPath.policyMap)
+        do { return try map.delete(entry.key) } catch { throw .kernel(error) }
+    }
+
+    public func setPolicyMode(_ mode: DataPath.PolicyMode) throws(AcceleratorError) {
+        var current = try config()
+        current.policyMode = mode
+        try setConfig(current)
+    }
+
+    /// Pauses (every send takes the TCP path, no socket is added) or resumes redirection.
+    public func setPaused(_ paused: Bool) throws(AcceleratorError) {
+        var current = try config()
+        current.passthrough = paused
+        try setConfig(current)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import SockmapAccelerator
+import Testing
+
+extension KernelIntegration {
+    @Suite struct PolicyTests {
+        @Test("deny-list: a listed port is left on TCP, at both ends; other connections are accelerated")
+        func denyPort() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let port = try freePort()
+            try env.accelerator.addPolicy(.port(port))
+            #expect(try env.accelerator.policyEntries() == [.port(port)])
+
+            var before = try env.counters()
+            let listed = try TCPPair.make(.ipv4, in: env, port: port)
+            let moved = try DataPathTests.exchange(listed, rounds: 10)
+            var delta = try env.counters().delta(since: before)
+            #expect(moved.messages == 20)
+            #expect(delta.skippedByPolicy == 2)
+            #expect(delta.socketsInserted == 0)
+            #expect(delta.messagesRedirected == 0)
+
+            before = try env.counters()
+            let other = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(other, rounds: 10)
+            delta = try env.counters().delta(since: before)
+            #expect(delta.socketsInserted == 2)
+            #expect(delta.messagesRedirected == 20)
+
+            #expect(try env.accelerator.removePolicy(.port(port)))
+            #expect(try env.accelerator.policyEntries().isEmpty)
+        }
+
+        /// A port nothing listens on right now.
+        func freePort() throws -> UInt16 {
+            let probe = TestSocket(fd: socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            guard bind(probe.fd, address) == 0 else { throw TestSocketError("bind") }
+            return probe.localPort
+        }
+
+        @Test("deny-list by address; allow mode accelerates only listed addresses")
+        func addressAndAllow() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            try env.accelerator.addPolicy(try PolicyEntry(parsing: "127.0.0.1"))
+            var before = try env.counters()
+            let denied = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(denied, rounds: 10)
+            var delta = try env.counters().delta(since: before)
+            #expect(delta.skippedByPolicy == 2)
+            #expect(delta.socketsInserted == 0)
+            #expect(delta.messagesRedirected == 0)
+
+            // Allow mode with an empty list: nothing is accelerated.
+            try env.accelerator.removePolicy(try PolicyEntry(parsing: "127.0.0.1"))
+            try env.accelerator.setPolicyMode(.allow)
+            before = try env.counters()
+            let notAllowed = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(notAllowed, rounds: 5)
+            delta = try env.counters().delta(since: before)
+            #expect(delta.skippedByPolicy == 2)
+
+            // Allow ::1 only: an IPv6 pair is accelerated, an IPv4 pair is not.
+            try env.accelerator.addPolicy(try PolicyEntry(parsing: "::1"))
+            before = try env.counters()
+            let allowed = try TCPPair.make(.ipv6, in: env)
+            _ = try DataPathTests.exchange(allowed, rounds: 5)
+            delta = try env.counters().delta(since: before)
+            #expect(delta.socketsInserted == 2)
+            #expect(delta.messagesRedirected == 10)
+        }
+
+        @Test("pause sends everything over TCP at once; resume redirects again")
+        func pauseResume() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4, in: env)
+            try env.accelerator.setPaused(true)
+            var before = try env.counters()
+            _ = try DataPathTests.exchange(pair, rounds: 10)
+            #expect(try env.counters().delta(since: before).messagesRedirected == 0)
+            try env.accelerator.setPaused(false)
+            before = try env.counters()
+            _ = try DataPathTests.exchange(pair, rounds: 10)
+            #expect(try env.counters().delta(since: before).messagesRedirected == 20)
+        }
+
+        @Test("policy entries parse ports and addresses, and reject the rest")
+        func parsing() throws {
+            #expect(try PolicyEntry(parsing: "6379") == .port(6379))
+            #expect(try PolicyEntry(parsing: "127.0.0.2") == .address([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127, 0, 0, 2]))
+            #expect(try PolicyEntry(parsing: "[::1]") == .address([UInt8](repeating: 0, count: 15) + [1]))
+            for bad in ["0", "70000", "1.2.3", "host", ":::", "1::2::3"] {
+                #expect(throws: AcceleratorError.self) { try PolicyEntry(parsing: bad) }
+            }
+        }
+    }
+}
