@@ -17,11 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 scratch=${SCRATCH_PATH:-.build}
-# swift build takes one --product at a time.
-swift build -c release --scratch-path "$scratch" --product swift-sockmap
-swift build -c release --scratch-path "$scratch" --product sockmap-bench
+# Build chatter goes to stderr: stdout is the report alone. swift build takes one --product.
+swift build -c release --scratch-path "$scratch" --product swift-sockmap >&2
+swift build -c release --scratch-path "$scratch" --product sockmap-bench >&2
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
-make -C bpf
+make -C bpf >&2
 
 mkdir -p results
 stamp=$(date -u +%Y%m%d-%H%M%S)

@@ -10,9 +10,16 @@ struct Status: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(help: "Keep watching the counters (the same as `swift-sockmap stats`).")
+    var watch = false
+
     @OptionGroup var options: InstallationOptions
 
     func run() throws {
+        if watch {
+            try Stats.watch(options.accelerator(), interval: 1, count: nil, json: json)
+            return
+        }
         let report = try CLILog.reporting { try options.accelerator().status() }
         if json {
             print(try JSONOutput.string(report))

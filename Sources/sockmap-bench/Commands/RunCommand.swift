@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
         guard settings.rounds >= 1, settings.rttIterations >= 1, settings.duration > 0, settings.loaderCycles >= 1 else {
             throw ValidationError("--rounds, --iterations, --duration and --loader-cycles must be positive")
         }
-        if noLoad, settings.modes.contains(.accelerated), cgroup == nil {
+        if noLoad, settings.needsAcceleratedCgroup, cgroup == nil {
             throw ValidationError("--no-load needs --cgroup PATH (the already accelerated cgroup)")
         }
         if !noLoad, cgroup != nil || countersMap != nil {
@@ -75,7 +75,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        var settings = try makeSettings()
+        let settings = try makeSettings()
         let executable = try currentExecutablePath()
         let sockmap = sockmap ?? String(executable[..<(executable.lastIndex(of: "/") ?? executable.startIndex)]) + "/swift-sockmap"
         let sockmapExists = access(sockmap, X_OK) == 0
@@ -89,7 +89,7 @@ struct RunCommand: ParsableCommand {
         // Accelerated mode's cgroup, and where its counters can be read.
         var accelerated: AcceleratedCgroup?
         var counterSource: RedirectCounters.Source?
-        if settings.modes.contains(.accelerated) {
+        if settings.needsAcceleratedCgroup {
             if noLoad {
                 accelerated = AcceleratedCgroup(path: cgroup!, pinDir: pinDir, loadedByBench: false)
             } else {
@@ -122,7 +122,6 @@ struct RunCommand: ParsableCommand {
         }
 
         let before = counterSource.flatMap { readCounters($0, into: &results) }
-        settings = results.settings
         let runner = PairRunner(
             executable: executable,
             acceleratedCgroup: accelerated?.path,

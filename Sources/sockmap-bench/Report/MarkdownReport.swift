@@ -89,7 +89,7 @@ struct MarkdownReport {
     }
 
     private func redirectionSection() -> String {
-        guard modes.contains(.accelerated) else { return "" }
+        guard results.settings.needsAcceleratedCgroup else { return "" }
         var out = "## Was accelerated mode accelerated?\n\n"
         if let delta = results.redirectDelta {
             let messages = Int(delta.messagesRedirected)

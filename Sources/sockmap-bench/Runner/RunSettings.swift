@@ -41,6 +41,9 @@ struct RunSettings: Codable, Sendable {
         return settings
     }
 
+    /// Accelerated mode is selected and some two-process workload will use it.
+    var needsAcceleratedCgroup: Bool { modes.contains(.accelerated) && !scenarios.isEmpty }
+
     /// The two-process scenarios in report order (loader is separate: it has no modes).
     var scenarios: [Scenario] {
         var list: [Scenario] = []

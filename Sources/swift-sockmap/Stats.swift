@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import SockmapAccelerator
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Watch the counters live: redirected messages and bytes per second, misses, insert failures, entries.",
+        discussion: "One line per interval until interrupted (or --count lines). `status --watch` is the same.")
+
+    @Option(help: "Seconds between lines.")
+    var interval: Double = 1
+
+    @Option(help: "Stop after this many lines.")
+    var count: Int?
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    @OptionGroup var options: InstallationOptions
+
+    func validate() throws {
+        if interval < 0.05 { throw ValidationError("--interval must be at least 0.05 seconds") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        try Self.watch(options.accelerator(), interval: interval, count: count, json: json)
+    }
+
+    static func watch(_ accelerator: Accelerator, interval: Double, count: Int?, json: Bool) throws {
+        var previous = try CLILog.reporting { () throws -> Counters in
+            try Privileges.requireRoot()
+            return try accelerator.counters()
+        }
+        var lines = 0
+        var last = Date()
+        if !json {
+            emit(Self.row(["time", "msgs/s", "bytes/s", "missed/s", "inserted", "failed", "skipped", "entries"]))
+        }
+        while count.map({ lines < $0 }) ?? true {
+            Thread.sleep(forTimeInterval: interval)
+            let now = Date()
+            let (current, entries) = try CLILog.reporting { () throws -> (Counters, Int) in
+                (try accelerator.counters(), (try? accelerator.map(DataPath.sockhashMap).keys().count) ?? 0)
+            }
+            let seconds = now.timeIntervalSince(last)
+            let delta = current.delta(since: previous)
+            let rate = { (value: UInt64) in Double(value) / seconds }
+            if json {
+                struct Line: Encodable {
+                    let time: Date, interval: Double, messagesPerSecond: Double, bytesPerSecond: Double
+                    let missedPerSecond: Double, entries: Int, totals: Counters
+                }
+                let line = Line(time: now, interval: seconds, messagesPerSecond: rate(delta.messagesRedirected),
+                                bytesPerSecond: rate(delta.bytesRedirected), missedPerSecond: rate(delta.redirectMissed),
+                                entries: entries, totals: current)
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                emit(String(decoding: try encoder.encode(line), as: UTF8.self))
+            } else {
+                let time = DateFormatter.clock.string(from: now)
+                let columns = [time, String(format: "%.0f", rate(delta.messagesRedirected)),
+                               ByteCount.format(UInt64(rate(delta.bytesRedirected))) + "/s",
+                               String(format: "%.0f", rate(delta.redirectMissed)), "\(current.socketsInserted)",
+                               "\(current.insertFailed)", "\(current.skippedByPolicy)", "\(entries)"]
+                emit(Self.row(columns))
+            }
+            previous = current
+            last = now
+            lines += 1
+        }
+    }
+}
+
+extension Stats {
+    static let widths = [10, 10, 13, 10, 10, 8, 9, 8]
+
+    static func row(_ columns: [String]) -> String {
+        let text = zip(columns, widths).map { $0.padding(toLength: max($1, $0.count + 1), withPad: " ", startingAt: 0) }.joined()
+        return String(text.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// Writes a line straight to standard output, unbuffered, so a pipe sees each line as it comes.
+private func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension DateFormatter {
+    static let clock: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter
+    }()
+}
