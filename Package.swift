@@ -62,6 +62,7 @@ let package = Package(
             name: "BPFLoaderTests",
             dependencies: ["BPFLoader"]
         ),
+        .testTarget(name: "LoaderFidelityTests", dependencies: ["BPFLoader", "SockmapAccelerator"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
             dependencies: ["SockmapAccelerator", "BPFLoader", "CBPF"]

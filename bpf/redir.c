@@ -14,6 +14,11 @@
 
 char _license[] SEC("license") = "GPL";
 
+/* Trace switch, set at load time (`swift-sockmap load --set debug=1`, read with
+ * `swift-sockmap trace`). It lives in frozen .rodata, so with debug == 0 the verifier proves the
+ * trace branches dead and removes them: the hot path pays nothing. */
+const volatile __u32 debug = 0;
+
 struct {
     __uint(type, BPF_MAP_TYPE_SOCKHASH);
     __type(key, struct sock_key);
@@ -120,10 +125,13 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         count(COUNTER_SKIPPED_BY_POLICY, 1);
         return 1;
     }
-    if (bpf_sock_hash_update(skops, &sock_hash, &key, BPF_NOEXIST) == 0)
+    long inserted = bpf_sock_hash_update(skops, &sock_hash, &key, BPF_NOEXIST);
+    if (inserted == 0)
         count(COUNTER_SOCKETS_INSERTED, 1);
     else
         count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
+    if (debug)
+        bpf_printk("swift-sockmap: sockops insert port %u -> %u: %ld", key.local_port, key.remote_port, inserted);
     return 1;
 }
 
@@ -148,11 +156,15 @@ int sockmap_redirect(struct sk_msg_md *msg)
     key.remote_port = msg->local_port;
 
     __u32 size = msg->size;
-    if (bpf_msg_redirect_hash(msg, &sock_hash, &key, BPF_F_INGRESS) == SK_PASS) {
+    long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &key, BPF_F_INGRESS);
+    if (verdict == SK_PASS) {
         count(COUNTER_MESSAGES_REDIRECTED, 1);
         count(COUNTER_BYTES_REDIRECTED, size);
     } else {
         count(COUNTER_REDIRECT_MISSED, 1);
     }
+    if (debug)
+        bpf_printk("swift-sockmap: sk_msg %u bytes to port %u: %s", size, key.local_port,
+                   verdict == SK_PASS ? "redirected" : "missed (TCP path)");
     return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
 }

@@ -29,4 +29,13 @@ static long (*bpf_msg_redirect_hash)(struct sk_msg_md *msg, void *map, void *key
 static __u64 (*bpf_get_netns_cookie)(void *ctx) = (void *)BPF_FUNC_get_netns_cookie;
 static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)BPF_FUNC_trace_printk;
 
+/* bpf_printk("fmt", up to 3 args): one line in the kernel's trace_pipe (`swift-sockmap trace`).
+ * The format is a static array in .rodata, as with libbpf's macro. Each call costs a helper
+ * call: guard it with a `const volatile` switch, which the verifier prunes when it is off. */
+#define bpf_printk(fmt, ...)                                         \
+    ({                                                               \
+        static const char ____fmt[] = fmt;                           \
+        bpf_trace_printk(____fmt, sizeof(____fmt), ##__VA_ARGS__);   \
+    })
+
 #endif

@@ -15,7 +15,7 @@ extension Accelerator {
     public func replace(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
         guard case .loaded(var state) = installation() else { return try load(options) }
-        let spec = try parseObject(options.objectPath)
+        let spec = try parseObject(options)
         guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
             throw .missingProgram(kind: "sockops", path: options.objectPath)
         }

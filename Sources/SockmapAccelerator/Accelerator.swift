@@ -22,6 +22,8 @@ public struct Accelerator: Sendable {
         /// Capacity of the SOCKHASH; nil keeps the object's `max_entries`.
         public var maxEntries: UInt32?
         public var policyMode: DataPath.PolicyMode
+        /// Initial values of `.rodata`/`.data` variables (e.g. `debug` = 1 for trace output).
+        public var globals: [String: Int64] = [:]
 
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
             self.objectPath = objectPath
@@ -50,7 +52,7 @@ public struct Accelerator: Sendable {
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
-        let spec = try parseObject(options.objectPath)
+        let spec = try parseObject(options)
         guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
             throw .missingProgram(kind: "sockops", path: options.objectPath)
         }
@@ -69,16 +71,34 @@ public struct Accelerator: Sendable {
         collectDrainedMaps()
         testHook(.objectParsed)
 
-        let created = try cgroup.create()
         var undo = Undo(logger: logger)
-        if created { undo.add("remove cgroup \(cgroup.path)") { _ = cgroup.removeIfEmpty() } }
         do {
+            // Record in staging that this load creates the cgroup *before* creating it: a load
+            // killed from here on leaves staging pins, and the next load or detach removes the
+            // cgroup along with them (recoverIncomplete). Otherwise the next load would take the
+            // cgroup for the user's and no detach would ever remove it.
+            let staging = pins.relocated(to: pins.staging)
+            BPFFileSystem.removeTree(staging.directory)
+            undo.add("remove staging pins") { BPFFileSystem.removeTree(staging.directory) }
+            let stateMap = try kernel { () throws(BPFError) in try LoadState.createMap() }
+            var state = LoadState(cgroup: cgroup.path, createdCgroup: !cgroup.exists, object: options.objectPath, loadedAt: Date(),
+                                  sockopsProgram: sockops.name, verdictProgram: verdict.name, sockhashMap: DataPath.sockhashMap)
+            do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
+            try BPFFileSystem.makeDirectory(staging.maps)
+            try BPFFileSystem.makeDirectory(staging.programs)
+            try kernel { () throws(BPFError) in try stateMap.pin(at: staging.map(LoadState.mapName)) }
+
+            let created = try cgroup.create()
+            if created { undo.add("remove cgroup \(cgroup.path)") { _ = cgroup.removeIfEmpty() } }
+            if created != state.createdCgroup { // someone else created it meanwhile
+                state.createdCgroup = created
+                do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
+            }
             testHook(.cgroupReady)
             var loadOptions = LoadedObject.Options()
             if let max = options.maxEntries { loadOptions.maxEntries[DataPath.sockhashMap] = max }
             let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
             let sockhash = object.maps[DataPath.sockhashMap]!
-            let stateMap = try kernel { () throws(BPFError) in try LoadState.createMap() }
             try kernel { () throws(BPFError) in
                 try object.maps[DataPath.configMap]!.update(
                     key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
@@ -91,18 +111,8 @@ public struct Accelerator: Sendable {
             }
             testHook(.verdictAttached)
 
-            let state = LoadState(cgroup: cgroup.path, createdCgroup: created, object: options.objectPath, loadedAt: Date(),
-                                  sockopsProgram: sockops.name, verdictProgram: verdict.name, sockhashMap: DataPath.sockhashMap)
-            do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
-
-            let staging = pins.relocated(to: pins.staging)
-            BPFFileSystem.removeTree(staging.directory)
-            undo.add("remove staging pins") { BPFFileSystem.removeTree(staging.directory) }
-            try BPFFileSystem.makeDirectory(staging.maps)
-            try BPFFileSystem.makeDirectory(staging.programs)
             try kernel { () throws(BPFError) in
                 for (name, map) in object.maps { try map.pin(at: staging.map(name)) }
-                try stateMap.pin(at: staging.map(LoadState.mapName))
                 for (name, program) in object.programs { try program.pin(at: staging.program(name)) }
             }
             testHook(.pinnedInStaging)
@@ -166,6 +176,7 @@ public struct Accelerator: Sendable {
             let open = (try? BPFMap(pinned: pins.map(DataPath.sockhashMap)).keys().count) ?? 0
             report.socketsStillOpen = open
             if open == 0 || force {
+                if open > 0 { evictSockets(layout: pins, state: state) }
                 detachVerdict(layout: pins, state: state)
                 BPFFileSystem.removeTree(pins.directory)
             } else {
@@ -267,6 +278,18 @@ public struct Accelerator: Sendable {
         Attachments.detachSockops(cgroup: Cgroup(path: state.cgroup), sockhashPin: layout.map(state.sockhashMap))
     }
 
+    /// Deletes every socket from the SOCKHASH (forced detach): each socket drops its psock, with
+    /// any redirected data it has not read, and goes back to plain TCP. Unpinning alone would free
+    /// nothing while sockets live: each psock holds the sk_msg program, which holds the map.
+    private func evictSockets(layout: PinLayout, state: LoadState?) {
+        guard let map = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap)) else { return }
+        for _ in 0..<3 { // keys() may miss entries that move while it iterates
+            let keys = (try? map.keys()) ?? []
+            if keys.isEmpty { return }
+            for key in keys { _ = try? map.delete(key) }
+        }
+    }
+
     private func detachVerdict(layout: PinLayout, state: LoadState?) {
         let name = state?.verdictProgram ?? "sockmap_redirect"
         guard let program = try? BPFProgram(pinned: layout.program(name)),
@@ -283,7 +306,9 @@ public struct Accelerator: Sendable {
             let layout = PinLayout(directory: root + "/" + name)
             let open = (try? BPFMap(pinned: layout.map(DataPath.sockhashMap)).keys().count) ?? 0
             if open == 0 || force {
-                detachVerdict(layout: layout, state: LoadState.load(pins: layout))
+                let state = LoadState.load(pins: layout)
+                if open > 0 { evictSockets(layout: layout, state: state) }
+                detachVerdict(layout: layout, state: state)
                 BPFFileSystem.removeTree(layout.directory)
             }
         }
@@ -298,6 +323,17 @@ public struct Accelerator: Sendable {
             let layout = PinLayout(directory: root + "/" + name)
             return (layout.directory, (try? BPFMap(pinned: layout.map(DataPath.sockhashMap)).keys().count) ?? 0)
         }
+    }
+
+    /// Parses the object and sets its global variables as `options` asks.
+    func parseObject(_ options: LoadOptions) throws(AcceleratorError) -> ObjectSpec {
+        var spec = try parseObject(options.objectPath)
+        for (name, value) in options.globals.sorted(by: { $0.key < $1.key }) {
+            do { try spec.setGlobal(name, integer: value) } catch {
+                throw .objectUnusable(path: options.objectPath, reason: "--set \(name)=\(value): \(error)")
+            }
+        }
+        return spec
     }
 
     func parseObject(_ path: String) throws(AcceleratorError) -> ObjectSpec {

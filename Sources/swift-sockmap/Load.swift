@@ -36,18 +36,39 @@ struct Load: ParsableCommand {
     @Flag(help: "If already loaded, swap in this object's programs without dropping tracked connections (maps are kept).")
     var replace = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Set a .rodata/.data variable of the object before loading, NAME=INTEGER (repeatable), e.g. debug=1 for `swift-sockmap trace`.",
+        valueName: "name=value"))
+    var globals: [String] = []
+
     @OptionGroup var options: InstallationOptions
 
     func validate() throws {
         if let maxEntries, maxEntries == 0 { throw ValidationError("--max-entries must be at least 1") }
+        _ = try parsedGlobals()
     }
 
     func run() throws {
-        let loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode)
+        var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode)
+        loadOptions.globals = try parsedGlobals()
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }
         print("loaded \(object): accelerating TCP in cgroup \(state.cgroup) (pins in \(options.pinDirectory))")
         print("run a command inside it with: swift-sockmap run -- COMMAND")
+    }
+
+    /// `--set NAME=VALUE` pairs; values are decimal or 0x-prefixed hexadecimal integers.
+    func parsedGlobals() throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for pair in globals {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set \(pair): expected NAME=VALUE") }
+            let text = parts[1]
+            let value = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
+            guard let value else { throw ValidationError("--set \(pair): \(text) is not an integer") }
+            result[parts[0]] = value
+        }
+        return result
     }
 }

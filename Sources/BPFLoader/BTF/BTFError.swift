@@ -9,6 +9,10 @@ public enum BTFError: Error, Equatable, Sendable {
     case typeLoop(typeID: Int)
     /// A `.maps` entry that is not shaped like a BTF map definition.
     case badMapDefinition(map: String, reason: String)
+    /// A DATASEC whose size or variable offsets cannot be taken from the ELF (see `BTFSpec.fixedUp(for:)`).
+    case unfixableDataSection(section: String, reason: String)
+    /// `.BTF.ext` is malformed.
+    case badExtension(reason: String)
 }
 
 extension BTFError: CustomStringConvertible {
@@ -21,6 +25,8 @@ extension BTFError: CustomStringConvertible {
         case .badTypeID(let what, let id): return "BTF \(what) refers to type \(id), which does not exist"
         case .typeLoop(let id): return "BTF type \(id) refers to itself in a loop"
         case .badMapDefinition(let map, let reason): return "map \(map) in .maps: \(reason)"
+        case .unfixableDataSection(let section, let reason): return "BTF DATASEC \(section): \(reason)"
+        case .badExtension(let reason): return "bad .BTF.ext: \(reason)"
         }
     }
 }

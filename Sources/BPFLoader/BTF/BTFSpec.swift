@@ -165,6 +165,15 @@ public struct BTFSpec: Sendable {
         throw .typeLoop(typeID: id)
     }
 
+    /// The string at `offset` of the string section (names in `.BTF.ext` and line info point here).
+    public func string(at offset: UInt32) -> String? {
+        let o = Int(offset)
+        guard o < stringLength else { return nil }
+        let start = headerLength + stringOffset + o
+        let end = rawBytes[start...].firstIndex(of: 0)!  // the section is NUL-terminated: checked in init
+        return String(decoding: rawBytes[start..<end], as: UTF8.self)
+    }
+
     /// The DATASEC named `name`, if present.
     public func dataSection(named name: String) -> BTFType? {
         types.first { $0.kind == .dataSection && $0.name == name }

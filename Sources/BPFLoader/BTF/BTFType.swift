@@ -48,6 +48,6 @@ public struct BTFType: Sendable, Equatable {
     public let arrayElement: Int
     public let arrayCount: UInt32
     public let members: [Member]
-    /// Byte offset of this type record inside the type section (for in-place fix-ups).
+    /// Byte offset of this type record in the whole `.BTF` section (for in-place fix-ups).
     public let recordOffset: Int
 }

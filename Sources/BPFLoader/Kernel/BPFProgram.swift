@@ -14,9 +14,12 @@ public final class BPFProgram: Sendable {
         self.type = type
     }
 
-    /// Loads `spec`, replacing each map reference with the fd of the map of that name.
+    /// Loads `spec`, replacing each map reference with the fd of the map of that name. With `btf`
+    /// (the object's BTF in the kernel), the program's func_info and line_info go along
+    /// (`funcInfo`, or the spec's own), so the verifier log shows source lines.
     public convenience init(loading spec: ProgramSpec, maps: [String: BPFMap], btf: KernelObject? = nil,
                             funcInfo: BTFExtInfo? = nil) throws(BPFError) {
+        let funcInfo = funcInfo ?? spec.btfExtInfo
         var instructions = spec.instructions
         for reference in spec.mapReferences {
             guard let map = maps[reference.mapName] else {
@@ -54,20 +57,4 @@ public final class BPFProgram: Sendable {
     public func info() throws(BPFError) -> ProgramInfo { try BPFSyscall.programInfo(fd) }
 
     public func pin(at path: String) throws(BPFError) { try BPFSyscall.pin(fd, at: path) }
-}
-
-/// Per-program `func_info` and `line_info` records from `.BTF.ext`, already rebased onto the
-/// linked program's instruction indices.
-public struct BTFExtInfo: Sendable {
-    public var funcInfo: [UInt8]
-    public var funcInfoRecordSize: UInt32
-    public var lineInfo: [UInt8]
-    public var lineInfoRecordSize: UInt32
-
-    public init(funcInfo: [UInt8], funcInfoRecordSize: UInt32, lineInfo: [UInt8], lineInfoRecordSize: UInt32) {
-        self.funcInfo = funcInfo
-        self.funcInfoRecordSize = funcInfoRecordSize
-        self.lineInfo = lineInfo
-        self.lineInfoRecordSize = lineInfoRecordSize
-    }
 }

@@ -7,6 +7,11 @@ public struct LoadedObject: Sendable {
     public let programs: [String: BPFProgram]
     /// The object's BTF in the kernel, when it could be loaded.
     public let btf: KernelObject?
+    /// Why BTF was left out, in whole or for some maps or programs (like libbpf, a kernel that
+    /// refuses the BTF costs pretty-printing and source lines, never the load). Empty when every
+    /// map and program that could have BTF got it (map types the kernel never gives BTF, such as
+    /// SOCKHASH, are not listed).
+    public let btfFallbacks: [String]
 
     /// Options for loading an object.
     public struct Options: Sendable {
@@ -22,25 +27,56 @@ public struct LoadedObject: Sendable {
     }
 
     public init(_ spec: ObjectSpec, options: Options = .init()) throws(BPFError) {
+        var fallbacks: [String] = []
         var btf: KernelObject?
-        if options.useBTF, let raw = spec.btf?.kernelBytes() {
-            btf = try? BPFSyscall.loadBTF(raw)
+        if options.useBTF, let specBTF = spec.btf {
+            fallbacks += spec.btfProblems
+            if let raw = specBTF.kernelBytes() {
+                do { btf = try BPFSyscall.loadBTF(raw) } catch {
+                    let reason = error.verifierLog?.split(separator: "\n").last.map { ": \($0)" } ?? ""
+                    fallbacks.append("the kernel refused the BTF (\(error.errno))\(reason)")
+                }
+            }
         }
         var maps: [String: BPFMap] = [:]
         for var mapSpec in spec.maps {
             if let override = options.maxEntries[mapSpec.name] { mapSpec.maxEntries = override }
+            if Self.refusesBTF(mapSpec.type) { (mapSpec.btfKeyTypeID, mapSpec.btfValueTypeID) = (0, 0) }
             do {
                 maps[mapSpec.name] = try BPFMap(creating: mapSpec, btf: btf)
             } catch where btf != nil && (mapSpec.btfKeyTypeID != 0 || mapSpec.btfValueTypeID != 0) {
                 maps[mapSpec.name] = try BPFMap(creating: mapSpec, btf: nil) // kernels refuse BTF for some map types
+                fallbacks.append("map \(mapSpec.name) created without BTF (\(error.errno))")
             }
         }
         var programs: [String: BPFProgram] = [:]
         for program in spec.programs {
-            programs[program.name] = try BPFProgram(loading: program, maps: maps)
+            do {
+                programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: btf)
+            } catch let withBTF where btf != nil {
+                // A verifier rejection fails again below and is reported with its source lines;
+                // a program that loads only without BTF means the kernel refused its func/line info.
+                do {
+                    programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: nil)
+                } catch {
+                    throw withBTF
+                }
+                let reason = withBTF.verifierLog?.split(separator: "\n").last.map { ": \($0)" } ?? ""
+                fallbacks.append("program \(program.name) loaded without BTF (\(withBTF.errno))\(reason)")
+            }
         }
         self.maps = maps
         self.programs = programs
         self.btf = btf
+        self.btfFallbacks = fallbacks
+    }
+
+    /// Map types whose kernel implementation refuses BTF (`map_check_no_btf`, -ENOTSUPP): the
+    /// list libbpf strips BTF for. A key type alone is no way out: the kernel wants a value type
+    /// with it. So these maps (our SOCKHASH among them) are created without BTF, by design.
+    static func refusesBTF(_ type: MapType) -> Bool {
+        // PERF_EVENT_ARRAY, STACK_TRACE, CGROUP_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, DEVMAP, SOCKMAP,
+        // CPUMAP, XSKMAP, SOCKHASH, QUEUE, STACK, DEVMAP_HASH
+        [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25].contains(type.rawValue)
     }
 }

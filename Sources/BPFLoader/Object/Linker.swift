@@ -54,6 +54,16 @@ struct Linker {
         self.code = code
         self.functions = functions
         self.targets = try Self.readRelocations(elf, code: code, maps: maps)
+        // A function symbol that ends between the two halves of a relocated ld_imm64 would give
+        // the kernel half an instruction, and the kernel layer patches `instruction + 1`.
+        for section in targets.keys.sorted() {
+            for index in targets[section]!.keys.sorted() {
+                guard case .map = targets[section]![index]!, let function = function(containing: index, in: section),
+                      index + 1 >= function.end else { continue }
+                throw .badProgram(section: ELFFile.display(elf.sections[section]), symbol: function.name,
+                                  reason: "ends inside the ld_imm64 at instruction \(index)")
+            }
+        }
     }
 
     private static func readRelocations(_ elf: ELFFile, code: [Int: [Instruction]], maps: [MapSpec]) throws(ObjectError) -> [Int: [Int: Target]] {
@@ -86,6 +96,10 @@ struct Linker {
                     if let map = maps.first(where: { $0.origin != .globalData && $0.sectionIndex == targetSection.index && $0.symbolOffset == symbol.value }) {
                         perSection[index] = .map(name: map.name, kind: .fd)
                     } else if let map = maps.first(where: { $0.origin == .globalData && $0.sectionIndex == targetSection.index }) {
+                        // st_value is untrusted: check it before it becomes an Int64 (2^63 and up would trap).
+                        guard symbol.kind == .section || symbol.value <= UInt64(map.valueSize) else {
+                            throw .badRelocation(section: name, offset: relocation.offset, reason: "symbol \(symbolName) at \(symbol.value) is outside \(map.name)")
+                        }
                         let base = symbol.kind == .section ? 0 : Int64(symbol.value)
                         let offset = base + Int64(instruction.immediate)
                         guard offset >= 0, offset < Int64(map.valueSize) else {
@@ -114,29 +128,39 @@ struct Linker {
         functions[section]?.first { instruction >= $0.start && instruction < $0.end }
     }
 
+    /// A linked program: its instructions, its map references, and where each function landed.
+    struct Linked {
+        var instructions: [Instruction]
+        var maps: [MapReference]
+        /// Every function of the program with the index of its first instruction, in placement order.
+        var placements: [(function: Function, at: Int)]
+    }
+
     /// Links `entry` and every function it calls, transitively, into one instruction stream.
-    func link(_ entry: Function) throws(ObjectError) -> (instructions: [Instruction], maps: [MapReference]) {
+    ///
+    /// Subprograms are appended depth first, in the order their first call appears, exactly as
+    /// libbpf does (`bpf_object__reloc_code`), so both loaders hand the kernel the same program.
+    func link(_ entry: Function) throws(ObjectError) -> Linked {
         var output: [Instruction] = []
         var placed: [Function: Int] = [:]
+        var placements: [(function: Function, at: Int)] = []
         var origins: [(section: Int, index: Int)] = []
-        var queue = [entry]
-        var cursor = 0
-        placed[entry] = 0
-        while cursor < queue.count {
-            let function = queue[cursor]
-            cursor += 1
-            placed[function] = output.count
-            let body = code[function.section]![function.start..<function.end]
-            for (offset, instruction) in body.enumerated() {
-                output.append(instruction)
-                origins.append((function.section, function.start + offset))
+
+        func append(_ function: Function) throws(ObjectError) {
+            let base = output.count
+            placed[function] = base
+            placements.append((function, base))
+            output += code[function.section]![function.start..<function.end]
+            origins += (function.start..<function.end).map { (function.section, $0) }
+            for index in function.start..<function.end {
+                let instruction = output[base + index - function.start]
                 guard instruction.isCallToFunction else { continue }
-                let callee = try callTarget(section: function.section, index: function.start + offset, instruction: instruction)
-                if placed[callee.function] == nil && !queue.contains(callee.function) {
-                    queue.append(callee.function)
-                }
+                let callee = try callTarget(section: function.section, index: index, instruction: instruction)
+                if placed[callee.function] == nil { try append(callee.function) }
             }
         }
+        try append(entry)
+
         var references: [MapReference] = []
         for (position, origin) in origins.enumerated() {
             let instruction = output[position]
@@ -148,7 +172,7 @@ struct Linker {
                 references.append(MapReference(instruction: position, mapName: name, kind: kind))
             }
         }
-        return (output, references)
+        return Linked(instructions: output, maps: references, placements: placements)
     }
 
     private func callTarget(section: Int, index: Int, instruction: Instruction) throws(ObjectError) -> (function: Function, index: Int) {

@@ -48,6 +48,14 @@ enum MapDefinitions {
                 }
                 return array.arrayCount
             }
+            /// `sizeof` the pointee; BTF sizes reach 2^64, a map's key and value size is a u32.
+            func pointeeSize() throws(BTFError) -> UInt32 {
+                let size = try btf.size(of: Int(pointer.sizeOrType))
+                guard let size32 = UInt32(exactly: size) else {
+                    throw .badMapDefinition(map: name, reason: "member \(member.name) is \(size) bytes, more than a u32")
+                }
+                return size32
+            }
             switch member.name {
             case "type": spec.type = MapType(rawValue: try number()); sawType = true
             case "max_entries": spec.maxEntries = try number()
@@ -62,10 +70,10 @@ enum MapDefinitions {
                 spec.pinning = pinning
             case "key":
                 spec.btfKeyTypeID = Int(pointer.sizeOrType)
-                spec.keySize = UInt32(try btf.size(of: Int(pointer.sizeOrType)))
+                spec.keySize = try pointeeSize()
             case "value":
                 spec.btfValueTypeID = Int(pointer.sizeOrType)
-                spec.valueSize = UInt32(try btf.size(of: Int(pointer.sizeOrType)))
+                spec.valueSize = try pointeeSize()
             case "numa_node", "map_extra":
                 _ = try number()
             default:
@@ -102,7 +110,10 @@ enum MapDefinitions {
         return [".data", ".rodata", ".bss"].contains { section.name == $0 || section.name.hasPrefix($0 + ".") }
     }
 
-    static func globalDataMap(_ elf: ELFFile, section: ELFSection) throws(ObjectError) -> MapSpec {
+    /// The array map behind a global-data section, as libbpf makes it: one entry holding the whole
+    /// section, mmap-able, `.rodata*` read-only for programs and frozen after initialisation, and the
+    /// section's DATASEC as the value type so tools can print the variables by name.
+    static func globalDataMap(_ elf: ELFFile, section: ELFSection, btf: BTFSpec?) throws(ObjectError) -> MapSpec {
         let contents: [UInt8]
         if section.kind == .nobits {
             contents = [UInt8](repeating: 0, count: section.size)
@@ -111,8 +122,8 @@ enum MapDefinitions {
         }
         let readOnly = section.name.hasPrefix(".rodata")
         return MapSpec(name: section.name, type: .array, keySize: 4, valueSize: UInt32(section.size), maxEntries: 1,
-                       flags: readOnly ? MapSpec.flagReadOnlyProgram : 0, pinning: .none, origin: .globalData,
-                       btfKeyTypeID: 0, btfValueTypeID: 0, sectionIndex: section.index, symbolOffset: 0,
+                       flags: (readOnly ? MapSpec.flagReadOnlyProgram : 0) | MapSpec.flagMmapable, pinning: .none, origin: .globalData,
+                       btfKeyTypeID: 0, btfValueTypeID: btf?.dataSection(named: section.name)?.id ?? 0, sectionIndex: section.index, symbolOffset: 0,
                        initialValue: contents, freeze: readOnly)
     }
 }

@@ -1,12 +1,20 @@
 /// Everything an object file defines, ready to be created in the kernel: maps, programs
 /// (linked, with map references recorded), license and kernel version.
 public struct ObjectSpec: Sendable {
-    public let maps: [MapSpec]
+    /// Global-data maps carry their initial bytes, which `setGlobal` patches before loading.
+    public internal(set) var maps: [MapSpec]
     public let programs: [ProgramSpec]
     public let license: String
     public let kernelVersion: UInt32
-    /// The object's BTF, when it has a `.BTF` section.
+    /// The object's BTF, when it has a `.BTF` section, with libbpf's DATASEC fix-ups applied
+    /// (as compiled when they could not be made: then `btfProblems` says why).
     public let btf: BTFSpec?
+    /// The object's `.BTF.ext`, when present and readable; programs carry their share of it.
+    public let btfExt: BTFExt?
+    /// Why the BTF or `.BTF.ext` cannot be used as compiled; loading then goes on without them.
+    public let btfProblems: [String]
+    /// Variables of the global-data sections (`.rodata`, `.data`, `.bss`), settable before loading.
+    public let globals: [GlobalVariable]
 
     /// Reads an object from disk.
     public init(path: String) throws {
@@ -24,14 +32,26 @@ public struct ObjectSpec: Sendable {
         kernelVersion = try Self.readVersion(elf)
 
         var btf: BTFSpec?
+        var problems: [String] = []
         if let section = elf.section(named: ".BTF") {
             do { btf = try BTFSpec(bytes: try elf.data(of: section)) } catch let error as ELFError {
                 throw .elf(error)
             } catch let error as BTFError {
                 throw .btf(error)
             } catch { fatalError("unreachable: \(error)") }
+            do { btf = try btf?.fixedUp(for: elf) } catch { problems.append(error.description) }
+        }
+        var btfExt: BTFExt?
+        if let btf, let section = elf.section(named: ".BTF.ext") {
+            do { btfExt = try BTFExt(bytes: try elf.data(of: section), btf: btf) } catch let error as ELFError {
+                problems.append(error.description)
+            } catch let error as BTFError {
+                problems.append(error.description)
+            } catch { fatalError("unreachable: \(error)") }
         }
         self.btf = btf
+        self.btfExt = btfExt
+        self.btfProblems = problems
 
         var maps: [MapSpec] = []
         if let section = elf.section(named: ".maps") {
@@ -42,8 +62,9 @@ public struct ObjectSpec: Sendable {
             maps += try MapDefinitions.legacyMaps(elf, section: section)
         }
         for section in elf.sections where MapDefinitions.isGlobalData(section) {
-            maps.append(try MapDefinitions.globalDataMap(elf, section: section))
+            maps.append(try MapDefinitions.globalDataMap(elf, section: section, btf: btf))
         }
+        globals = GlobalVariable.all(in: elf, maps: maps)
         var seen = Set<String>()
         for map in maps where !seen.insert(map.name).inserted { throw .duplicateMapName(map.name) }
         self.maps = maps
@@ -58,11 +79,15 @@ public struct ObjectSpec: Sendable {
                     throw .badProgram(section: section.name, symbol: function.name, reason: "static functions cannot be programs; move it to .text or make it global")
                 }
                 let linked = try linker.link(function)
+                let ext = btfExt?.programInfo(linked.placements.map {
+                    .init(sectionName: elf.sections[$0.function.section].name, start: $0.function.start,
+                          end: $0.function.end, linkedAt: $0.at)
+                })
                 programs.append(ProgramSpec(
                     name: function.name, sectionName: section.name, type: kind.type,
                     expectedAttachType: kind.expectedAttachType, defaultAttachType: kind.attachType,
                     instructions: linked.instructions, mapReferences: linked.maps,
-                    license: license, kernelVersion: kernelVersion))
+                    license: license, kernelVersion: kernelVersion, btfExtInfo: ext))
             }
         }
         guard !programs.isEmpty else { throw .noPrograms }

@@ -77,4 +77,7 @@ public struct ProgramSpec: Sendable, Equatable {
     public var mapReferences: [MapReference]
     public var license: String
     public var kernelVersion: UInt32
+    /// This program's func_info and line_info from `.BTF.ext`, rebased onto `instructions`, so
+    /// the verifier names functions and prints source lines (used only when BTF is loaded).
+    public var btfExtInfo: BTFExtInfo? = nil
 }

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Glibc
+
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the trace lines of programs loaded with `--set debug=1`.",
+        discussion: """
+            Reads the kernel's trace_pipe (tracefs at /sys/kernel/tracing or \
+            /sys/kernel/debug/tracing; mounted at /sys/kernel/tracing if neither is there) and prints \
+            the lines containing --prefix. Reading consumes them: run one reader at a time. Stops \
+            after --duration seconds, after --count lines, or on Ctrl-C.
+            """)
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Stop after printing this many lines.")
+    var count: Int?
+
+    @Option(help: "Print only lines containing this text (\"\" prints every trace line).")
+    var prefix = "swift-sockmap:"
+
+    func validate() throws {
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        let path: String
+        do { path = try TracePipe.locate() } catch {
+            CLILog.printError("\(error)")
+            throw ExitCode(getuid() == 0 ? 1 : 77)
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            CLILog.printError("cannot open \(path): \(String(cString: strerror(code)))" + (code == EACCES ? " — run as root" : ""))
+            throw ExitCode(code == EACCES || code == EPERM ? 77 : 1)
+        }
+        defer { close(fd) }
+
+        let deadline = duration.map { Date().addingTimeInterval($0) }
+        var printed = 0
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while count.map({ printed < $0 }) ?? true {
+            let remaining = deadline.map { $0.timeIntervalSinceNow } ?? 1
+            if remaining <= 0 { break }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
+            if ready < 0 && errno != EINTR { throw ExitCode(1) }
+            guard ready > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+            guard n > 0 else { break }
+            pending += buffer[0..<n]
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                guard prefix.isEmpty || line.contains(prefix) else { continue }
+                FileHandle.standardOutput.write(Data((TracePipe.trimmed(line) + "\n").utf8))
+                printed += 1
+                if let count, printed >= count { break }
+            }
+        }
+    }
+}
+
+/// Where the kernel's trace_pipe is, mounting tracefs when no mount provides it.
+enum TracePipe {
+    static let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+
+    struct Unavailable: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "no trace_pipe: \(reason)" }
+    }
+
+    static func locate() throws -> String {
+        for directory in candidates where access(directory + "/trace_pipe", F_OK) == 0 {
+            return directory + "/trace_pipe"
+        }
+        let target = candidates[0]
+        guard mount("tracefs", target, "tracefs", 0, nil) == 0 else {
+            throw Unavailable(reason: "tracefs is not mounted and mounting it at \(target) failed: \(String(cString: strerror(errno)))")
+        }
+        return target + "/trace_pipe"
+    }
+
+    /// A trace line without the column padding the kernel puts before the task name.
+    static func trimmed(_ line: String) -> String {
+        String(line.drop { $0 == " " })
+    }
+}

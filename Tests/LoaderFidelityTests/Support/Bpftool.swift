@@ -1,0 +1,94 @@
+import Foundation
+
+/// bpftool as the oracle: what libbpf makes of an object, and how the kernel sees a program or map.
+enum Bpftool {
+    struct Failure: Error, CustomStringConvertible {
+        let arguments: [String]
+        let result: CommandResult
+        var description: String { "bpftool \(arguments.joined(separator: " ")) exited \(result.status): \(result.errors)" }
+    }
+
+    static func run(_ arguments: [String]) throws -> String {
+        let result = try Command.run(Environment.bpftool, arguments)
+        guard result.status == 0 else { throw Failure(arguments: arguments, result: result) }
+        return result.output
+    }
+
+    static func json(_ arguments: [String]) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(try run(["-j"] + arguments).utf8))
+    }
+
+    /// `bpftool prog loadall OBJECT DIR`: libbpf loads every program and pins each by name.
+    static func loadAll(_ object: String, into directory: String) throws {
+        _ = try run(["prog", "loadall", object, directory])
+    }
+
+    struct Program {
+        let id: Int
+        let name: String
+        let mapIDs: [Int]
+        let btfID: Int
+    }
+
+    static func program(pinned path: String) throws -> Program {
+        try program(["prog", "show", "pinned", path])
+    }
+
+    static func program(id: UInt32) throws -> Program {
+        try program(["prog", "show", "id", "\(id)"])
+    }
+
+    private static func program(_ arguments: [String]) throws -> Program {
+        let object = try json(arguments) as? [String: Any] ?? [:]
+        return Program(id: object["id"] as? Int ?? 0, name: object["name"] as? String ?? "",
+                       mapIDs: object["map_ids"] as? [Int] ?? [], btfID: object["btf_id"] as? Int ?? 0)
+    }
+
+    /// A map as `bpftool map show -j` describes it, with the name libbpf gives global-data maps
+    /// ("<object prefix>.rodata") reduced to the section name, as this loader names them.
+    struct Map: Equatable, CustomStringConvertible {
+        let name: String
+        let type: String
+        let keySize: Int
+        let valueSize: Int
+        let maxEntries: Int
+        let flags: Int
+        let frozen: Bool
+        let hasBTF: Bool
+
+        var description: String {
+            "\(name): \(type) key \(keySize) value \(valueSize) max \(maxEntries) flags 0x\(String(flags, radix: 16))"
+                + (frozen ? " frozen" : "") + (hasBTF ? " btf" : "")
+        }
+    }
+
+    static func map(id: Int) throws -> Map {
+        let object = try json(["map", "show", "id", "\(id)"]) as? [String: Any] ?? [:]
+        return Map(name: normalisedMapName(object["name"] as? String ?? ""), type: object["type"] as? String ?? "",
+                   keySize: object["bytes_key"] as? Int ?? -1, valueSize: object["bytes_value"] as? Int ?? -1,
+                   maxEntries: object["max_entries"] as? Int ?? -1, flags: object["flags"] as? Int ?? -1,
+                   frozen: (object["frozen"] as? Int ?? 0) != 0, hasBTF: (object["btf_id"] as? Int ?? 0) != 0)
+    }
+
+    static func normalisedMapName(_ name: String) -> String {
+        for section in [".rodata", ".data", ".bss"] {
+            if let range = name.range(of: section) { return String(name[range.lowerBound...]) }
+        }
+        return name
+    }
+
+    /// `bpftool prog dump xlated id N` (with source lines and function names from BTF), every
+    /// `map[id:N]` replaced by the map's normalised name so two loads of one object compare equal.
+    static func xlated(programID: Int, mapIDs: [Int]) throws -> String {
+        var text = try run(["prog", "dump", "xlated", "id", "\(programID)"])
+        var names: [Int: String] = [:]
+        for id in mapIDs { names[id] = try map(id: id).name }
+        let pattern = try NSRegularExpression(pattern: #"map\[id:(\d+)\]"#)
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            let range = Range(match.range, in: text)!
+            let id = Int(text[Range(match.range(at: 1), in: text)!])!
+            text.replaceSubrange(range, with: "map[\(names[id] ?? "id?")]")
+        }
+        return text
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// Where the fixtures are and whether kernel tests can run here.
+enum Environment {
+    /// Kernel tests need root, bpffs and bpftool. In CI (`CI=true`) they always run, so a missing
+    /// privilege fails loudly there instead of skipping.
+    static let kernelTestsEnabled: Bool = {
+        if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
+        return getuid() == 0 && FileManager.default.isExecutableFile(atPath: bpftool)
+            && FileManager.default.fileExists(atPath: "/sys/fs/bpf")
+    }()
+    static let kernelTestsReason: Comment = "needs root, bpffs and bpftool (always runs when CI=true)"
+
+    static let bpftool: String = {
+        for candidate in ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/usr/local/sbin/bpftool"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return "bpftool"
+    }()
+
+    /// The package root, from this file's path (Tests/LoaderFidelityTests/Support/…).
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// A fixture object built by `make -C bpf` (Tests/Fixtures/bpf/NAME.o).
+    static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/bpf/\(name).o" }
+    static let redirObject = packageRoot + "/bpf/redir.o"
+}
+
+/// Runs a command to completion and captures its output.
+struct CommandResult {
+    let status: Int32
+    let output: String
+    let errors: String
+}
+
+enum Command {
+    static func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting: a full pipe would block the child.
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                             errors: String(decoding: errors, as: UTF8.self))
+    }
+}
+
+/// A fresh directory in bpffs, removed with everything pinned in it when the value goes away.
+final class PinDirectory {
+    let path: String
+
+    init(_ label: String) throws {
+        path = "/sys/fs/bpf/swift-sockmap-fidelity-\(getpid())-\(label)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func sub(_ name: String) throws -> String {
+        let dir = path + "/" + name
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
