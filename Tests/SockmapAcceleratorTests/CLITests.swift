@@ -58,6 +58,14 @@ extension KernelIntegration {
             #expect(report.counters?.socketsInserted == 2)
             #expect(report.programs.count == 2)
 
+            let stats = try CommandRunner.cli("stats", "--json", "--count", "2", "--interval", "0.1", "--pin-dir", env.pinDirectory)
+            #expect(stats.status == 0, "\(stats.stderr)")
+            let statLines = stats.stdout.split(separator: "\n")
+            #expect(statLines.count == 2)
+            struct StatLine: Decodable { let messagesPerSecond: Double; let totals: Counters }
+            let lastLine = try JSONDecoder.iso8601.decode(StatLine.self, from: Data((statLines.last ?? "").utf8))
+            #expect(lastLine.totals.messagesRedirected == report.counters?.messagesRedirected)
+
             let detach = try CommandRunner.cli("detach", "--pin-dir", env.pinDirectory)
             #expect(detach.status == 0, "\(detach.stderr)")
             let after = try CommandRunner.cli("status", "--pin-dir", env.pinDirectory)

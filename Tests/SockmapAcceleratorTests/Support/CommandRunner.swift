@@ -2,16 +2,24 @@ import Foundation
 
 /// Runs a program to completion and captures its output.
 struct CommandResult {
+    /// The exit status, or the signal number when `signal` is set.
     let status: Int32
     let stdout: String
     let stderr: String
+    /// The signal that ended the process, or nil when it exited.
+    var signal: Int32? = nil
 }
 
 enum CommandRunner {
-    static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) throws -> CommandResult {
+    /// `environment` is added to (and overrides) this process's environment.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -25,12 +33,18 @@ enum CommandRunner {
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus,
                              stdout: String(decoding: outData.finish(), as: UTF8.self),
-                             stderr: String(decoding: errData.finish(), as: UTF8.self))
+                             stderr: String(decoding: errData.finish(), as: UTF8.self),
+                             signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     }
 
     /// Runs the built `swift-sockmap`.
     static func cli(_ arguments: String...) throws -> CommandResult {
         try run(KernelTestEnvironment.cliPath, arguments)
+    }
+
+    /// Runs the built `swift-sockmap` with extra environment variables.
+    static func cli(environment: [String: String], _ arguments: String...) throws -> CommandResult {
+        try run(KernelTestEnvironment.cliPath, arguments, environment: environment)
     }
 }
 

@@ -1,0 +1,109 @@
+import BPFLoader
+import Foundation
+import SockmapAccelerator
+import Testing
+
+extension KernelIntegration {
+    /// Connections that must not be confused with each other, sockets the accelerator must not
+    /// touch, and pins only root may read.
+    @Suite struct IsolationTests {
+        @Test("equal 4-tuples in two network namespaces: both accelerated, each gets only its own bytes")
+        func sameTupleInTwoNamespaces() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let namespaceA = try NetworkNamespace(name: "sockmap-test-\(getpid())-A")
+            defer { namespaceA.delete() }
+            let namespaceB = try NetworkNamespace(name: "sockmap-test-\(getpid())-B")
+            defer { namespaceB.delete() }
+
+            let serverPort: UInt16 = 40_123, clientPort: UInt16 = 40_124
+            let (pairA, pairB) = try env.inside {
+                let a = try namespaceA.run { try TCPPair.makeIPv4(serverPort: serverPort, clientPort: clientPort) }
+                let b = try namespaceB.run { try TCPPair.makeIPv4(serverPort: serverPort, clientPort: clientPort) }
+                return (a, b)
+            }
+            for pair in [pairA, pairB] {
+                #expect(pair.client.localPort == clientPort && pair.client.remotePort == serverPort)
+                #expect(pair.server.localPort == serverPort && pair.server.remotePort == clientPort)
+            }
+
+            let entries = try env.accelerator.entries()
+            #expect(entries.count == 4)
+            let namespaces = Dictionary(grouping: entries, by: \.key.netnsCookie)
+            #expect(namespaces.count == 2)
+            for (_, group) in namespaces {
+                #expect(Set(group.map(\.key.local)) == ["127.0.0.1:\(serverPort)", "127.0.0.1:\(clientPort)"])
+            }
+            #expect(Set(entries.compactMap(\.cookie)) ==
+                    Set([pairA.client.cookie, pairA.server.cookie, pairB.client.cookie, pairB.server.cookie]))
+
+            // Queue data on both connections before reading any, with a different pattern each:
+            // a key collision would deliver one namespace's bytes to the other.
+            let before = try env.counters()
+            let rounds = 50, size = 4096
+            for round in 0..<rounds {
+                for (seed, pair) in [(UInt64(0xA), pairA), (UInt64(0xB), pairB)] {
+                    try pair.client.sendAll(Pattern.bytes(seed: seed, offset: round, count: size))
+                    try pair.server.sendAll(Pattern.bytes(seed: seed << 8, offset: round, count: size))
+                }
+                for (seed, pair) in [(UInt64(0xA), pairA), (UInt64(0xB), pairB)] {
+                    let request = try pair.server.receiveExactly(size)
+                    let reply = try pair.client.receiveExactly(size)
+                    guard request == Pattern.bytes(seed: seed, offset: round, count: size),
+                          reply == Pattern.bytes(seed: seed << 8, offset: round, count: size) else {
+                        Issue.record("namespace \(seed == 0xA ? "A" : "B") received bytes that are not its own in round \(round)")
+                        return
+                    }
+                }
+            }
+            let delta = try env.counters().delta(since: before)
+            #expect(delta.messagesRedirected == UInt64(4 * rounds))
+            #expect(delta.bytesRedirected == UInt64(4 * rounds * size))
+            #expect(delta.redirectMissed == 0)
+        }
+
+        @Test("a socket outside the cgroup talking to one inside: correct bytes, only the inside socket in the map")
+        func insideTalksToOutside() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let insideServer = try TCPPair.makeIPv4(listenerIn: env, clientIn: nil)
+            let insideClient = try TCPPair.makeIPv4(listenerIn: nil, clientIn: env)
+            let entries = try env.accelerator.entries()
+            #expect(Set(entries.compactMap(\.cookie)) == [insideServer.server.cookie, insideClient.client.cookie])
+
+            let before = try env.counters()
+            let first = try DataPathTests.exchange(insideServer, rounds: 20)
+            let second = try DataPathTests.exchange(insideClient, rounds: 20)
+            let delta = try env.counters().delta(since: before)
+            #expect(delta.messagesRedirected == 0)
+            #expect(delta.bytesRedirected == 0)
+            // The inside sockets' sends find no peer in the map and go over TCP.
+            #expect(delta.redirectMissed >= UInt64((first.messages + second.messages) / 2))
+            #expect(try env.counters().socketsInserted == 2)
+        }
+
+        @Test("pins are root-only, and status/dump-map as another user exit 77 saying root is needed")
+        func rootOnly() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pins = env.accelerator.pins
+            for directory in [pins.directory, pins.maps, pins.programs] {
+                #expect(permissions(directory) == 0o700, "\(directory)")
+            }
+            let pinned = try FileManager.default.contentsOfDirectory(atPath: pins.maps).map { pins.maps + "/" + $0 }
+                + FileManager.default.contentsOfDirectory(atPath: pins.programs).map { pins.programs + "/" + $0 }
+            #expect(pinned.count >= 6)
+            for path in pinned { #expect(permissions(path) == 0o600, "\(path)") }
+
+            let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+            for command in ["status", "dump-map"] {
+                let result = try CommandRunner.run("/usr/bin/setpriv", nobody + [KernelTestEnvironment.cliPath, command, "--pin-dir", env.pinDirectory])
+                #expect(result.status == 77, "\(command): \(result.stderr)")
+                #expect(result.stderr.contains("needs root"), "\(command): \(result.stderr)")
+            }
+            // And the pins themselves cannot be reached by that user.
+            let list = try CommandRunner.run("/usr/bin/setpriv", nobody + ["/bin/ls", pins.maps])
+            #expect(list.status != 0)
+        }
+    }
+}
