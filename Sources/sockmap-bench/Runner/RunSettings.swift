@@ -53,7 +53,9 @@ struct RunSettings: Codable, Sendable {
             }
         }
         if workloads.contains(.stream) {
-            list += streamSizes.map { Scenario(kind: .stream, size: $0, pinning: .crossCPU) }
+            for pinning in pinnings {
+                list += streamSizes.map { Scenario(kind: .stream, size: $0, pinning: pinning) }
+            }
         }
         if workloads.contains(.connect) {
             list.append(Scenario(kind: .connect, size: ConnectRate.messageSize, pinning: .crossCPU))

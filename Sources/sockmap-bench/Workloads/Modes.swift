@@ -36,7 +36,7 @@ struct Scenario: Hashable, Codable, Sendable {
     var label: String {
         switch kind {
         case .rtt: "RTT \(formatBytes(size)) \(pinning.rawValue)"
-        case .stream: "stream \(formatBytes(size)) writes"
+        case .stream: "stream \(formatBytes(size)) writes \(pinning.rawValue)"
         case .connect: "connect+req/resp+close"
         case .loader: "loader"
         }
