@@ -26,6 +26,17 @@ struct {
     __uint(max_entries, 65536);
 } sock_hash SEC(".maps");
 
+/* Sockets whose sends once took the TCP path (the peer was not in the map yet, redirection was
+ * paused, or the socket was shutting down). They stay on TCP for good: the receiver drains its
+ * redirect queue before its TCP receive queue, so redirecting again while TCP bytes may still be
+ * unread would deliver later bytes first. */
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, __u32);
+} tcp_only SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __type(key, __u32);
@@ -135,6 +146,12 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
     return 1;
 }
 
+/* Marks a socket whose bytes just took (or are about to take) the TCP path. */
+static __always_inline void keep_on_tcp(struct bpf_sock *sk)
+{
+    bpf_sk_storage_get(&tcp_only, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
 SEC("sk_msg")
 int sockmap_redirect(struct sk_msg_md *msg)
 {
@@ -142,10 +159,24 @@ int sockmap_redirect(struct sk_msg_md *msg)
     if (family != AF_INET && family != AF_INET6)
         return SK_PASS;
 
+    struct bpf_sock *sk = msg->sk;
+    if (!sk)
+        return SK_PASS;
+    if (bpf_sk_storage_get(&tcp_only, sk, 0, 0)) {
+        count(COUNTER_KEPT_ON_TCP, 1);
+        return SK_PASS;
+    }
+    /* Only an open sending side is redirected: after shutdown(SHUT_WR) the TCP path must refuse
+     * the send (EPIPE), which a redirect would not. */
+    __u32 state = sk->state;
     __u32 zero = 0;
     struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (cfg && (cfg->flags & CONFIG_PASSTHROUGH))
+    if ((cfg && (cfg->flags & CONFIG_PASSTHROUGH)) ||
+        (state != BPF_TCP_ESTABLISHED && state != BPF_TCP_CLOSE_WAIT)) {
+        keep_on_tcp(sk);
+        count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
+    }
 
     /* The peer's key: our remote end is its local end. */
     struct sock_key key = {};
@@ -162,6 +193,7 @@ int sockmap_redirect(struct sk_msg_md *msg)
         count(COUNTER_BYTES_REDIRECTED, size);
     } else {
         count(COUNTER_REDIRECT_MISSED, 1);
+        keep_on_tcp(sk);
     }
     if (debug)
         bpf_printk("swift-sockmap: sk_msg %u bytes to port %u: %s", size, key.local_port,

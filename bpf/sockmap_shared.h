@@ -24,6 +24,7 @@ enum sockmap_counter {
     COUNTER_BYTES_REDIRECTED = 3,
     COUNTER_REDIRECT_MISSED = 4,
     COUNTER_SKIPPED_BY_POLICY = 5,
+    COUNTER_KEPT_ON_TCP = 6,   /* sends of sockets that once took the TCP path, kept there */
     COUNTER_MAX = 8,
 };
 

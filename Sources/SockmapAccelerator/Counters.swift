@@ -8,10 +8,13 @@ public struct Counters: Sendable, Equatable, Codable {
     public var bytesRedirected: UInt64 = 0
     public var redirectMissed: UInt64 = 0
     public var skippedByPolicy: UInt64 = 0
+    /// Sends of sockets kept on the TCP path because an earlier send of theirs took it (a miss,
+    /// a pause, a shut-down sending side): redirecting them again could reorder their bytes.
+    public var keptOnTCP: UInt64 = 0
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
-        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy
+        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy, keptOnTCP
     }
 
     public init() {}
@@ -25,6 +28,7 @@ public struct Counters: Sendable, Equatable, Codable {
             case .bytesRedirected: bytesRedirected
             case .redirectMissed: redirectMissed
             case .skippedByPolicy: skippedByPolicy
+            case .keptOnTCP: keptOnTCP
             }
         }
         set {
@@ -35,6 +39,7 @@ public struct Counters: Sendable, Equatable, Codable {
             case .bytesRedirected: bytesRedirected = newValue
             case .redirectMissed: redirectMissed = newValue
             case .skippedByPolicy: skippedByPolicy = newValue
+            case .keptOnTCP: keptOnTCP = newValue
             }
         }
     }

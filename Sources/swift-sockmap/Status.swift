@@ -59,7 +59,7 @@ enum StatusText {
         }
         if let c = r.counters {
             lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures, \(c.skippedByPolicy) skipped by policy")
-            lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed (went over TCP)")
+            lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
         }
         for d in r.draining {
             lines.append("  draining:  \(d.directory) (\(d.sockets) sockets still open)")
