@@ -113,7 +113,14 @@ enum MapDefinitions {
     /// The array map behind a global-data section, as libbpf makes it: one entry holding the whole
     /// section, mmap-able, `.rodata*` read-only for programs and frozen after initialisation, and the
     /// section's DATASEC as the value type so tools can print the variables by name.
+    /// The largest value an array map may have (`KMALLOC_MAX_SIZE` on x86-64): larger global-data
+    /// sections are refused before anything is allocated for them.
+    static let globalDataLimit = 4 << 20
+
     static func globalDataMap(_ elf: ELFFile, section: ELFSection, btf: BTFSpec?) throws(ObjectError) -> MapSpec {
+        guard section.size <= globalDataLimit else {
+            throw .globalDataTooLarge(section: section.name, size: section.size, limit: globalDataLimit)
+        }
         let contents: [UInt8]
         if section.kind == .nobits {
             contents = [UInt8](repeating: 0, count: section.size)

@@ -9,6 +9,7 @@ public struct MapType: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public static let lruHash = MapType(rawValue: 9)       // BPF_MAP_TYPE_LRU_HASH
     public static let sockmap = MapType(rawValue: 15)      // BPF_MAP_TYPE_SOCKMAP
     public static let sockhash = MapType(rawValue: 18)     // BPF_MAP_TYPE_SOCKHASH
+    public static let skStorage = MapType(rawValue: 24)    // BPF_MAP_TYPE_SK_STORAGE
     public static let ringbuf = MapType(rawValue: 27)      // BPF_MAP_TYPE_RINGBUF
 
     public var isPerCPU: Bool { self == .percpuArray || self == .percpuHash || rawValue == 10 /* LRU_PERCPU_HASH */ }
@@ -22,6 +23,7 @@ public struct MapType: RawRepresentable, Hashable, Sendable, CustomStringConvert
         case .lruHash: "lru_hash"
         case .sockmap: "sockmap"
         case .sockhash: "sockhash"
+        case .skStorage: "sk_storage"
         case .ringbuf: "ringbuf"
         default: "type \(rawValue)"
         }

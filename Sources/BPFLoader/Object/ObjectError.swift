@@ -14,6 +14,8 @@ public enum ObjectError: Error, Equatable, Sendable {
     case badRelocation(section: String, offset: UInt64, reason: String)
     case badCall(section: String, instruction: Int, reason: String)
     case noPrograms
+    /// A `.data`/`.rodata`/`.bss` section larger than an array map value may be.
+    case globalDataTooLarge(section: String, size: Int, limit: Int)
     case badLicense(String)
 }
 
@@ -33,6 +35,8 @@ extension ObjectError: CustomStringConvertible {
         case .badRelocation(let section, let offset, let reason): return "section \(section): relocation at offset \(offset): \(reason)"
         case .badCall(let section, let instruction, let reason): return "section \(section): call at instruction \(instruction): \(reason)"
         case .noPrograms: return "the object contains no programs"
+        case .globalDataTooLarge(let section, let size, let limit):
+            return "section \(section) is \(size) bytes; a global-data map holds at most \(limit)"
         case .badLicense(let reason): return "license section: \(reason)"
         }
     }
