@@ -54,6 +54,7 @@ let package = Package(
         .executableTarget(
             name: "sockmap-bench",
             dependencies: [
+                "SockmapAccelerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -76,6 +76,9 @@ struct MarkdownReport {
             ("load", \.loadMs),
             ("detach", \.detachMs),
             ("process start-up alone (`swift-sockmap --version`)", \.versionMs),
+            ("load + detach in-process (library, no start-up)", \.inProcessCycleMs),
+            ("load in-process", \.inProcessLoadMs),
+            ("detach in-process", \.inProcessDetachMs),
         ]
         out += "| measure | median | min | max |\n|---|--:|--:|--:|\n"
         for (name, field) in rows {
