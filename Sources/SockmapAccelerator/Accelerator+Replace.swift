@@ -14,7 +14,12 @@ extension Accelerator {
     @discardableResult
     public func replace(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
-        guard case .loaded(var state) = installation() else { return try load(options) }
+        try BPFFileSystem.ensureMounted(for: pins.directory)
+        return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try replaceLocked(options) }
+    }
+
+    private func replaceLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
+        guard case .loaded(var state) = installation() else { return try loadLocked(options) }
         let spec = try parseObject(options)
         guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
             throw .missingProgram(kind: "sockops", path: options.objectPath)

@@ -52,6 +52,12 @@ public struct Accelerator: Sendable {
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
+        try BPFFileSystem.ensureMounted(for: pins.directory)
+        return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try loadLocked(options) }
+    }
+
+    /// `load`, with the installation lock held.
+    func loadLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         let spec = try parseObject(options)
         guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
             throw .missingProgram(kind: "sockops", path: options.objectPath)
@@ -63,7 +69,6 @@ public struct Accelerator: Sendable {
             throw .missingMap(name: name, path: options.objectPath)
         }
         let cgroup = try Cgroup.resolve(options.cgroup)
-        try BPFFileSystem.ensureMounted(for: pins.directory)
         try recoverIncomplete()
         if case .loaded(let state) = installation() {
             throw .alreadyLoaded(pinDir: pins.directory, cgroup: state.cgroup)
@@ -98,6 +103,7 @@ public struct Accelerator: Sendable {
             var loadOptions = LoadedObject.Options()
             if let max = options.maxEntries { loadOptions.maxEntries[DataPath.sockhashMap] = max }
             let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
+            for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
             let sockhash = object.maps[DataPath.sockhashMap]!
             try kernel { () throws(BPFError) in
                 try object.maps[DataPath.configMap]!.update(
@@ -157,6 +163,13 @@ public struct Accelerator: Sendable {
     @discardableResult
     public func detach(force: Bool = false) throws(AcceleratorError) -> DetachReport {
         try Privileges.requireRoot()
+        guard BPFFileSystem.exists(pins.parentDirectory) else {
+            return DetachReport(wasLoaded: false, removedCgroup: false, socketsStillOpen: 0, drainingDirectory: nil)
+        }
+        return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try detachLocked(force: force) }
+    }
+
+    private func detachLocked(force: Bool) throws(AcceleratorError) -> DetachReport {
         var report = DetachReport(wasLoaded: false, removedCgroup: false, socketsStillOpen: 0, drainingDirectory: nil)
         try recoverIncomplete()
         if BPFFileSystem.exists(pins.directory) {

@@ -34,6 +34,9 @@ public struct PinLayout: Sendable, Equatable {
 
     public func relocated(to directory: String) -> PinLayout { PinLayout(directory: directory) }
 
+    /// The directory holding the pin directory and its siblings.
+    public var parentDirectory: String { parentAndName.parent }
+
     private var parentAndName: (parent: String, name: String) {
         guard let slash = directory.lastIndex(of: "/") else { return (".", directory) }
         let parent = String(directory[..<slash])

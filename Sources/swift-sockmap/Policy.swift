@@ -83,7 +83,9 @@ struct Pause: ParsableCommand {
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume redirecting after pause.")
+    static let configuration = CommandConfiguration(
+        abstract: "Resume redirecting, for connections made from now on.",
+        discussion: "Connections that sent while paused stay on TCP: redirecting them again could deliver their later bytes first.")
     @OptionGroup var options: InstallationOptions
     func run() throws {
         try CLILog.reporting { try options.accelerator().setPaused(false) }

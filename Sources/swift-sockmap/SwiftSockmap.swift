@@ -9,7 +9,7 @@ struct SwiftSockmap: ParsableCommand {
         abstract: "Same-host TCP acceleration with sockmap: redirect loopback TCP between processes of a cgroup past the TCP/IP stack.",
         discussion: """
             Exit codes: 0 success; 1 the operation failed (the message says why); 3 already loaded; \
-            4 not loaded; 64 bad usage; 77 not root.
+            4 not loaded; 64 bad usage; 77 not root; 127 `run` could not execute its command.
             """,
         version: "0.1.0",
         subcommands: [Load.self, Detach.self, Status.self, DumpMap.self, Run.self, Stats.self, Policy.self, Pause.self, Resume.self, Trace.self]

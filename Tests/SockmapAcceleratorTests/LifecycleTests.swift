@@ -72,5 +72,31 @@ extension KernelIntegration {
             #expect(!env.cgroup.exists)
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
         }
+    
+        @Test("two loads at once: one loads, the other says already loaded; nothing is half-attached")
+        func concurrentLoads() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            final class Statuses: @unchecked Sendable {
+                let lock = NSLock()
+                var values: [Int32] = []
+                func add(_ value: Int32) { lock.lock(); values.append(value); lock.unlock() }
+            }
+            let statuses = Statuses()
+            let (cgroup, pinDirectory) = (env.cgroup.path, env.pinDirectory)
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                let result = try? CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", cgroup, "--pin-dir", pinDirectory)
+                statuses.add(result?.status ?? -1)
+            }
+            #expect(statuses.values.sorted() == [0, 3])
+            guard case .loaded = env.accelerator.installation() else {
+                Issue.record("not loaded")
+                return
+            }
+            let fd = try env.cgroup.open()
+            defer { try? fd.close() }
+            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).count == 1)
+            #expect(!FileManager.default.fileExists(atPath: env.accelerator.pins.staging))
+        }
     }
 }

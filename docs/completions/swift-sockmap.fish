@@ -117,7 +117,7 @@ complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_pos
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'stats' -d 'Watch the counters live: redirected messages and bytes per second, misses, insert failures, entries.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'policy' -d 'Show or change which connections are accelerated (allow/deny list of ports and addresses).'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'pause' -d 'Stop redirecting at once (every send takes the TCP path, in order); programs stay loaded.'
-complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'resume' -d 'Resume redirecting after pause.'
+complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'resume' -d 'Resume redirecting, for connections made from now on.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'trace' -d 'Print the trace lines of programs loaded with `--set debug=1`.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load" cgroup' -l 'cgroup' -d 'cgroup v2 directory to accelerate: absolute, or relative to the cgroup2 mount. Default: <mount>/swift-sockmap.' -rfka ''
