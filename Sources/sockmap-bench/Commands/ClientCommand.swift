@@ -30,7 +30,7 @@ struct ClientCommand: ParsableCommand {
             let connection = try Socket.connect(to: connect, timeouts: role.timeouts)
             report = try PingPong.run(connection, size: role.size, iterations: iterations, warmup: warmup, timeouts: role.timeouts)
         case .stream:
-            let connection = try Socket.connect(to: connect, timeouts: role.timeouts)
+            let connection = try Socket.connect(to: connect, timeouts: role.timeouts, noDelay: !role.nagle)
             report = try Stream.send(connection, writeSize: role.size, duration: duration, timeouts: role.timeouts)
         case .connect, .loader:
             report = try ConnectRate.run(to: connect, duration: duration, timeouts: role.timeouts)

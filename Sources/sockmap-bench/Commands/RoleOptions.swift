@@ -21,6 +21,9 @@ struct RoleOptions: ParsableArguments {
     @Option(help: "A socket operation without progress for this many seconds is an error.")
     var idleTimeout: Double = 10
 
+    @Flag(help: "Leave Nagle's algorithm on (no TCP_NODELAY) on TCP sockets.")
+    var nagle = false
+
     func validate() throws {
         guard workload != .loader else { throw ValidationError("loader is not a two-process workload") }
         guard size > 0 else { throw ValidationError("--size must be positive") }

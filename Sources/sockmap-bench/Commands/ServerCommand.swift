@@ -17,7 +17,7 @@ struct ServerCommand: ParsableCommand {
         try role.enterPlacement()
         let listener = try Socket.listen(on: listen, timeouts: role.timeouts)
         try writeLineToStdout("READY \(try listener.boundEndpoint(like: listen))")
-        let noDelay = listen.isTCP
+        let noDelay = listen.isTCP && !role.nagle
         let report = switch role.workload {
         case .rtt: try PingPong.serve(listener, size: role.size, noDelay: noDelay, timeouts: role.timeouts)
         case .stream: try Stream.receive(listener, writeSize: role.size, noDelay: noDelay, timeouts: role.timeouts)

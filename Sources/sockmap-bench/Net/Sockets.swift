@@ -39,7 +39,7 @@ extension Socket {
     }
 
     /// A connected socket (TCP_NODELAY on TCP), with the connect bounded by SO_SNDTIMEO.
-    static func connect(to endpoint: Endpoint, timeouts: SocketTimeouts) throws -> Socket {
+    static func connect(to endpoint: Endpoint, timeouts: SocketTimeouts, noDelay: Bool = true) throws -> Socket {
         let socket = try Socket.make(for: endpoint, timeouts: timeouts)
         let deadline = Deadline(seconds: timeouts.idleSeconds)
         while true {
@@ -53,7 +53,7 @@ extension Socket {
             }
             try socket.waitFor(Int16(POLLOUT), until: deadline, what: "connect \(endpoint)")
         }
-        if endpoint.isTCP { try socket.setNoDelay() }
+        if endpoint.isTCP && noDelay { try socket.setNoDelay() }
         return socket
     }
 

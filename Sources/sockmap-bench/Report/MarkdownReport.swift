@@ -36,7 +36,7 @@ struct MarkdownReport {
             rows.append(("RTT", "\(settings.rttIterations) timed round trips per run (+\(settings.rttWarmup) warm-up), TCP_NODELAY"))
         }
         if settings.workloads.contains(.stream) || settings.workloads.contains(.connect) {
-            rows.append(("stream / connect", "\(formatNumber(settings.duration)) s per run; same-cpu: both on CPU 0, cross-cpu: client CPU 0, server CPU 1 (connect: cross-cpu)"))
+            rows.append(("stream / connect", "\(formatNumber(settings.duration)) s per run; same-cpu: both on CPU 0, cross-cpu: client CPU 0, server CPU 1 (connect: cross-cpu); TCP_NODELAY on every TCP socket except in the \"Nagle\" stream rows"))
         }
         return "| | |\n|---|---|\n" + rows.map { "| \($0.0) | \($0.1) |\n" }.joined() + "\n"
     }

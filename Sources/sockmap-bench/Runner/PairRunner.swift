@@ -22,7 +22,7 @@ struct PairRunner {
         var common = [
             "--workload", scenario.kind.rawValue, "--size", "\(scenario.size)",
             "--idle-timeout", "\(settings.idleTimeoutSeconds)", "--timeout", "\(Int(budget.rounded(.up)))",
-        ]
+        ] + (scenario.nagle ? ["--nagle"] : [])
         if mode == .accelerated {
             guard let acceleratedCgroup else { throw BenchError("accelerated mode without an accelerated cgroup") }
             common += ["--cgroup", acceleratedCgroup]

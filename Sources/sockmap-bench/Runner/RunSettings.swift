@@ -53,8 +53,10 @@ struct RunSettings: Codable, Sendable {
             }
         }
         if workloads.contains(.stream) {
-            for pinning in pinnings {
-                list += streamSizes.map { Scenario(kind: .stream, size: $0, pinning: pinning) }
+            for nagle in [false, true] {
+                for pinning in pinnings {
+                    list += streamSizes.map { Scenario(kind: .stream, size: $0, pinning: pinning, nagle: nagle) }
+                }
             }
         }
         if workloads.contains(.connect) {

@@ -32,11 +32,13 @@ struct Scenario: Hashable, Codable, Sendable {
     /// Message size (rtt), write size (stream), request size (connect).
     let size: Int
     let pinning: Pinning
+    /// Stream only: Nagle's algorithm left on (no TCP_NODELAY), as bulk senders usually run.
+    var nagle = false
 
     var label: String {
         switch kind {
         case .rtt: "RTT \(formatBytes(size)) \(pinning.rawValue)"
-        case .stream: "stream \(formatBytes(size)) writes \(pinning.rawValue)"
+        case .stream: "stream \(formatBytes(size)) writes \(pinning.rawValue)\(nagle ? " Nagle" : "")"
         case .connect: "connect+req/resp+close"
         case .loader: "loader"
         }
