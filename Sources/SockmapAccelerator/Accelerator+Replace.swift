@@ -29,26 +29,30 @@ extension Accelerator {
         }
         let cgroup = Cgroup(path: state.cgroup)
 
-        // Maps: reuse every pinned map the new object names (it must have the same layout), create the rest.
-        var maps: [String: BPFMap] = [:]
-        var created: [String] = []
-        for mapSpec in spec.maps {
-            if let existing = try? BPFMap(pinned: pins.map(mapSpec.name)) {
-                guard existing.type == mapSpec.type, existing.keySize == Int(mapSpec.keySize),
-                      existing.valueSize == Int(mapSpec.valueSize) else {
-                    throw .objectUnusable(path: options.objectPath, reason: "map \(mapSpec.name) is \(existing.type) \(existing.keySize)/\(existing.valueSize) bytes in the running installation but \(mapSpec.type) \(mapSpec.keySize)/\(mapSpec.valueSize) in the new object; detach and load instead")
-                }
-                maps[mapSpec.name] = existing
-            } else {
-                maps[mapSpec.name] = try kernel { () throws(BPFError) in try BPFMap(creating: mapSpec) }
-                created.append(mapSpec.name)
-            }
+        if let wanted = options.cgroup, try Cgroup.resolve(wanted).path != state.cgroup {
+            throw .objectUnusable(path: options.objectPath, reason: "--replace keeps the cgroup \(state.cgroup); detach and load to move to \(wanted)")
         }
-        guard let sockhash = maps[DataPath.sockhashMap] else { throw .missingMap(name: DataPath.sockhashMap, path: options.objectPath) }
-        var programs: [String: BPFProgram] = [:]
-        for programSpec in spec.programs {
-            programs[programSpec.name] = try kernel { () throws(BPFError) in try BPFProgram(loading: programSpec, maps: maps) }
+
+        // Maps: keep every pinned map the new object names (the SOCKHASH with its sockets, the
+        // counters, the policy and config), except global data, which must be the new object's
+        // (its constants, `--set` values and format strings belong to the new programs).
+        var existing: [String: BPFMap] = [:]
+        for mapSpec in spec.maps where mapSpec.origin != .globalData && BPFFileSystem.exists(pins.map(mapSpec.name)) {
+            existing[mapSpec.name] = try kernel { () throws(BPFError) in try BPFMap(pinned: pins.map(mapSpec.name)) }
         }
+        guard existing[DataPath.sockhashMap] != nil else {
+            throw .objectUnusable(path: options.objectPath, reason: "the running installation has no pinned \(DataPath.sockhashMap) to keep")
+        }
+        let object: LoadedObject
+        do {
+            object = try LoadedObject(spec, options: .init(existingMaps: existing))
+        } catch {
+            throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
+        }
+        for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
+        let maps = object.maps, programs = object.programs
+        let created = maps.keys.filter { existing[$0] == nil }.sorted()
+        let sockhash = maps[DataPath.sockhashMap]!
         let oldSockops = Attachments.sockopsPrograms(cgroup: cgroup, sockhashPin: pins.map(state.sockhashMap))
         guard let oldSockopsProgram = oldSockops.first else { throw .notLoaded(pinDir: pins.directory) }
         let oldVerdict = try? BPFProgram(pinned: pins.program(state.verdictProgram))
@@ -79,7 +83,10 @@ extension Accelerator {
         }
         try kernel { () throws(BPFError) in
             for (name, program) in programs { try program.pin(at: pins.program(name)) }
-            for name in created { try maps[name]!.pin(at: pins.map(name)) }
+            for name in created {
+                unlink(pins.map(name)) // an old global-data map stays alive while old programs use it
+                try maps[name]!.pin(at: pins.map(name))
+            }
         }
         state.object = options.objectPath
         state.loadedAt = Date()

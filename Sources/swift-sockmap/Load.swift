@@ -30,8 +30,8 @@ struct Load: ParsableCommand {
     @Option(help: "Capacity of the SOCKHASH (sockets, two per connection). Extra sockets stay on plain TCP.")
     var maxEntries: UInt32?
 
-    @Option(help: "Policy mode: 'deny' accelerates everything but listed ports/addresses; 'allow' only listed ones.")
-    var policyMode: DataPath.PolicyMode = .deny
+    @Option(help: "Policy mode: 'deny' (the default) accelerates everything but listed ports/addresses; 'allow' only listed ones.")
+    var policyMode: DataPath.PolicyMode?
 
     @Flag(help: "If already loaded, swap in this object's programs without dropping tracked connections (maps are kept).")
     var replace = false
@@ -45,11 +45,17 @@ struct Load: ParsableCommand {
 
     func validate() throws {
         if let maxEntries, maxEntries == 0 { throw ValidationError("--max-entries must be at least 1") }
+        if replace, maxEntries != nil {
+            throw ValidationError("--max-entries cannot change with --replace: the SOCKHASH and its sockets are kept")
+        }
+        if replace, policyMode != nil {
+            throw ValidationError("--policy-mode cannot be given with --replace: the policy is kept (use `swift-sockmap policy mode`)")
+        }
         _ = try parsedGlobals()
     }
 
     func run() throws {
-        var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode)
+        var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode ?? .deny)
         loadOptions.globals = try parsedGlobals()
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)

@@ -39,6 +39,29 @@ extension KernelIntegration {
             #expect(try env.accelerator.entries().count == 4)
         }
 
+        @Test("replace takes the new object's global data (--set debug=1) while keeping the SOCKHASH")
+        func replaceTakesNewGlobals() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4, in: env)
+            let oldRodata = try env.accelerator.map(".rodata").info().id
+            let sockhash = try env.accelerator.map("sock_hash").info().id
+            var options = Accelerator.LoadOptions(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path)
+            options.globals = ["debug": 1]
+            try env.accelerator.replace(options)
+
+            let rodata = try env.accelerator.map(".rodata")
+            #expect(try rodata.info().id != oldRodata)
+            #expect(try env.accelerator.map("sock_hash").info().id == sockhash)
+            let debug = try #require(try ObjectSpec(path: KernelTestEnvironment.redirObject).settableGlobals.first { $0.name == "debug" })
+            let value = try #require(try rodata.lookup([0, 0, 0, 0]))
+            #expect(value[debug.offset] == 1)
+            // The connection from before the swap still works and is still redirected.
+            let before = try env.counters()
+            let moved = try DataPathTests.exchange(pair, rounds: 10)
+            #expect(try env.counters().delta(since: before).bytesRedirected == UInt64(moved.bytes))
+        }
+
         @Test("a replace that fails leaves the running installation untouched")
         func replaceIncompatible() throws {
             let env = try AcceleratedCgroup()

@@ -238,25 +238,32 @@ public enum BPFSyscall {
         return (-1, errno, text)
     }
 
-    /// `BPF_BTF_LOAD`. On failure, retried with the kernel's BTF log in the error.
+    /// `BPF_BTF_LOAD`. Loaded without a log first (a log too small for large BTF fails the load
+    /// with ENOSPC); on failure, retried with the kernel's BTF log, which goes into the error.
     public static func loadBTF(_ bytes: [UInt8]) throws(BPFError) -> KernelObject {
-        var log = [UInt8](repeating: 0, count: 1 << 20)
+        let first = loadBTF(bytes, logSize: 0)
+        if first.rc >= 0 { return KernelObject(rawFD: Int32(first.rc)) }
+        let retry = loadBTF(bytes, logSize: 1 << 22)
+        if retry.rc >= 0 { return KernelObject(rawFD: Int32(retry.rc)) }
+        throw BPFError(command: .btfLoad, errno: Errno(rawValue: Int32(-first.rc)), context: "load BTF", verifierLog: retry.log)
+    }
+
+    private static func loadBTF(_ bytes: [UInt8], logSize: Int) -> (rc: Int, log: String) {
+        var log = [UInt8](repeating: 0, count: logSize)
         var attr = bpf_attr()
         let rc = bytes.withUnsafeBytes { data in
             log.withUnsafeMutableBytes { buffer in
                 attr.btf = address(data.baseAddress)
                 attr.btf_size = UInt32(bytes.count)
-                attr.btf_log_level = 1
-                attr.btf_log_size = UInt32(buffer.count)
-                attr.btf_log_buf = address(buffer.baseAddress)
+                if logSize > 0 {
+                    attr.btf_log_level = 1
+                    attr.btf_log_size = UInt32(buffer.count)
+                    attr.btf_log_buf = address(buffer.baseAddress)
+                }
                 return cbpf_bpf(BPFCommand.btfLoad.rawValue, &attr, UInt32(MemoryLayout<bpf_attr>.size))
             }
         }
-        guard rc >= 0 else {
-            throw BPFError(command: .btfLoad, errno: Errno(rawValue: Int32(-rc)), context: "load BTF",
-                           verifierLog: String(decoding: log.prefix { $0 != 0 }, as: UTF8.self))
-        }
-        return KernelObject(rawFD: Int32(rc))
+        return (rc, String(decoding: log.prefix { $0 != 0 }, as: UTF8.self))
     }
 
     // MARK: Pins and ids

@@ -8,7 +8,8 @@ public struct LoadedObject: Sendable {
     /// The object's BTF in the kernel, when it could be loaded.
     public let btf: KernelObject?
     /// Why BTF was left out, in whole or for some maps or programs (like libbpf, a kernel that
-    /// refuses the BTF costs pretty-printing and source lines, never the load). Empty when every
+    /// refuses the BTF costs pretty-printing and source lines, and the load only of maps that
+    /// cannot exist without BTF, such as SK_STORAGE). Empty when every
     /// map and program that could have BTF got it (map types the kernel never gives BTF, such as
     /// SOCKHASH, are not listed).
     public let btfFallbacks: [String]
@@ -19,10 +20,14 @@ public struct LoadedObject: Sendable {
         public var maxEntries: [String: UInt32] = [:]
         /// Loads `.BTF` and hands it to maps and programs (falls back to no BTF if the kernel refuses it).
         public var useBTF = true
+        /// Maps that already exist (for example pinned by an earlier load) to use instead of
+        /// creating the map of that name; their layout must match the object's.
+        public var existingMaps: [String: BPFMap] = [:]
 
-        public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true) {
+        public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:]) {
             self.maxEntries = maxEntries
             self.useBTF = useBTF
+            self.existingMaps = existingMaps
         }
     }
 
@@ -40,12 +45,23 @@ public struct LoadedObject: Sendable {
         }
         var maps: [String: BPFMap] = [:]
         for var mapSpec in spec.maps {
+            if let existing = options.existingMaps[mapSpec.name] {
+                guard existing.type == mapSpec.type, existing.keySize == Int(mapSpec.keySize),
+                      existing.valueSize == Int(mapSpec.valueSize) else {
+                    throw BPFError(command: .mapCreate, errno: .invalidArgument,
+                                   context: "reuse map \(mapSpec.name): it is \(existing.type) with \(existing.keySize)-byte keys and \(existing.valueSize)-byte values, the object wants \(mapSpec.type) with \(mapSpec.keySize) and \(mapSpec.valueSize)")
+                }
+                maps[mapSpec.name] = existing
+                continue
+            }
             if let override = options.maxEntries[mapSpec.name] { mapSpec.maxEntries = override }
             if Self.refusesBTF(mapSpec.type) { (mapSpec.btfKeyTypeID, mapSpec.btfValueTypeID) = (0, 0) }
             do {
                 maps[mapSpec.name] = try BPFMap(creating: mapSpec, btf: btf)
             } catch where btf != nil && (mapSpec.btfKeyTypeID != 0 || mapSpec.btfValueTypeID != 0) {
-                maps[mapSpec.name] = try BPFMap(creating: mapSpec, btf: nil) // kernels refuse BTF for some map types
+                // Kernels refuse BTF for some map types; if the map cannot be made without it
+                // either (SK_STORAGE needs it), the first error is the one that explains why.
+                do { maps[mapSpec.name] = try BPFMap(creating: mapSpec, btf: nil) } catch _ { throw error }
                 fallbacks.append("map \(mapSpec.name) created without BTF (\(error.errno))")
             }
         }
