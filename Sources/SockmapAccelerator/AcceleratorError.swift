@@ -10,6 +10,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     case bpffsUnavailable(path: String, reason: String)
     case alreadyLoaded(pinDir: String, cgroup: String)
     case notLoaded(pinDir: String)
+    /// Pins exist, but whether their programs are attached cannot be told.
+    case unverifiable(pinDir: String, reason: String)
     case objectUnusable(path: String, reason: String)
     case missingProgram(kind: String, path: String)
     case missingMap(name: String, path: String)
@@ -29,6 +31,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .alreadyLoaded(let pinDir, let cgroup):
             return "already loaded (pins in \(pinDir), attached to cgroup \(cgroup)): run `swift-sockmap detach` first, or `load --replace` to swap programs"
         case .notLoaded(let pinDir): return "not loaded: nothing is pinned in \(pinDir)"
+        case .unverifiable(let pinDir, let reason):
+            return "cannot tell whether the installation in \(pinDir) is live (\(reason)); nothing was changed; `swift-sockmap detach --force` removes it"
         case .objectUnusable(let path, let reason): return "\(path): \(reason)"
         case .missingProgram(let kind, let path): return "\(path) has no \(kind) program"
         case .missingMap(let name, let path): return "\(path) has no map named \(name)"

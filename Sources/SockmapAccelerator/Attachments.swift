@@ -4,17 +4,52 @@ import BPFLoader
 /// our SOCKHASH. Matching by map rather than by pinned program keeps this right across a
 /// `load --replace` interrupted between swapping the program and re-pinning it.
 enum Attachments {
+    /// What a look at the cgroup found.
+    enum Check {
+        case attached([BPFProgram])
+        case notAttached(reason: String)
+        /// A kernel query failed: nobody can say, so nothing may be removed on this basis.
+        case unknown(reason: String)
+    }
+
     /// The sock_ops programs on `cgroup` that use the map pinned at `sockhashPin`.
-    static func sockopsPrograms(cgroup: Cgroup, sockhashPin: String) -> [BPFProgram] {
-        guard let sockhashID = try? BPFMap(pinned: sockhashPin).info().id,
-              let cgroupFD = try? cgroup.open() else { return [] }
-        defer { try? cgroupFD.close() }
-        let ids = (try? BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue)) ?? []
-        return ids.compactMap { id in
-            guard let object = try? BPFSyscall.programFD(id: id), let info = try? BPFSyscall.programInfo(object.fd),
-                  info.mapIDs.contains(sockhashID) else { return nil }
-            return BPFProgram(object: object, name: info.name, type: ProgramType(rawValue: info.type))
+    static func sockops(cgroup: Cgroup, sockhashPin: String) -> Check {
+        guard cgroup.exists else { return .notAttached(reason: "cgroup \(cgroup.path) is gone") }
+        let sockhashID: UInt32
+        do { sockhashID = try BPFMap(pinned: sockhashPin).info().id } catch {
+            return .unknown(reason: "cannot open \(sockhashPin): \(error.errno)")
         }
+        let ids: [UInt32]
+        do {
+            let cgroupFD = try cgroup.open()
+            defer { try? cgroupFD.close() }
+            ids = try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue)
+        } catch let error as AcceleratorError {
+            return .unknown(reason: error.description)
+        } catch let error as BPFError {
+            return .unknown(reason: "cannot list the programs on \(cgroup.path): \(error.errno)")
+        } catch {
+            return .unknown(reason: "\(error)")
+        }
+        var ours: [BPFProgram] = []
+        for id in ids {
+            let object: KernelObject
+            do { object = try BPFSyscall.programFD(id: id) } catch {
+                if error.errno == .noSuchFileOrDirectory { continue } // detached meanwhile
+                return .unknown(reason: "cannot open program \(id): \(error.errno)")
+            }
+            guard let info = try? BPFSyscall.programInfo(object.fd) else { return .unknown(reason: "cannot read program \(id)") }
+            if info.mapIDs.contains(sockhashID) {
+                ours.append(BPFProgram(object: object, name: info.name, type: ProgramType(rawValue: info.type)))
+            }
+        }
+        return ours.isEmpty ? .notAttached(reason: "no sock_ops program using our map is attached to \(cgroup.path)") : .attached(ours)
+    }
+
+    /// The programs found, or none whatever the reason.
+    static func sockopsPrograms(cgroup: Cgroup, sockhashPin: String) -> [BPFProgram] {
+        if case .attached(let programs) = sockops(cgroup: cgroup, sockhashPin: sockhashPin) { return programs }
+        return []
     }
 
     /// Detaches every sock_ops program of ours from `cgroup`.

@@ -20,7 +20,8 @@ public struct StatusReport: Codable, Sendable {
 
     public struct Draining: Codable, Sendable {
         public let directory: String
-        public let sockets: Int
+        /// nil when the map cannot be read.
+        public let sockets: Int?
     }
 
     public let loaded: Bool
@@ -41,6 +42,10 @@ extension Accelerator {
     /// Collects the status report. Never throws for "not loaded": that is a state to report.
     public func status() throws(AcceleratorError) -> StatusReport {
         try Privileges.requireRoot()
+        // Maps a detach kept for open sockets are freed here once those sockets have closed.
+        if BPFFileSystem.exists(pins.draining) {
+            try? InstallationLock.withLock(pins, timeout: 1) { () throws(AcceleratorError) in collectDrainedMaps() }
+        }
         let draining = drainingMaps().map { StatusReport.Draining(directory: $0.directory, sockets: $0.sockets) }
         let state: LoadState
         var problem: String?
@@ -48,7 +53,7 @@ extension Accelerator {
         case .none:
             return StatusReport(loaded: false, problem: nil, pinDirectory: pins.directory, state: nil, cgroupProcesses: nil,
                                 programs: [], sockhash: nil, counters: nil, policyMode: nil, paused: nil, draining: draining)
-        case .incomplete(let reason):
+        case .incomplete(let reason), .unknown(let reason):
             guard let recorded = LoadState.load(pins: pins) else {
                 return StatusReport(loaded: false, problem: reason, pinDirectory: pins.directory, state: nil, cgroupProcesses: nil,
                                     programs: [], sockhash: nil, counters: nil, policyMode: nil, paused: nil, draining: draining)

@@ -62,7 +62,8 @@ enum StatusText {
             lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
         }
         for d in r.draining {
-            lines.append("  draining:  \(d.directory) (\(d.sockets) sockets still open)")
+            let sockets = d.sockets.map { "\($0) sockets still open" } ?? "its sockets cannot be counted"
+            lines.append("  draining:  \(d.directory) (\(sockets))")
         }
         return lines.joined(separator: "\n")
     }

@@ -119,5 +119,31 @@ extension KernelIntegration {
             }
             #expect(!env.cgroup.exists, "the cgroup load created is left after detach")
         }
+    
+        @Test("an installation whose sock_ops program vanished is recovered without dropping its sockets' data")
+        func recoveryKeepsSockets() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(pair, rounds: 5)
+            // Unread redirected data waits in the server's queue while the installation breaks.
+            let pending = Pattern.bytes(seed: 7, offset: 0, count: 4096)
+            try pair.client.sendAll(pending)
+            let sockops = try env.accelerator.program("sockmap_sockops")
+            let fd = try env.cgroup.open()
+            try BPFSyscall.detach(program: sockops.fd, from: fd, type: AttachType.cgroupSockOps.rawValue, context: "test")
+            try? fd.close()
+            guard case .incomplete = env.accelerator.installation() else {
+                Issue.record("expected an incomplete installation")
+                return
+            }
+            // The next load cleans up, but keeps the old map (and so the queued bytes) in draining.
+            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            let draining = env.accelerator.drainingMaps()
+            #expect(draining.count == 1)
+            #expect(draining.first?.sockets == 2)
+            #expect(try pair.server.receiveExactly(pending.count) == pending)
+            _ = try DataPathTests.exchange(pair, rounds: 5)
+        }
     }
 }

@@ -1,0 +1,146 @@
+import BPFLoader
+import Foundation
+
+extension Accelerator {
+    /// What `detach` did.
+    public struct DetachReport: Sendable {
+        public var wasLoaded: Bool
+        public var removedCgroup: Bool
+        /// Sockets still in the map; when non-zero and not forced, the map is kept (unpinned from
+        /// the main directory) until they close, so no redirected byte waiting to be read is freed.
+        public var socketsStillOpen: Int
+        public var drainingDirectory: String?
+    }
+
+    /// Detaches both programs and removes the pins. Safe to run again; safe under live traffic.
+    @discardableResult
+    public func detach(force: Bool = false) throws(AcceleratorError) -> DetachReport {
+        try Privileges.requireRoot()
+        guard BPFFileSystem.exists(pins.parentDirectory) else {
+            return DetachReport(wasLoaded: false, removedCgroup: false, socketsStillOpen: 0, drainingDirectory: nil)
+        }
+        return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try detachLocked(force: force) }
+    }
+
+    private func detachLocked(force: Bool) throws(AcceleratorError) -> DetachReport {
+        var report = DetachReport(wasLoaded: false, removedCgroup: false, socketsStillOpen: 0, drainingDirectory: nil)
+        try recoverIncomplete()
+        if case .unknown(let reason) = installation(), !force {
+            throw .unverifiable(pinDir: pins.directory, reason: reason)
+        }
+        if BPFFileSystem.exists(pins.directory) {
+            report.wasLoaded = true
+            let state = LoadState.load(pins: pins)
+            let retired = try retire(pins, state: state, force: force)
+            report.socketsStillOpen = retired.openSockets ?? 0
+            report.drainingDirectory = retired.drainingDirectory
+            if let state, state.createdCgroup { report.removedCgroup = Cgroup(path: state.cgroup).removeIfEmpty() }
+        }
+        collectDrainedMaps(force: force)
+        return report
+    }
+
+    /// Takes an installation out of service without losing a byte:
+    /// 1. pass-through: from here every send takes the TCP path, in order behind the data already
+    ///    queued for the peer (the receive path drains that queue first);
+    /// 2. no new socket enters the map (our sock_ops programs leave the cgroup);
+    /// 3. the map is freed only when no socket is left in it (or when forced, after evicting them);
+    ///    otherwise, or when that cannot be told, its pins move to `<pin-dir>-draining/<id>`.
+    func retire(_ layout: PinLayout, state: LoadState?, force: Bool) throws(AcceleratorError) -> (openSockets: Int?, drainingDirectory: String?) {
+        let sockhash = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap))
+        var stopped = false
+        if let config = try? BPFMap(pinned: layout.map(DataPath.configMap)),
+           let value = try? config.lookup(UInt32(0).littleEndianBytes) {
+            var current = DataPath.Config(bytes: value)
+            current.passthrough = true
+            stopped = (try? config.update(key: UInt32(0).littleEndianBytes, value: current.bytes)) != nil
+        }
+        if let state {
+            Attachments.detachSockops(cgroup: Cgroup(path: state.cgroup), sockhashPin: layout.map(state.sockhashMap))
+        }
+        let open = sockhash.flatMap { try? $0.keys().count }
+        if open == 0 || (force && sockhash != nil) || sockhash == nil {
+            if let open, open > 0, let sockhash { evictSockets(sockhash) }
+            detachVerdict(layout: layout, state: state)
+            BPFFileSystem.removeTree(layout.directory)
+            return (open, nil)
+        }
+        if !stopped { logger.warning("could not switch \(layout.directory) to pass-through; its sockets keep redirecting until they close") }
+        var id = UInt32(getpid())
+        if let info = try? sockhash?.info() { id = info.id }
+        let target = pins.draining + "/\(id)"
+        try BPFFileSystem.makeDirectory(pins.draining)
+        guard rename(layout.directory, target) == 0 else {
+            throw .io(path: target, reason: "cannot move pins aside: \(String(cString: strerror(errno)))")
+        }
+        return (open, target)
+    }
+
+    /// Deletes every socket from the SOCKHASH (forced detach): each socket drops its psock, with
+    /// any redirected data it has not read, and goes back to plain TCP. Unpinning alone would free
+    /// nothing while sockets live: each psock holds the sk_msg program, which holds the map.
+    private func evictSockets(_ map: BPFMap) {
+        for _ in 0..<3 { // keys() may miss entries that move while it iterates
+            let keys = (try? map.keys()) ?? []
+            if keys.isEmpty { return }
+            for key in keys { _ = try? map.delete(key) }
+        }
+    }
+
+    private func detachVerdict(layout: PinLayout, state: LoadState?) {
+        let name = state?.verdictProgram ?? "sockmap_redirect"
+        guard let program = try? BPFProgram(pinned: layout.program(name)),
+              let map = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap)) else { return }
+        try? BPFSyscall.detach(program: program.fd, from: map.fd, type: AttachType.skMsgVerdict.rawValue,
+                               context: "detach \(name) from \(map.name)")
+    }
+
+    /// Frees maps kept by an earlier `detach` once their last socket has closed (all of them
+    /// when forced). A map whose sockets cannot be counted is kept.
+    func collectDrainedMaps(force: Bool = false) {
+        let root = pins.draining
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        for name in names {
+            let layout = PinLayout(directory: root + "/" + name)
+            let state = LoadState.load(pins: layout)
+            let sockhash = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap))
+            let open = sockhash.flatMap { try? $0.keys().count }
+            guard open == 0 || force || sockhash == nil else { continue }
+            if let sockhash, open ?? 1 > 0 { evictSockets(sockhash) }
+            detachVerdict(layout: layout, state: state)
+            BPFFileSystem.removeTree(layout.directory)
+        }
+        if (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty == true { rmdir(root) }
+    }
+
+    /// Directories kept by `detach` because sockets were still open, with their socket counts
+    /// (nil when they cannot be counted).
+    public func drainingMaps() -> [(directory: String, sockets: Int?)] {
+        let root = pins.draining
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.sorted().map { name in
+            let layout = PinLayout(directory: root + "/" + name)
+            return (layout.directory, (try? BPFMap(pinned: layout.map(DataPath.sockhashMap))).flatMap { try? $0.keys().count })
+        }
+    }
+
+    /// Cleans up after a load that died midway: staging pins, or pins whose program never got
+    /// attached. Sockets still in such a map are retired like `detach` does, never dropped.
+    func recoverIncomplete() throws(AcceleratorError) {
+        let staging = pins.relocated(to: pins.staging)
+        if BPFFileSystem.exists(staging.directory) {
+            logger.notice("removing pins of an interrupted load", metadata: ["dir": "\(staging.directory)"])
+            try clean(staging)
+        }
+        if case .incomplete(let reason) = installation() {
+            logger.notice("removing an incomplete installation", metadata: ["reason": "\(reason)"])
+            try clean(pins)
+        }
+    }
+
+    private func clean(_ layout: PinLayout) throws(AcceleratorError) {
+        let state = LoadState.load(pins: layout)
+        _ = try retire(layout, state: state, force: false)
+        if let state, state.createdCgroup { _ = Cgroup(path: state.cgroup).removeIfEmpty() }
+    }
+}
