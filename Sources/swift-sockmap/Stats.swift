@@ -44,7 +44,9 @@ struct Stats: ParsableCommand {
                 (try accelerator.counters(), (try? accelerator.map(DataPath.sockhashMap).keys().count) ?? 0)
             }
             let seconds = now.timeIntervalSince(last)
-            let delta = current.delta(since: previous)
+            // A detach and load between two samples restarts the counters: count from zero then.
+            let restarted = Counters.Slot.allCases.contains { current[$0] < previous[$0] }
+            let delta = current.delta(since: restarted ? Counters() : previous)
             let rate = { (value: UInt64) in Double(value) / seconds }
             if json {
                 struct Line: Encodable {
@@ -61,7 +63,7 @@ struct Stats: ParsableCommand {
             } else {
                 let time = DateFormatter.clock.string(from: now)
                 let columns = [time, String(format: "%.0f", rate(delta.messagesRedirected)),
-                               ByteCount.format(UInt64(rate(delta.bytesRedirected))) + "/s",
+                               ByteCount.format(UInt64(clamping: Int64(rate(delta.bytesRedirected)))) + "/s",
                                String(format: "%.0f", rate(delta.redirectMissed)), "\(current.socketsInserted)",
                                "\(current.insertFailed)", "\(current.skippedByPolicy)", "\(entries)"]
                 emit(Self.row(columns))

@@ -49,17 +49,36 @@ public final class BPFMap: Sendable {
         type.isPerCPU ? ((valueSize + 7) / 8 * 8) * PossibleCPUs.count : valueSize
     }
 
+    /// The value stored under `key` (for per-CPU maps, every CPU's slot); nil when absent.
     public func lookup(_ key: [UInt8]) throws(BPFError) -> [UInt8]? {
-        try BPFSyscall.lookup(map: fd, key: key, valueSize: lookupSize)
+        try check(key: key, "look up")
+        return try BPFSyscall.lookup(map: fd, key: key, valueSize: lookupSize)
     }
 
+    /// Stores `value` under `key`.
     public func update(key: [UInt8], value: [UInt8], flag: BPFSyscall.UpdateFlag = .any) throws(BPFError) {
+        try check(key: key, "update")
+        guard value.count == lookupSize else {
+            throw BPFError(command: .mapUpdateElem, errno: .invalidArgument,
+                           context: "update map \(name): value is \(value.count) bytes, the map's are \(lookupSize)")
+        }
         try BPFSyscall.update(map: fd, key: key, value: value, flag: flag)
     }
 
+    /// Removes `key`; returns false when it was not there.
     @discardableResult
     public func delete(_ key: [UInt8]) throws(BPFError) -> Bool {
-        try BPFSyscall.delete(map: fd, key: key)
+        try check(key: key, "delete from")
+        return try BPFSyscall.delete(map: fd, key: key)
+    }
+
+    /// The kernel reads exactly `keySize` bytes from the key's address: a shorter buffer would be
+    /// read past its end.
+    private func check(key: [UInt8], _ what: String) throws(BPFError) {
+        guard key.count == keySize else {
+            throw BPFError(command: .mapLookupElem, errno: .invalidArgument,
+                           context: "\(what) map \(name): key is \(key.count) bytes, the map's are \(keySize)")
+        }
     }
 
     /// All keys, in the kernel's iteration order.

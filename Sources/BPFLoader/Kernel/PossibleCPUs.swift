@@ -2,10 +2,16 @@ import SystemPackage
 
 /// The number of possible CPUs (`/sys/devices/system/cpu/possible`), which sizes per-CPU map values.
 public enum PossibleCPUs {
+    /// When the file cannot be read, the kernel's largest CPU count: per-CPU lookups then get a
+    /// buffer too large rather than one the kernel would write past.
     public static let count: Int = {
-        guard let bytes = try? FileBytes.read("/sys/devices/system/cpu/possible") else { return 1 }
-        return parse(String(decoding: bytes, as: UTF8.self)) ?? 1
+        guard let bytes = try? FileBytes.read("/sys/devices/system/cpu/possible"),
+              let count = parse(String(decoding: bytes, as: UTF8.self)) else { return fallback }
+        return count
     }()
+
+    /// `CONFIG_NR_CPUS` maximum on x86-64.
+    static let fallback = 8192
 
     /// Parses a CPU list such as "0-3" or "0,2-5"; returns the highest CPU number plus one.
     public static func parse(_ text: String) -> Int? {
