@@ -63,7 +63,7 @@ static __always_inline void count(__u32 index, __u64 amount)
 {
     __u64 *value = bpf_map_lookup_elem(&counters, &index);
     if (value)
-        *value += amount; /* per-CPU slot: no atomics needed */
+        __sync_fetch_and_add(value, amount); /* per-CPU, but sock_ops may run in process and softirq context */
 }
 
 /* Fills a 16-byte address from a context's ip4 and ip6 fields. Every field is read at its fixed
@@ -98,13 +98,26 @@ static __always_inline int policy_matches(const __u32 ip[4], __u32 port)
     return bpf_map_lookup_elem(&policy, &key) != 0;
 }
 
+/* ::1, or ::ffff:127.x.y.z (IPv4 loopback as stored in keys). */
+static __always_inline int is_loopback(const __u32 ip[4])
+{
+    if (ip[0] != 0 || ip[1] != 0)
+        return 0;
+    if (ip[2] == 0 && ip[3] == bpf_htonl(1))
+        return 1;
+    return ip[2] == bpf_htonl(0x0000ffff) && (bpf_ntohl(ip[3]) >> 24) == 127;
+}
+
+static __always_inline int same_ip(const __u32 a[4], const __u32 b[4])
+{
+    return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
 /* Decide once per socket, from both endpoints, so both sockets of a connection agree. */
 static __always_inline int policy_allows(const struct sock_key *key)
 {
     __u32 zero = 0;
     struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (cfg && (cfg->flags & CONFIG_PASSTHROUGH))
-        return 0;
     __u32 mode = cfg ? cfg->policy_mode : POLICY_MODE_DENY;
     int matched = policy_matches(key->local_ip, key->local_port) ||
                   policy_matches(key->remote_ip, key->remote_port);
@@ -132,6 +145,25 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
     key.local_port = skops->local_port;                 /* host byte order */
     key.remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
 
+    __u32 zero = 0;
+    struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    if (cfg && (cfg->flags & CONFIG_PASSTHROUGH)) {
+        count(COUNTER_SKIPPED_PAUSED, 1);
+        return 1;
+    }
+    /* Only a peer on this host can be in the map: leave every other socket alone, so it keeps
+     * plain TCP's receive path and takes no map entry. Within one network namespace the peer is
+     * local when it is a loopback address or our own address. */
+    if (!is_loopback(key.remote_ip) && !same_ip(key.remote_ip, key.local_ip)) {
+        count(COUNTER_SKIPPED_NOT_LOCAL, 1);
+        return 1;
+    }
+    /* Bytes that already crossed TCP (data in the SYN: TCP Fast Open) could be overtaken by
+     * redirected ones, which the receiver reads first. */
+    if (skops->bytes_received > 0 || skops->data_segs_out > 0) {
+        count(COUNTER_SKIPPED_EARLY_DATA, 1);
+        return 1;
+    }
     if (!policy_allows(&key)) {
         count(COUNTER_SKIPPED_BY_POLICY, 1);
         return 1;

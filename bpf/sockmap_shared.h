@@ -25,7 +25,10 @@ enum sockmap_counter {
     COUNTER_REDIRECT_MISSED = 4,
     COUNTER_SKIPPED_BY_POLICY = 5,
     COUNTER_KEPT_ON_TCP = 6,   /* sends of sockets that once took the TCP path, kept there */
-    COUNTER_MAX = 8,
+    COUNTER_SKIPPED_NOT_LOCAL = 7,  /* sockets whose peer is not on this host (not inserted) */
+    COUNTER_SKIPPED_EARLY_DATA = 8, /* sockets that moved data before ESTABLISHED (TCP Fast Open) */
+    COUNTER_SKIPPED_PAUSED = 9,     /* sockets established while paused or detaching */
+    COUNTER_MAX = 16,
 };
 
 /* Policy entries: port only (ip all zero), or address only (port 0). */
@@ -43,5 +46,14 @@ struct sockmap_config {
     __u32 policy_mode;
     __u32 flags;
 };
+
+/* Swift decodes these layouts by offset (SockKey, PolicyEntry, DataPath.Config). */
+_Static_assert(sizeof(struct sock_key) == 48, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, local_ip) == 8, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 24, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, local_port) == 40, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, remote_port) == 44, "sock_key layout");
+_Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
+_Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
 
 #endif

@@ -11,10 +11,17 @@ public struct Counters: Sendable, Equatable, Codable {
     /// Sends of sockets kept on the TCP path because an earlier send of theirs took it (a miss,
     /// a pause, a shut-down sending side): redirecting them again could reorder their bytes.
     public var keptOnTCP: UInt64 = 0
+    /// Sockets not inserted because their peer is not on this host (not loopback, not our address).
+    public var skippedNotLocal: UInt64 = 0
+    /// Sockets not inserted because data crossed TCP before ESTABLISHED (TCP Fast Open).
+    public var skippedEarlyData: UInt64 = 0
+    /// Sockets not inserted because redirection was paused (or being detached).
+    public var skippedPaused: UInt64 = 0
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
-        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy, keptOnTCP
+        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy, keptOnTCP,
+             skippedNotLocal, skippedEarlyData, skippedPaused
     }
 
     public init() {}
@@ -29,6 +36,9 @@ public struct Counters: Sendable, Equatable, Codable {
             case .redirectMissed: redirectMissed
             case .skippedByPolicy: skippedByPolicy
             case .keptOnTCP: keptOnTCP
+            case .skippedNotLocal: skippedNotLocal
+            case .skippedEarlyData: skippedEarlyData
+            case .skippedPaused: skippedPaused
             }
         }
         set {
@@ -40,6 +50,9 @@ public struct Counters: Sendable, Equatable, Codable {
             case .redirectMissed: redirectMissed = newValue
             case .skippedByPolicy: skippedByPolicy = newValue
             case .keptOnTCP: keptOnTCP = newValue
+            case .skippedNotLocal: skippedNotLocal = newValue
+            case .skippedEarlyData: skippedEarlyData = newValue
+            case .skippedPaused: skippedPaused = newValue
             }
         }
     }

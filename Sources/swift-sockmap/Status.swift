@@ -58,7 +58,8 @@ enum StatusText {
             lines.append("  policy:    \(mode)-list; \(r.paused == true ? "paused (everything goes over TCP)" : "redirecting")")
         }
         if let c = r.counters {
-            lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures, \(c.skippedByPolicy) skipped by policy")
+            lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures (map full)")
+            lines.append("             not inserted: \(c.skippedByPolicy) by policy, \(c.skippedNotLocal) with a peer on another host, \(c.skippedEarlyData) with early (TFO) data, \(c.skippedPaused) while paused")
             lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
         }
         for d in r.draining {

@@ -121,7 +121,7 @@ struct RedirObjectTests {
 
     @Test("maps with their exact definitions", arguments: [
         MapSpec(name: "sock_hash", type: .sockhash, keySize: 48, valueSize: 8, maxEntries: 65536),
-        MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 8),
+        MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 16),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
         MapSpec(name: "tcp_only", type: .skStorage, keySize: 4, valueSize: 4, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),

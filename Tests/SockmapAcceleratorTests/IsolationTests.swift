@@ -84,6 +84,54 @@ extension KernelIntegration {
             #expect(try env.counters().socketsInserted == 2)
         }
 
+        @Test("a peer on another host is left alone: neither socket enters the map, traffic is plain TCP")
+        func remotePeerNotInserted() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            // Two namespaces joined by a veth pair stand for two hosts (TEST-NET-1 addresses,
+            // reachable only inside these namespaces).
+            let hostA = try NetworkNamespace(name: "sockmap-test-\(getpid())-hA")
+            defer { hostA.delete() }
+            let hostB = try NetworkNamespace(name: "sockmap-test-\(getpid())-hB")
+            defer { hostB.delete() }
+            let ip = NetworkNamespace.ipTool
+            for command in [
+                ["link", "add", "smt-a", "netns", hostA.name, "type", "veth", "peer", "name", "smt-b", "netns", hostB.name],
+                ["-n", hostA.name, "addr", "add", "192.0.2.1/24", "dev", "smt-a"],
+                ["-n", hostB.name, "addr", "add", "192.0.2.2/24", "dev", "smt-b"],
+                ["-n", hostA.name, "link", "set", "smt-a", "up"],
+                ["-n", hostB.name, "link", "set", "smt-b", "up"],
+            ] {
+                let result = try CommandRunner.run(ip, command, timeout: 10)
+                try #require(result.status == 0, "ip \(command.joined(separator: " ")): \(result.stderr)")
+            }
+            func address(_ text: String, _ port: UInt16) -> sockaddr_in {
+                var a = sockaddr_in()
+                a.sin_family = sa_family_t(AF_INET)
+                a.sin_addr.s_addr = inet_addr(text)
+                a.sin_port = port.bigEndian
+                return a
+            }
+            let before = try env.counters()
+            let (listener, client) = try env.inside {
+                (try hostB.run { try TestSocket.tcp() }, try hostA.run { try TestSocket.tcp() })
+            }
+            guard bind(listener.fd, address("192.0.2.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
+            guard connect(client.fd, address("192.0.2.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
+            let accepted = accept(listener.fd, nil, nil)
+            guard accepted >= 0 else { throw TestSocketError("accept") }
+            let server = TestSocket(fd: accepted)
+            client.setTimeouts()
+            server.setTimeouts()
+            let moved = try DataPathTests.exchange(TCPPair(client: client, server: server), rounds: 10)
+            let delta = try env.counters().delta(since: before)
+            #expect(moved.messages == 20)
+            #expect(delta.skippedNotLocal == 2)
+            #expect(delta.socketsInserted == 0)
+            #expect(delta.messagesRedirected == 0 && delta.redirectMissed == 0)
+            #expect(try env.accelerator.entries().isEmpty)
+        }
+
         @Test("pins are root-only, and status/dump-map as another user exit 77 saying root is needed")
         func rootOnly() throws {
             let env = try AcceleratedCgroup()
