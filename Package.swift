@@ -36,7 +36,6 @@ let package = Package(
             name: "SockmapAccelerator",
             dependencies: [
                 "BPFLoader",
-                "CBPF",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +65,7 @@ let package = Package(
         .testTarget(name: "LoaderFidelityTests", dependencies: ["BPFLoader", "SockmapAccelerator"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
-            dependencies: ["SockmapAccelerator", "BPFLoader", "CBPF"]
+            dependencies: ["SockmapAccelerator", "BPFLoader"]
         ),
     ]
 )

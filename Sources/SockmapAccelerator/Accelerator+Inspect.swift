@@ -63,6 +63,22 @@ extension Accelerator {
 
     public func setConfig(_ config: DataPath.Config) throws(AcceleratorError) {
         try Privileges.requireRoot()
+        try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try writeConfig(config) }
+    }
+
+    /// Changes the config under the installation lock, so `resume` cannot undo a `detach` that
+    /// runs at the same time.
+    func updateConfig(_ change: (inout DataPath.Config) -> Void) throws(AcceleratorError) {
+        try Privileges.requireRoot()
+        try InstallationLock.withLock(pins) { () throws(AcceleratorError) in
+            guard case .loaded = installation() else { throw AcceleratorError.notLoaded(pinDir: pins.directory) }
+            var current = try config()
+            change(&current)
+            try writeConfig(current)
+        }
+    }
+
+    private func writeConfig(_ config: DataPath.Config) throws(AcceleratorError) {
         let map = try map(DataPath.configMap)
         do { try map.update(key: UInt32(0).littleEndianBytes, value: config.bytes) } catch { throw .kernel(error) }
     }

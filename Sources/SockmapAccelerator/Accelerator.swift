@@ -24,6 +24,8 @@ public struct Accelerator: Sendable {
         public var policyMode: DataPath.PolicyMode
         /// Initial values of `.rodata`/`.data` variables (e.g. `debug` = 1 for trace output).
         public var globals: [String: Int64] = [:]
+        /// Allow/deny list entries in place before the first connection is seen.
+        public var policyEntries: [PolicyEntry] = []
 
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
             self.objectPath = objectPath
@@ -113,6 +115,9 @@ public struct Accelerator: Sendable {
             try kernel { () throws(BPFError) in
                 try object.maps[DataPath.configMap]!.update(
                     key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
+                if let policy = object.maps[DataPath.policyMap] {
+                    for entry in options.policyEntries { try policy.update(key: entry.key, value: UInt32(1).littleEndianBytes) }
+                }
             }
             testHook(.objectLoaded)
 

@@ -1,4 +1,4 @@
-internal import CBPF
+import BPFLoader
 import Foundation
 
 /// The BPF file system (bpffs), where maps and programs are pinned so they outlive the loader.
@@ -13,9 +13,8 @@ public enum BPFFileSystem {
             throw .bpffsUnavailable(path: path, reason: "no BPF file system is mounted there; mount one with `mount -t bpf bpf DIR`")
         }
         try? FileManager.default.createDirectory(atPath: defaultMount, withIntermediateDirectories: true)
-        let rc = cbpf_mount_bpffs(defaultMount)
-        guard rc == 0 else {
-            throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(String(cString: strerror(-rc)))")
+        do { try HostSystem.mountBPFFileSystem(at: defaultMount) } catch {
+            throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(error)")
         }
     }
 

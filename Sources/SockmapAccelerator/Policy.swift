@@ -70,15 +70,11 @@ extension Accelerator {
     }
 
     public func setPolicyMode(_ mode: DataPath.PolicyMode) throws(AcceleratorError) {
-        var current = try config()
-        current.policyMode = mode
-        try setConfig(current)
+        try updateConfig { $0.policyMode = mode }
     }
 
     /// Pauses (every send takes the TCP path, no socket is added) or resumes redirection.
     public func setPaused(_ paused: Bool) throws(AcceleratorError) {
-        var current = try config()
-        current.passthrough = paused
-        try setConfig(current)
+        try updateConfig { $0.passthrough = paused }
     }
 }

@@ -33,6 +33,11 @@ struct Load: ParsableCommand {
     @Option(help: "Policy mode: 'deny' (the default) accelerates everything but listed ports/addresses; 'allow' only listed ones.")
     var policyMode: DataPath.PolicyMode?
 
+    @Option(name: .customLong("policy"), help: ArgumentHelp(
+        "A port or address for the allow/deny list, in place before the first connection (repeatable).",
+        valueName: "PORT|ADDRESS"))
+    var policyEntries: [String] = []
+
     @Flag(help: "If already loaded, swap in this object's programs without dropping tracked connections (maps are kept).")
     var replace = false
 
@@ -48,6 +53,12 @@ struct Load: ParsableCommand {
         if replace, maxEntries != nil {
             throw ValidationError("--max-entries cannot change with --replace: the SOCKHASH and its sockets are kept")
         }
+        for entry in policyEntries {
+            do { _ = try PolicyEntry(parsing: entry) } catch { throw ValidationError(error.description) }
+        }
+        if replace, !policyEntries.isEmpty {
+            throw ValidationError("--policy cannot be given with --replace: the policy is kept (use `swift-sockmap policy add`)")
+        }
         if replace, policyMode != nil {
             throw ValidationError("--policy-mode cannot be given with --replace: the policy is kept (use `swift-sockmap policy mode`)")
         }
@@ -56,6 +67,7 @@ struct Load: ParsableCommand {
 
     func run() throws {
         var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode ?? .deny)
+        loadOptions.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
         loadOptions.globals = try parsedGlobals()
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)

@@ -74,6 +74,20 @@ extension KernelIntegration {
             #expect(delta.messagesRedirected == 10)
         }
 
+        @Test("policy entries given to load are in place before the first connection")
+        func entriesAtLoad() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            let port = try freePort()
+            var options = Accelerator.LoadOptions(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path)
+            options.policyEntries = [.port(port)]
+            try env.accelerator.load(options)
+            #expect(try env.accelerator.policyEntries() == [.port(port)])
+            let pair = try TCPPair.make(.ipv4, in: env, port: port)
+            _ = try DataPathTests.exchange(pair, rounds: 5)
+            #expect(try env.counters().skippedByPolicy == 2)
+        }
+
         @Test("pause sends everything over TCP at once; after resume, new connections are redirected and paused ones stay on TCP")
         func pauseResume() throws {
             let env = try AcceleratedCgroup()

@@ -187,7 +187,7 @@ _swift-sockmap() {
 _swift-sockmap_load() {
     repeating_flags=()
     non_repeating_flags=(--replace --verbose -v --version -h --help)
-    repeating_options=(--set)
+    repeating_options=(--policy --set)
     non_repeating_options=(--cgroup --max-entries --policy-mode --pin-dir)
     __swift-sockmap_offer_flags_options 1
 
@@ -201,6 +201,9 @@ _swift-sockmap_load() {
         ;;
     '--policy-mode')
         __swift-sockmap_add_completions -W 'deny'$'\n''allow'
+        return
+        ;;
+    '--policy')
         return
         ;;
     '--set')

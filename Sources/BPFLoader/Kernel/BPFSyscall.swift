@@ -322,10 +322,11 @@ public enum BPFSyscall {
         try call(.progAttach, &attr, context)
     }
 
-    public static func detach(program: FileDescriptor?, from target: FileDescriptor, type: UInt32, context: String) throws(BPFError) {
+    /// Detaches `program` from `target` (a cgroup or a map) for attach type `type`.
+    public static func detach(program: FileDescriptor, from target: FileDescriptor, type: UInt32, context: String) throws(BPFError) {
         var attr = bpf_attr()
         attr.target_fd = UInt32(bitPattern: target.rawValue)
-        attr.attach_bpf_fd = UInt32(bitPattern: program?.rawValue ?? 0)
+        attr.attach_bpf_fd = UInt32(bitPattern: program.rawValue)
         attr.attach_type = type
         try call(.progDetach, &attr, context)
     }

@@ -1,4 +1,4 @@
-import CBPF
+import BPFLoader
 import Foundation
 
 /// Small blocking-socket helpers for tests. Every operation has a timeout, so a lost byte
@@ -51,9 +51,7 @@ final class TestSocket {
     }
 
     var cookie: UInt64 {
-        var value: UInt64 = 0
-        _ = cbpf_socket_cookie(fd, &value)
-        return value
+        (try? HostSystem.socketCookie(fd)) ?? 0
     }
 
     var localPort: UInt16 { Self.port(fd, getsockname) }
