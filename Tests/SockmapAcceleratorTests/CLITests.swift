@@ -93,6 +93,27 @@ extension KernelIntegration {
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
         }
 
+        @Test("load --set debug=1 traces inserts and redirects; trace prints them")
+        func traceDebug() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            let load = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path,
+                                             "--pin-dir", env.pinDirectory, "--set", "debug=1")
+            #expect(load.status == 0, "\(load.stderr)")
+            let pair = try TCPPair.make(.ipv4, in: env)
+            _ = try DataPathTests.exchange(pair, rounds: 3)
+            let trace = try CommandRunner.cli("trace", "--count", "200", "--duration", "3")
+            #expect(trace.status == 0, "\(trace.stderr)")
+            let lines = trace.stdout.split(separator: "\n").filter { $0.contains("swift-sockmap:") }
+            #expect(lines.contains { $0.contains("sockops insert port \(pair.server.localPort)") }, "\(trace.stdout.suffix(2000))")
+            #expect(lines.contains { $0.contains("redirected") })
+
+            let unknown = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path,
+                                                "--pin-dir", env.pinDirectory + "-other", "--set", "nope=1")
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.contains("nope"))
+        }
+
         @Test("not root: a clear message and exit 77")
         func notRoot() throws {
             let result = try CommandRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
