@@ -105,25 +105,13 @@ extension KernelIntegration {
                 let result = try CommandRunner.run(ip, command, timeout: 10)
                 try #require(result.status == 0, "ip \(command.joined(separator: " ")): \(result.stderr)")
             }
-            func address(_ text: String, _ port: UInt16) -> sockaddr_in {
-                var a = sockaddr_in()
-                a.sin_family = sa_family_t(AF_INET)
-                a.sin_addr.s_addr = inet_addr(text)
-                a.sin_port = port.bigEndian
-                return a
-            }
             let before = try env.counters()
             let (listener, client) = try env.inside {
                 (try hostB.run { try TestSocket.tcp() }, try hostA.run { try TestSocket.tcp() })
             }
-            guard bind(listener.fd, address("192.0.2.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
-            guard connect(client.fd, address("192.0.2.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
-            let accepted = accept(listener.fd, nil, nil)
-            guard accepted >= 0 else { throw TestSocketError("accept") }
-            let server = TestSocket(fd: accepted)
-            client.setTimeouts()
-            server.setTimeouts()
-            let moved = try DataPathTests.exchange(TCPPair(client: client, server: server), rounds: 10)
+            guard bind(listener.fd, TestSocket.ipv4("192.0.2.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
+            guard connect(client.fd, TestSocket.ipv4("192.0.2.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
+            let moved = try DataPathTests.exchange(try TCPPair.accepting(client, on: listener), rounds: 10)
             let delta = try env.counters().delta(since: before)
             #expect(moved.messages == 20)
             #expect(delta.skippedNotLocal == 2)
@@ -155,12 +143,7 @@ extension KernelIntegration {
                     }
                 }
                 guard sent == first.count else { throw TestSocketError("sendto MSG_FASTOPEN") }
-                let accepted = accept(listener.fd, nil, nil)
-                guard accepted >= 0 else { throw TestSocketError("accept") }
-                let server = TestSocket(fd: accepted)
-                client.setTimeouts()
-                server.setTimeouts()
-                return TCPPair(client: client, server: server)
+                return try TCPPair.accepting(client, on: listener)
             }
             // The first connection fetches the Fast Open cookie; the second carries data in its SYN.
             let warmup = try fastOpenConnection([1])

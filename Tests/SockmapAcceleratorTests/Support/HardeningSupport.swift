@@ -20,10 +20,12 @@ extension TestSocket {
         guard bind(fd, Self.loopback(port)) == 0 else { throw TestSocketError("bind 127.0.0.1:\(port)") }
     }
 
-    static func loopback(_ port: UInt16) -> sockaddr_in {
+    static func loopback(_ port: UInt16) -> sockaddr_in { ipv4("127.0.0.1", port) }
+
+    static func ipv4(_ text: String, _ port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(text)
         address.sin_port = port.bigEndian
         return address
     }
@@ -41,11 +43,7 @@ extension TCPPair {
         guard listen(listener.fd, 16) == 0 else { throw TestSocketError("listen") }
         if let clientPort { try client.bindLoopback(port: clientPort) }
         guard connect(client.fd, TestSocket.loopback(listener.localPort)) == 0 else { throw TestSocketError("connect") }
-        let accepted = accept(listener.fd, nil, nil)
-        guard accepted >= 0 else { throw TestSocketError("accept") }
-        let server = TestSocket(fd: accepted)
-        server.setTimeouts()
-        return TCPPair(client: client, server: server)
+        return try accepting(client, on: listener)
     }
 }
 

@@ -114,6 +114,11 @@ struct TCPPair {
             address.sin_port = port.bigEndian
             guard connect(client.fd, address) == 0 else { throw TestSocketError("connect") }
         }
+        return try accepting(client, on: listener)
+    }
+
+    /// Accepts the connection `client` made to `listener`, with timeouts on both ends.
+    static func accepting(_ client: TestSocket, on listener: TestSocket) throws -> TCPPair {
         let accepted = accept(listener.fd, nil, nil)
         guard accepted >= 0 else { throw TestSocketError("accept") }
         let server = TestSocket(fd: accepted)
