@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SockmapAccelerator
 
 /// The data path's counters (bpf/sockmap_shared.h), read before and after the accelerated runs
 /// to show that messages were actually redirected.
@@ -16,11 +17,8 @@ struct RedirectCounters: Codable, Sendable {
         case bpftool(mapPath: String)
     }
 
-    /// Index order of enum sockmap_counter.
-    static let names = [
-        "socketsInserted", "insertFailed", "messagesRedirected", "bytesRedirected",
-        "redirectMissed", "skippedByPolicy",
-    ]
+    /// Index order of enum sockmap_counter, named as `status --json` names them.
+    static let names = Counters.Slot.allCases.map { "\($0)" }
 
     static func read(from source: Source) throws -> RedirectCounters {
         switch source {
