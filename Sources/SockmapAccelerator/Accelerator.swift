@@ -186,8 +186,8 @@ public struct Accelerator: Sendable {
     }
 
     private func testHook(_ step: LoadStep) {
-        guard let text = ProcessInfo.processInfo.environment["SWIFT_SOCKMAP_TEST_KILL_AFTER_STEP"],
-              let wanted = Int(text), wanted == step.rawValue else { return }
+        guard let text = getenv("SWIFT_SOCKMAP_TEST_KILL_AFTER_STEP"),
+              let wanted = Int(String(cString: text)), wanted == step.rawValue else { return }
         kill(getpid(), SIGKILL)
     }
 }

@@ -5,6 +5,11 @@ public enum Mounts {
     public struct Entry: Sendable, Equatable {
         public let mountPoint: String
         public let fileSystemType: String
+
+        public init(mountPoint: String, fileSystemType: String) {
+            self.mountPoint = mountPoint
+            self.fileSystemType = fileSystemType
+        }
     }
 
     public static func read(_ path: String = "/proc/self/mountinfo") -> [Entry] {
@@ -12,22 +17,36 @@ public enum Mounts {
         return parse(text)
     }
 
-    /// Parses mountinfo lines: field 5 is the mount point; the type follows the " - " separator.
+    /// Parses mountinfo lines: field 5 is the mount point; the file-system type is the field
+    /// after the lone "-" that ends the optional fields. (Split on spaces, never searched with
+    /// Foundation: this runs on every command, and a host can have thousands of mounts.)
     public static func parse(_ text: String) -> [Entry] {
-        text.split(separator: "\n").compactMap { line in
-            let halves = line.components(separatedBy: " - ")
-            guard halves.count >= 2 else { return nil }
-            let left = halves[0].split(separator: " ")
-            let right = halves[1].split(separator: " ")
-            guard left.count >= 5, let type = right.first else { return nil }
-            return Entry(mountPoint: unescape(String(left[4])), fileSystemType: String(type))
+        text.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard fields.count >= 7, let dash = fields.dropFirst(6).firstIndex(where: { $0.elementsEqual("-".utf8) }),
+                  dash + 1 < fields.count else { return nil }
+            return Entry(mountPoint: unescape(fields[4]), fileSystemType: String(decoding: fields[dash + 1], as: UTF8.self))
         }
     }
 
-    /// mountinfo escapes space, tab, newline and backslash as \040, \011, \012, \134.
-    static func unescape(_ field: String) -> String {
-        field.replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
-            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+    /// mountinfo escapes space, tab, newline and backslash as three octal digits (\040 …).
+    static func unescape(_ field: Substring.UTF8View.SubSequence) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(field.count)
+        var index = field.startIndex
+        while index < field.endIndex {
+            let byte = field[index]
+            let digits = field[field.index(after: index)...].prefix(3)
+            if byte == UInt8(ascii: "\\"), digits.count == 3,
+               let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                index = digits.endIndex
+            } else {
+                bytes.append(byte)
+                index = field.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first cgroup2 mount point (`/sys/fs/cgroup` on most hosts, `/sys/fs/cgroup/unified` on hybrid ones).

@@ -3,6 +3,7 @@ import SockmapAccelerator
 
 struct Detach: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "detach",
         abstract: "Detach both programs, remove the pins and the cgroup load created (if empty).",
         discussion: """
             Redirection stops at once; open connections go on over TCP, in order. If sockets are still \

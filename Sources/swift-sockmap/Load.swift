@@ -14,6 +14,7 @@ extension DataPath.PolicyMode: ExpressibleByArgument {
 
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "load",
         abstract: "Load the BPF object, pin it and attach it to a cgroup.",
         discussion: """
             Creates the object's maps, loads its sock_ops and sk_msg programs, attaches the sk_msg \

@@ -3,6 +3,7 @@ import SockmapAccelerator
 
 struct Policy: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "policy",
         abstract: "Show or change which connections are accelerated (allow/deny list of ports and addresses).",
         discussion: """
             In deny mode (the default) every connection in the cgroup is accelerated except those with a \
@@ -15,7 +16,7 @@ struct Policy: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the mode and the entries.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the mode and the entries.")
         @Flag(help: "Print JSON instead of text.") var json = false
         @OptionGroup var options: InstallationOptions
 
@@ -38,7 +39,7 @@ struct Policy: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add ports or addresses (e.g. 5432 10.0.0.7 ::1).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add ports or addresses (e.g. 5432 10.0.0.7 ::1).")
         @Argument(help: "Ports or IPv4/IPv6 addresses.") var entries: [String]
         @OptionGroup var options: InstallationOptions
 
@@ -50,7 +51,7 @@ struct Policy: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove ports or addresses.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove ports or addresses.")
         @Argument(help: "Ports or IPv4/IPv6 addresses.") var entries: [String]
         @OptionGroup var options: InstallationOptions
 
@@ -62,7 +63,7 @@ struct Policy: ParsableCommand {
     }
 
     struct Mode: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the mode: deny (accelerate all but listed) or allow (only listed).")
+        static let configuration = CommandConfiguration(commandName: "mode", abstract: "Set the mode: deny (accelerate all but listed) or allow (only listed).")
         @Argument(help: "deny or allow") var mode: DataPath.PolicyMode
         @OptionGroup var options: InstallationOptions
 
@@ -74,6 +75,7 @@ struct Policy: ParsableCommand {
 
 struct Pause: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pause",
         abstract: "Stop redirecting at once (every send takes the TCP path, in order); programs stay loaded.")
     @OptionGroup var options: InstallationOptions
     func run() throws {
@@ -84,6 +86,7 @@ struct Pause: ParsableCommand {
 
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resume",
         abstract: "Resume redirecting, for connections made from now on.",
         discussion: "Connections that sent while paused stay on TCP: redirecting them again could deliver their later bytes first.")
     @OptionGroup var options: InstallationOptions

@@ -4,6 +4,7 @@ import SockmapAccelerator
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a command inside the accelerated cgroup.",
         discussion: "Moves this process into the cgroup, then executes COMMAND in its place. Example: swift-sockmap run -- redis-server")
 

@@ -4,6 +4,7 @@ import SockmapAccelerator
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Watch the counters live: redirected messages and bytes per second, misses, insert failures, entries.",
         discussion: "One line per interval until interrupted (or --count lines). `status --watch` is the same.")
 

@@ -4,6 +4,7 @@ import SockmapAccelerator
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show what is loaded where (cgroup, program and map ids, entries) and the counters.",
         discussion: "Exits 0 when loaded, 4 when nothing is loaded.")
 

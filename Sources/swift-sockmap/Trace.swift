@@ -4,6 +4,7 @@ import Glibc
 
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "trace",
         abstract: "Print the trace lines of programs loaded with `--set debug=1`.",
         discussion: """
             Reads the kernel's trace_pipe (tracefs at /sys/kernel/tracing or \
