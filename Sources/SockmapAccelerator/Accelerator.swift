@@ -80,6 +80,7 @@ public struct Accelerator: Sendable {
         case .unknown(let reason): throw .unverifiable(pinDir: pins.directory, reason: reason)
         case .none, .incomplete: break
         }
+        try refuseSecondInstallation(on: cgroup, program: sockops.name)
         collectDrainedMaps()
         testHook(.objectParsed)
 
@@ -166,6 +167,19 @@ public struct Accelerator: Sendable {
             }
         }
         return spec
+    }
+
+    /// A second installation on the same cgroup would put every socket in two SOCKHASHes.
+    private func refuseSecondInstallation(on cgroup: Cgroup, program name: String) throws(AcceleratorError) {
+        guard cgroup.exists, let fd = try? cgroup.open() else { return }
+        defer { try? fd.close() }
+        for id in (try? BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue)) ?? [] {
+            guard let object = try? BPFSyscall.programFD(id: id), let info = try? BPFSyscall.programInfo(object.fd) else { continue }
+            // Kernel program names are cut at 15 characters.
+            if info.name == String(name.prefix(BPFSyscall.objectNameLength - 1)) {
+                throw .cgroupTaken(cgroup: cgroup.path, program: info.name, id: id)
+            }
+        }
     }
 
     func parseObject(_ path: String) throws(AcceleratorError) -> ObjectSpec {

@@ -9,6 +9,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     case cgroupNotUnderMount(path: String, mount: String)
     case bpffsUnavailable(path: String, reason: String)
     case alreadyLoaded(pinDir: String, cgroup: String)
+    /// The cgroup already runs a program of that name from another installation (another pin directory).
+    case cgroupTaken(cgroup: String, program: String, id: UInt32)
     case notLoaded(pinDir: String)
     /// Pins exist, but whether their programs are attached cannot be told.
     case unverifiable(pinDir: String, reason: String)
@@ -30,6 +32,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .bpffsUnavailable(let path, let reason): return "cannot use the BPF file system at \(path): \(reason)"
         case .alreadyLoaded(let pinDir, let cgroup):
             return "already loaded (pins in \(pinDir), attached to cgroup \(cgroup)): run `swift-sockmap detach` first, or `load --replace` to swap programs"
+        case .cgroupTaken(let cgroup, let program, let id):
+            return "cgroup \(cgroup) is already accelerated by another installation (program \(program), id \(id)): detach that one (with its --pin-dir) first"
         case .notLoaded(let pinDir): return "not loaded: nothing is pinned in \(pinDir)"
         case .unverifiable(let pinDir, let reason):
             return "cannot tell whether the installation in \(pinDir) is live (\(reason)); nothing was changed; `swift-sockmap detach --force` removes it"

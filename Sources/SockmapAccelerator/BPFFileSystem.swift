@@ -13,12 +13,17 @@ public enum BPFFileSystem {
             throw .bpffsUnavailable(path: path, reason: "no BPF file system is mounted there; mount one with `mount -t bpf bpf DIR`")
         }
         try? FileManager.default.createDirectory(atPath: defaultMount, withIntermediateDirectories: true)
+        // Two first-time loads must not both mount (mounts would stack): decide under a lock on
+        // the mount point's parent, and look again once holding it.
+        let parent = open("/sys/fs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if parent >= 0 { flock(parent, LOCK_EX) }
+        defer { if parent >= 0 { close(parent) } }
+        if Mounts.read().contains(where: { $0.fileSystemType == "bpf" && $0.mountPoint == defaultMount }) { return }
         do { try HostSystem.mountBPFFileSystem(at: defaultMount) } catch {
             throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(error)")
         }
     }
 
-    /// Creates a directory readable by root only.
     /// Creates a directory (and missing parents) readable by root only, with mkdir(2): bpffs
     /// supports nothing more elaborate.
     public static func makeDirectory(_ path: String) throws(AcceleratorError) {

@@ -33,7 +33,7 @@ enum CLILog {
     static func exitCode(for error: AcceleratorError) -> Int32 {
         switch error {
         case .notRoot: 77
-        case .alreadyLoaded: 3
+        case .alreadyLoaded, .cgroupTaken: 3
         case .notLoaded: 4
         default: 1
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import SockmapAccelerator
 
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,31 +66,5 @@ struct Trace: ParsableCommand {
                 if let count, printed >= count { break }
             }
         }
-    }
-}
-
-/// Where the kernel's trace_pipe is, mounting tracefs when no mount provides it.
-enum TracePipe {
-    static let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
-
-    struct Unavailable: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { "no trace_pipe: \(reason)" }
-    }
-
-    static func locate() throws -> String {
-        for directory in candidates where access(directory + "/trace_pipe", F_OK) == 0 {
-            return directory + "/trace_pipe"
-        }
-        let target = candidates[0]
-        guard mount("tracefs", target, "tracefs", 0, nil) == 0 else {
-            throw Unavailable(reason: "tracefs is not mounted and mounting it at \(target) failed: \(String(cString: strerror(errno)))")
-        }
-        return target + "/trace_pipe"
-    }
-
-    /// A trace line without the column padding the kernel puts before the task name.
-    static func trimmed(_ line: String) -> String {
-        String(line.drop { $0 == " " })
     }
 }

@@ -59,6 +59,23 @@ extension KernelIntegration {
             }
         }
 
+        @Test("a second installation on the same cgroup (another pin directory) is refused")
+        func secondInstallationRefused() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let other = Accelerator(pinDirectory: env.pinDirectory + "-second")
+            #expect {
+                try other.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            } throws: { error in
+                guard case AcceleratorError.cgroupTaken = error else { return false }
+                return true
+            }
+            #expect(!FileManager.default.fileExists(atPath: env.pinDirectory + "-second"))
+            let fd = try env.cgroup.open()
+            defer { try? fd.close() }
+            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).count == 1)
+        }
+
         @Test("a failing load leaves nothing behind")
         func failedLoadUndoes() throws {
             let env = try AcceleratedCgroup(load: false)
