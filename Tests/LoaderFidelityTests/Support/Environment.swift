@@ -1,4 +1,5 @@
 import Foundation
+import SockmapAccelerator
 import Testing
 
 /// Where the fixtures are and whether kernel tests can run here.
@@ -63,6 +64,7 @@ final class PinDirectory {
 
     init(_ label: String) throws {
         path = "/sys/fs/bpf/swift-sockmap-fidelity-\(getpid())-\(label)-\(UInt32.random(in: 0...UInt32.max))"
+        try BPFFileSystem.ensureMounted(for: path) // a fresh machine may have no bpffs yet
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
