@@ -49,7 +49,7 @@ extension Accelerator {
                 } catch {
                     value = nil
                 }
-                let cookie = value.flatMap { v in v.count >= 8 ? (0..<8).reduce(UInt64(0)) { $0 | UInt64(v[$1]) << ($1 * 8) } : nil }
+                let cookie = value.flatMap { $0.count >= 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
                 result.append(SockhashEntry(key: decoded, cookie: cookie))
             }
             return result

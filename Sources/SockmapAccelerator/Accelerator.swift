@@ -134,7 +134,7 @@ public struct Accelerator: Sendable {
             }
             testHook(.pinnedInStaging)
 
-            try BPFFileSystem.makeDirectory(parentDirectory(of: pins.directory))
+            try BPFFileSystem.makeDirectory(pins.parentDirectory)
             guard rename(staging.directory, pins.directory) == 0 else {
                 throw AcceleratorError.io(path: pins.directory, reason: "cannot move pins into place: \(String(cString: strerror(errno)))")
             }
@@ -192,11 +192,6 @@ public struct Accelerator: Sendable {
 
     func kernel<T>(_ body: () throws(BPFError) -> T) throws(AcceleratorError) -> T {
         do { return try body() } catch { throw .kernel(error) }
-    }
-
-    private func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
     }
 
     private func testHook(_ step: LoadStep) {

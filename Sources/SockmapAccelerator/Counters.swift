@@ -64,7 +64,7 @@ public struct Counters: Sendable, Equatable, Codable {
             guard let value = try map.lookup(slot.rawValue.littleEndianBytes) else { continue }
             var sum: UInt64 = 0
             for cpu in stride(from: 0, to: value.count - 7, by: 8) {
-                sum &+= (0..<8).reduce(UInt64(0)) { $0 | UInt64(value[cpu + $1]) << ($1 * 8) }
+                sum &+= value.littleEndian(UInt64.self, at: cpu)
             }
             counters[slot] = sum
         }
@@ -76,12 +76,5 @@ public struct Counters: Sendable, Equatable, Codable {
         var d = Counters()
         for slot in Slot.allCases { d[slot] = self[slot] &- earlier[slot] }
         return d
-    }
-}
-
-extension FixedWidthInteger {
-    /// The value's bytes in little-endian order, as map keys and values want them.
-    public var littleEndianBytes: [UInt8] {
-        (0..<(Self.bitWidth / 8)).map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) }
     }
 }

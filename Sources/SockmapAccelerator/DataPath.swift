@@ -27,9 +27,8 @@ public enum DataPath {
         }
 
         init(bytes: [UInt8]) {
-            func u32(_ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[o + $1]) << ($1 * 8) } }
-            policyMode = bytes.count >= 4 ? PolicyMode(rawValue: u32(0)) ?? .deny : .deny
-            passthrough = bytes.count >= 8 && u32(4) & DataPath.passthroughFlag != 0
+            policyMode = bytes.count >= 4 ? PolicyMode(rawValue: bytes.littleEndian(UInt32.self, at: 0)) ?? .deny : .deny
+            passthrough = bytes.count >= 8 && bytes.littleEndian(UInt32.self, at: 4) & DataPath.passthroughFlag != 0
         }
     }
 }

@@ -32,7 +32,7 @@ public enum PolicyEntry: Sendable, Hashable, Codable, CustomStringConvertible {
 
     init?(key: [UInt8]) {
         guard key.count == 20 else { return nil }
-        let port = UInt32(key[0]) | UInt32(key[1]) << 8 | UInt32(key[2]) << 16 | UInt32(key[3]) << 24
+        let port = key.littleEndian(UInt32.self, at: 0)
         if port != 0 {
             self = .port(UInt16(truncatingIfNeeded: port))
         } else {

@@ -20,19 +20,16 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == Self.size else { return nil }
-        func u32(_ o: Int) -> UInt32 {
-            UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
-        }
-        netnsCookie = UInt64(u32(0)) | UInt64(u32(4)) << 32
+        netnsCookie = bytes.littleEndian(UInt64.self, at: 0)
         localAddress = Array(bytes[8..<24])
         remoteAddress = Array(bytes[24..<40])
-        localPort = UInt16(truncatingIfNeeded: u32(40))
-        remotePort = UInt16(truncatingIfNeeded: u32(44))
+        localPort = UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 40))
+        remotePort = UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 44))
     }
 
     public var bytes: [UInt8] {
-        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: v >> ($0 * 8)) } }
-        return le(netnsCookie) + localAddress + remoteAddress + le(UInt32(localPort)) + le(UInt32(remotePort))
+        netnsCookie.littleEndianBytes + localAddress + remoteAddress + UInt32(localPort).littleEndianBytes
+            + UInt32(remotePort).littleEndianBytes
     }
 
     public var local: String { IPAddress.endpoint(localAddress, localPort) }
