@@ -5,7 +5,7 @@ import Testing
 
 /// Socket semantics real applications rely on, each checked on the accelerated path and on plain
 /// TCP with the same code. Where the kernel's tcp_bpf differs from TCP (spurious EAGAIN, splice,
-/// FIONREAD, see /tmp/research-sockmap-kernel.md sections 1 and 3, and KERNEL-NOTES.md), the test
+/// FIONREAD, see docs/kernel-behaviour.md), the test
 /// records the difference as a known issue and shows that the policy deny-list restores plain
 /// behaviour for the listed port.
 extension KernelIntegration {

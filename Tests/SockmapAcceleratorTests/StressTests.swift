@@ -87,7 +87,7 @@ extension KernelIntegration {
             }
         }
 
-        /// The ordering hazard behind "test ordering around connect" (KERNEL-NOTES): tcp_bpf_recvmsg
+        /// The ordering hazard of docs/kernel-behaviour.md ("Ordering"): tcp_bpf_recvmsg
         /// reads the redirect queue before the TCP receive queue, so bytes that went the TCP way
         /// and are still unread when later bytes are redirected get overtaken. `pause` makes sends
         /// go the TCP way while both sockets stay in the map; `resume` redirects again.

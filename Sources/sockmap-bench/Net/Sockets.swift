@@ -4,7 +4,7 @@ import Glibc
 ///
 /// Each blocking call carries SO_RCVTIMEO/SO_SNDTIMEO, and every loop gives up when it has made
 /// no progress for `SocketTimeouts.idleSeconds`. EAGAIN and EINTR are "poll, then retry": on a
-/// socket in a sockmap a blocking recv can return EAGAIN with nothing wrong (KERNEL-NOTES.md).
+/// socket in a sockmap a blocking recv can return EAGAIN with nothing wrong (docs/kernel-behaviour.md).
 struct Socket: ~Copyable {
     let fd: Int32
 

@@ -237,7 +237,7 @@ final class BidirectionalStreams: @unchecked Sendable {
                 return
             }
             if n < 0 {
-                // Blocking recv on a redirected socket may return EAGAIN spuriously (KERNEL-NOTES).
+                // Blocking recv on a redirected socket may return EAGAIN spuriously (docs/kernel-behaviour.md).
                 if (errno == EAGAIN || errno == EINTR) && Date() < deadline { continue }
                 fail("stream \(index): recv after \(got) of \(bytesPerStream) bytes: \(String(cString: strerror(errno)))")
                 return

@@ -36,7 +36,7 @@ final class TestSocket {
     }
 
     /// Reads exactly `count` bytes. A blocking recv on a redirected socket may return EAGAIN
-    /// spuriously (see KERNEL-NOTES); that is retried until the deadline.
+    /// spuriously (see docs/kernel-behaviour.md); that is retried until the deadline.
     func receiveExactly(_ count: Int, deadline: Date = Date().addingTimeInterval(Double(TestSocket.timeoutSeconds))) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
