@@ -62,3 +62,43 @@ enum Attachments {
         }
     }
 }
+
+extension Cgroup {
+    /// What a look at the cgroup's own programs says about its sockets.
+    public enum Acceleration: Sendable, Equatable {
+        /// sock_ops programs in effect on the cgroup (attached to it or inherited) put its sockets
+        /// in a SOCKHASH or SOCKMAP, whichever installation loaded them.
+        case accelerated(programs: [String])
+        case notAccelerated
+        /// The kernel could not be asked.
+        case unknown(reason: String)
+    }
+
+    /// Whether this cgroup's sockets are accelerated, decided by the sock_ops programs in effect
+    /// on it (`BPF_PROG_QUERY` with `BPF_F_QUERY_EFFECTIVE`) that use a sockmap, not by any pin
+    /// directory.
+    public func acceleration() -> Acceleration {
+        let ids: [UInt32]
+        do {
+            let fd = try open()
+            defer { try? fd.close() }
+            ids = try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue, effective: true)
+        } catch let error as AcceleratorError {
+            return .unknown(reason: error.description)
+        } catch let error as BPFError {
+            return .unknown(reason: "cannot list the programs on \(path): \(error.errno)")
+        } catch {
+            return .unknown(reason: "\(error)")
+        }
+        var names: [String] = []
+        for id in ids {
+            guard let program = try? BPFSyscall.programFD(id: id), let info = try? BPFSyscall.programInfo(program.fd) else { continue }
+            let usesSockmap = info.mapIDs.contains { mapID in
+                guard let map = try? BPFSyscall.mapFD(id: mapID), let mapInfo = try? BPFSyscall.mapInfo(map.fd) else { return false }
+                return mapInfo.type == MapType.sockhash.rawValue || mapInfo.type == MapType.sockmap.rawValue
+            }
+            if usesSockmap { names.append("\(info.name) (id \(id))") }
+        }
+        return names.isEmpty ? .notAccelerated : .accelerated(programs: names)
+    }
+}

@@ -32,8 +32,12 @@ struct Run: ParsableCommand {
             guard target.exists else { throw AcceleratorError.cgroupNotFound(path: target.path) }
             try target.add()
         }
-        if case .loaded = accelerator.installation() {} else {
-            CLILog.printError("warning: nothing is loaded at \(options.pinDirectory); \(command[0]) runs unaccelerated")
+        switch target.acceleration() {
+        case .accelerated: break
+        case .notAccelerated:
+            CLILog.printError("warning: no sock_ops program using a sockmap runs on cgroup \(target.path); \(command[0]) runs unaccelerated")
+        case .unknown(let reason):
+            CLILog.printError("warning: cannot tell whether cgroup \(target.path) is accelerated (\(reason))")
         }
         var arguments = command.map { strdup($0) }
         arguments.append(nil)

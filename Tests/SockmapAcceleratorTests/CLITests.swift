@@ -114,6 +114,30 @@ extension KernelIntegration {
             #expect(unknown.stderr.contains("nope"))
         }
 
+        @Test("run --cgroup warns by what runs on the cgroup, not by the default pin directory")
+        func runWarnsByCgroup() throws {
+            let env = try AcceleratedCgroup() // loaded under its own pin directory, not the default one
+            defer { env.tearDown() }
+            let accelerated = try CommandRunner.cli("run", "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory + "-none", "--", "/bin/true")
+            #expect(accelerated.status == 0, "\(accelerated.stderr)")
+            #expect(!accelerated.stderr.contains("unaccelerated"), "\(accelerated.stderr)")
+
+            let plain = try AcceleratedCgroup(load: false)
+            defer { plain.tearDown() }
+            try plain.cgroup.create()
+            let unaccelerated = try CommandRunner.cli("run", "--cgroup", plain.cgroup.path, "--", "/bin/true")
+            #expect(unaccelerated.status == 0, "\(unaccelerated.stderr)")
+            #expect(unaccelerated.stderr.contains("warning: no sock_ops program using a sockmap runs on cgroup \(plain.cgroup.path)"))
+
+            // A child cgroup inherits its parent's program (allow-multi attach): accelerated too.
+            let child = Cgroup(path: env.cgroup.path + "/child")
+            try child.create()
+            defer { _ = child.removeIfEmpty() }
+            let inherited = try CommandRunner.cli("run", "--cgroup", child.path, "--", "/bin/true")
+            #expect(inherited.status == 0, "\(inherited.stderr)")
+            #expect(!inherited.stderr.contains("unaccelerated"), "\(inherited.stderr)")
+        }
+
         @Test("not root: a clear message and exit 77")
         func notRoot() throws {
             let result = try CommandRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",

@@ -331,12 +331,15 @@ public enum BPFSyscall {
         try call(.progDetach, &attr, context)
     }
 
-    /// Ids of the programs attached to `target` (a cgroup or a map) for `type`.
-    public static func queryPrograms(target: FileDescriptor, type: UInt32) throws(BPFError) -> [UInt32] {
+    /// Ids of the programs attached to `target` (a cgroup or a map) for `type`. With `effective`
+    /// (`BPF_F_QUERY_EFFECTIVE`, cgroups only) also those inherited from its ancestors: every
+    /// program that runs for the cgroup's sockets.
+    public static func queryPrograms(target: FileDescriptor, type: UInt32, effective: Bool = false) throws(BPFError) -> [UInt32] {
         var ids = [UInt32](repeating: 0, count: 64)
         var attr = bpf_attr()
         attr.query.target_fd = UInt32(bitPattern: target.rawValue)
         attr.query.attach_type = type
+        attr.query.query_flags = effective ? 1 : 0 // BPF_F_QUERY_EFFECTIVE
         attr.query.prog_cnt = UInt32(ids.count)
         let rc = ids.withUnsafeMutableBytes { buffer in
             attr.query.prog_ids = address(buffer.baseAddress)
