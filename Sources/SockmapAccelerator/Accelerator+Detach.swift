@@ -61,7 +61,7 @@ extension Accelerator {
         let open = sockhash.flatMap { try? $0.keys().count }
         if open == 0 || (force && sockhash != nil) || sockhash == nil {
             if let open, open > 0, let sockhash { evictSockets(sockhash) }
-            detachVerdict(layout: layout, state: state)
+            Attachments.detachVerdict(layout: layout, state: state)
             BPFFileSystem.removeTree(layout.directory)
             return (open, nil)
         }
@@ -87,14 +87,6 @@ extension Accelerator {
         }
     }
 
-    private func detachVerdict(layout: PinLayout, state: LoadState?) {
-        let name = state?.verdictProgram ?? "sockmap_redirect"
-        guard let program = try? BPFProgram(pinned: layout.program(name)),
-              let map = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap)) else { return }
-        try? BPFSyscall.detach(program: program.fd, from: map.fd, type: AttachType.skMsgVerdict.rawValue,
-                               context: "detach \(name) from \(map.name)")
-    }
-
     /// Frees maps kept by an earlier `detach` once their last socket has closed (all of them
     /// when forced). A map whose sockets cannot be counted is kept.
     func collectDrainedMaps(force: Bool = false) {
@@ -107,7 +99,7 @@ extension Accelerator {
             let open = sockhash.flatMap { try? $0.keys().count }
             guard open == 0 || force || sockhash == nil else { continue }
             if let sockhash, open ?? 1 > 0 { evictSockets(sockhash) }
-            detachVerdict(layout: layout, state: state)
+            Attachments.detachVerdict(layout: layout, state: state)
             BPFFileSystem.removeTree(layout.directory)
         }
         if (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty == true { rmdir(root) }
@@ -120,7 +112,8 @@ extension Accelerator {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().map { name in
             let layout = PinLayout(directory: root + "/" + name)
-            return (layout.directory, (try? BPFMap(pinned: layout.map(DataPath.sockhashMap))).flatMap { try? $0.keys().count })
+            let sockmap = LoadState.load(pins: layout)?.sockhashMap ?? DataPath.sockhashMap
+            return (layout.directory, (try? BPFMap(pinned: layout.map(sockmap))).flatMap { try? $0.keys().count })
         }
     }
 

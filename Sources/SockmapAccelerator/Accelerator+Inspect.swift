@@ -28,18 +28,34 @@ extension Accelerator {
         do { return try BPFProgram(pinned: pins.program(name)) } catch { throw .kernel(error) }
     }
 
+    /// What the last `load` recorded, if anything is pinned.
+    public func recordedState() -> LoadState? { LoadState.load(pins: pins) }
+
+    /// Opens a map of our own data path (counters, config, policy), saying plainly when the
+    /// loaded object is not ours and has no such map.
+    func ownMap(_ name: String, feature: String) throws(AcceleratorError) -> BPFMap {
+        if !BPFFileSystem.exists(pins.map(name)), let state = recordedState(), !state.providesOwnMaps {
+            throw .notProvided(feature: feature, object: state.object)
+        }
+        return try map(name)
+    }
+
     public func counters() throws(AcceleratorError) -> Counters {
-        let map = try map(DataPath.countersMap)
+        let map = try ownMap(DataPath.countersMap, feature: "counters")
         do { return try Counters.read(from: map) } catch { throw .kernel(error) }
     }
 
-    /// Every socket in the SOCKHASH, with its socket cookie.
+    /// Every socket in the SOCKHASH of our data path, with its socket cookie.
     public func entries() throws(AcceleratorError) -> [SockhashEntry] {
-        let map = try map(DataPath.sockhashMap)
+        try rawEntries().compactMap { entry in SockKey(bytes: entry.key).map { SockhashEntry(key: $0, cookie: entry.cookie) } }
+    }
+
+    /// Every socket in the loaded object's SOCKHASH or SOCKMAP, keys as bytes.
+    public func rawEntries() throws(AcceleratorError) -> [RawSockmapEntry] {
+        let map = try map(recordedState()?.sockhashMap ?? DataPath.sockhashMap)
         do {
-            var result: [SockhashEntry] = []
+            var result: [RawSockmapEntry] = []
             for key in try map.keys() {
-                guard let decoded = SockKey(bytes: key) else { continue }
                 // The socket may close between listing and lookup (nil: it is simply gone); a
                 // lookup that fails (a SOCKHASH with 4-byte values) leaves the cookie unknown.
                 let value: [UInt8]?
@@ -50,14 +66,14 @@ extension Accelerator {
                     value = nil
                 }
                 let cookie = value.flatMap { $0.count >= 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
-                result.append(SockhashEntry(key: decoded, cookie: cookie))
+                result.append(RawSockmapEntry(key: key, cookie: cookie))
             }
             return result
         } catch { throw .kernel(error) }
     }
 
     public func config() throws(AcceleratorError) -> DataPath.Config {
-        let map = try map(DataPath.configMap)
+        let map = try ownMap(DataPath.configMap, feature: "pause, resume or a policy mode")
         do { return DataPath.Config(bytes: try map.lookup(UInt32(0).littleEndianBytes) ?? []) } catch { throw .kernel(error) }
     }
 
@@ -79,7 +95,7 @@ extension Accelerator {
     }
 
     private func writeConfig(_ config: DataPath.Config) throws(AcceleratorError) {
-        let map = try map(DataPath.configMap)
+        let map = try ownMap(DataPath.configMap, feature: "pause, resume or a policy mode")
         do { try map.update(key: UInt32(0).littleEndianBytes, value: config.bytes) } catch { throw .kernel(error) }
     }
 }

@@ -21,12 +21,8 @@ extension Accelerator {
     private func replaceLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         guard case .loaded(var state) = installation() else { return try loadLocked(options) }
         let spec = try parseObject(options)
-        guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
-            throw .missingProgram(kind: "sockops", path: options.objectPath)
-        }
-        guard let verdict = spec.programs.first(where: { $0.type == .skMsg }) else {
-            throw .missingProgram(kind: "sk_msg", path: options.objectPath)
-        }
+        // The new programs must use the running installation's map, which keeps its sockets.
+        let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName ?? state.sockhashMap)
         let cgroup = Cgroup(path: state.cgroup)
 
         if let wanted = options.cgroup, try Cgroup.resolve(wanted).path != state.cgroup {
@@ -40,8 +36,8 @@ extension Accelerator {
         for mapSpec in spec.maps where mapSpec.origin != .globalData && BPFFileSystem.exists(pins.map(mapSpec.name)) {
             existing[mapSpec.name] = try kernel { () throws(BPFError) in try BPFMap(pinned: pins.map(mapSpec.name)) }
         }
-        guard existing[DataPath.sockhashMap] != nil else {
-            throw .objectUnusable(path: options.objectPath, reason: "the running installation has no pinned \(DataPath.sockhashMap) to keep")
+        guard existing[data.sockmap] != nil else {
+            throw .objectUnusable(path: options.objectPath, reason: "the running installation has no pinned \(data.sockmap) to keep")
         }
         let object: LoadedObject
         do {
@@ -52,27 +48,33 @@ extension Accelerator {
         for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
         let maps = object.maps, programs = object.programs
         let created = maps.keys.filter { existing[$0] == nil }.sorted()
-        let sockhash = maps[DataPath.sockhashMap]!
+        let sockhash = maps[data.sockmap]!
         let oldSockops = Attachments.sockopsPrograms(cgroup: cgroup, sockhashPin: pins.map(state.sockhashMap))
         guard let oldSockopsProgram = oldSockops.first else { throw .notLoaded(pinDir: pins.directory) }
+        let oldPrograms = pins.programs
         let oldVerdict = try? BPFProgram(pinned: pins.program(state.verdictProgram))
+        let oldParser = state.parserProgram.flatMap { try? BPFProgram(pinned: pins.program($0)) }
+        guard data.verdictAttachType == state.verdictAttachType else {
+            throw .objectUnusable(path: options.objectPath, reason: "its verdict program is \(data.verdictAttachType), the running one \(state.verdictAttachType): detach and load instead")
+        }
 
         // 1. New sockets get the new verdict program (attaching replaces the map's program).
-        try kernel { () throws(BPFError) in
-            try BPFSyscall.attach(program: programs[verdict.name]!.fd, to: sockhash.fd, type: AttachType.skMsgVerdict.rawValue,
-                                  context: "attach \(verdict.name) to map \(sockhash.name)")
-        }
+        try kernel { () throws(BPFError) in try Attachments.attachVerdict(of: data, programs: programs, to: sockhash) }
         // 2. Swap the sock_ops program in place.
         let cgroupFD = try cgroup.open()
         defer { try? cgroupFD.close() }
         do {
-            try BPFSyscall.attach(program: programs[sockops.name]!.fd, to: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
+            try BPFSyscall.attach(program: programs[data.sockopsProgram]!.fd, to: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
                                   flags: [.allowMulti, .replace], replacing: oldSockopsProgram.fd,
-                                  context: "replace \(oldSockopsProgram.name) with \(sockops.name) on \(cgroup.path)")
+                                  context: "replace \(oldSockopsProgram.name) with \(data.sockopsProgram) on \(cgroup.path)")
         } catch {
+            if let oldParser {
+                try? BPFSyscall.attach(program: oldParser.fd, to: sockhash.fd, type: AttachType.skSkbStreamParser.rawValue,
+                                       context: "restore \(oldParser.name) in \(oldPrograms)")
+            }
             if let oldVerdict {
-                try? BPFSyscall.attach(program: oldVerdict.fd, to: sockhash.fd, type: AttachType.skMsgVerdict.rawValue,
-                                       context: "restore \(oldVerdict.name)")
+                try? BPFSyscall.attach(program: oldVerdict.fd, to: sockhash.fd, type: state.verdictAttachType.rawValue,
+                                       context: "restore \(oldVerdict.name) in \(oldPrograms)")
             }
             throw .kernel(error)
         }
@@ -88,10 +90,7 @@ extension Accelerator {
                 try maps[name]!.pin(at: pins.map(name))
             }
         }
-        state.object = options.objectPath
-        state.loadedAt = Date()
-        state.sockopsProgram = sockops.name
-        state.verdictProgram = verdict.name
+        state.adopt(data, object: options.objectPath)
         if let stateMap = try? BPFMap(pinned: pins.map(LoadState.mapName)) {
             try? state.store(in: stateMap)
         }

@@ -26,6 +26,8 @@ public struct Accelerator: Sendable {
         public var globals: [String: Int64] = [:]
         /// Allow/deny list entries in place before the first connection is seen.
         public var policyEntries: [PolicyEntry] = []
+        /// The SOCKHASH/SOCKMAP to use when the verdict program references none or several.
+        public var mapName: String?
 
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
             self.objectPath = objectPath
@@ -64,14 +66,11 @@ public struct Accelerator: Sendable {
     /// `load`, with the installation lock held.
     func loadLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         let spec = try parseObject(options)
-        guard let sockops = spec.programs.first(where: { $0.type == .sockOps }) else {
-            throw .missingProgram(kind: "sockops", path: options.objectPath)
-        }
-        guard let verdict = spec.programs.first(where: { $0.type == .skMsg }) else {
-            throw .missingProgram(kind: "sk_msg", path: options.objectPath)
-        }
-        for name in [DataPath.sockhashMap, DataPath.countersMap, DataPath.configMap] where spec.map(named: name) == nil {
-            throw .missingMap(name: name, path: options.objectPath)
+        let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName)
+        if !data.providesOwnMaps {
+            if options.policyMode != .deny || !options.policyEntries.isEmpty {
+                throw .notProvided(feature: "a policy", object: options.objectPath)
+            }
         }
         let cgroup = try Cgroup.resolve(options.cgroup)
         try recoverIncomplete()
@@ -80,7 +79,7 @@ public struct Accelerator: Sendable {
         case .unknown(let reason): throw .unverifiable(pinDir: pins.directory, reason: reason)
         case .none, .incomplete: break
         }
-        try refuseSecondInstallation(on: cgroup, program: sockops.name)
+        try refuseSecondInstallation(on: cgroup, program: data.sockopsProgram)
         collectDrainedMaps()
         testHook(.objectParsed)
 
@@ -94,8 +93,7 @@ public struct Accelerator: Sendable {
             BPFFileSystem.removeTree(staging.directory)
             undo.add("remove staging pins") { BPFFileSystem.removeTree(staging.directory) }
             let stateMap = try kernel { () throws(BPFError) in try LoadState.createMap() }
-            var state = LoadState(cgroup: cgroup.path, createdCgroup: !cgroup.exists, object: options.objectPath, loadedAt: Date(),
-                                  sockopsProgram: sockops.name, verdictProgram: verdict.name, sockhashMap: DataPath.sockhashMap)
+            var state = LoadState(cgroup: cgroup, object: options.objectPath, data: data)
             do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
             try BPFFileSystem.makeDirectory(staging.maps)
             try BPFFileSystem.makeDirectory(staging.programs)
@@ -109,12 +107,12 @@ public struct Accelerator: Sendable {
             }
             testHook(.cgroupReady)
             var loadOptions = LoadedObject.Options()
-            if let max = options.maxEntries { loadOptions.maxEntries[DataPath.sockhashMap] = max }
+            if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
             let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
             for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
-            let sockhash = object.maps[DataPath.sockhashMap]!
+            let sockhash = object.maps[data.sockmap]!
             try kernel { () throws(BPFError) in
-                try object.maps[DataPath.configMap]!.update(
+                try object.maps[DataPath.configMap]?.update(
                     key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
                 if let policy = object.maps[DataPath.policyMap] {
                     for entry in options.policyEntries { try policy.update(key: entry.key, value: UInt32(1).littleEndianBytes) }
@@ -122,10 +120,7 @@ public struct Accelerator: Sendable {
             }
             testHook(.objectLoaded)
 
-            try kernel { () throws(BPFError) in
-                try BPFSyscall.attach(program: object.programs[verdict.name]!.fd, to: sockhash.fd,
-                                      type: AttachType.skMsgVerdict.rawValue, context: "attach \(verdict.name) to map \(sockhash.name)")
-            }
+            try kernel { () throws(BPFError) in try Attachments.attachVerdict(of: data, programs: object.programs, to: sockhash) }
             testHook(.verdictAttached)
 
             try kernel { () throws(BPFError) in
@@ -144,9 +139,9 @@ public struct Accelerator: Sendable {
             let cgroupFD = try cgroup.open()
             defer { try? cgroupFD.close() }
             try kernel { () throws(BPFError) in
-                try BPFSyscall.attach(program: object.programs[sockops.name]!.fd, to: cgroupFD,
+                try BPFSyscall.attach(program: object.programs[data.sockopsProgram]!.fd, to: cgroupFD,
                                       type: AttachType.cgroupSockOps.rawValue, flags: .allowMulti,
-                                      context: "attach \(sockops.name) to cgroup \(cgroup.path)")
+                                      context: "attach \(data.sockopsProgram) to cgroup \(cgroup.path)")
             }
             testHook(.cgroupAttached)
             logger.debug("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])

@@ -20,6 +20,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     case kernel(BPFError)
     case io(path: String, reason: String)
     case badPolicyEntry(String)
+    /// The loaded object lacks the maps a feature needs (it is not built from `bpf/redir.c`).
+    case notProvided(feature: String, object: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .missingMap(let name, let path): return "\(path) has no map named \(name)"
         case .kernel(let error): return error.description
         case .io(let path, let reason): return "\(path): \(reason)"
+        case .notProvided(let feature, let object):
+            return "\(object) does not provide \(feature): it has no counters and config maps of swift-sockmap's data path (bpf/redir.c)"
         case .badPolicyEntry(let text): return "bad policy entry \"\(text)\": expected a port (1-65535) or an IPv4/IPv6 address"
         }
     }

@@ -52,6 +52,29 @@ enum Attachments {
         return []
     }
 
+    /// Attaches the verdict program of `data` (and its sk_skb stream parser) to `map`; attaching
+    /// replaces a program of the same attach type already there.
+    static func attachVerdict(of data: SockmapObject, programs: [String: BPFProgram], to map: BPFMap) throws(BPFError) {
+        if let parser = data.parserProgram {
+            try BPFSyscall.attach(program: programs[parser]!.fd, to: map.fd, type: AttachType.skSkbStreamParser.rawValue,
+                                  context: "attach \(parser) to map \(map.name)")
+        }
+        try BPFSyscall.attach(program: programs[data.verdictProgram]!.fd, to: map.fd, type: data.verdictAttachType.rawValue,
+                              context: "attach \(data.verdictProgram) to map \(map.name)")
+    }
+
+    /// Detaches the verdict program (and stream parser) pinned in `layout` from the map.
+    static func detachVerdict(layout: PinLayout, state: LoadState?) {
+        let sockmap = state?.sockhashMap ?? DataPath.sockhashMap
+        guard let map = try? BPFMap(pinned: layout.map(sockmap)) else { return }
+        var programs = [(state?.verdictProgram ?? "sockmap_redirect", state?.verdictAttachType ?? .skMsgVerdict)]
+        if let parser = state?.parserProgram { programs.append((parser, .skSkbStreamParser)) }
+        for (name, type) in programs {
+            guard let program = try? BPFProgram(pinned: layout.program(name)) else { continue }
+            try? BPFSyscall.detach(program: program.fd, from: map.fd, type: type.rawValue, context: "detach \(name) from \(map.name)")
+        }
+    }
+
     /// Detaches every sock_ops program of ours from `cgroup`.
     static func detachSockops(cgroup: Cgroup, sockhashPin: String) {
         guard let cgroupFD = try? cgroup.open() else { return }

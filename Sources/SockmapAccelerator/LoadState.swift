@@ -11,7 +11,32 @@ public struct LoadState: Codable, Sendable, Equatable {
     public var loadedAt: Date
     public var sockopsProgram: String
     public var verdictProgram: String
+    /// The SOCKHASH or SOCKMAP the verdict program is attached to.
     public var sockhashMap: String
+    /// The sk_skb stream parser attached beside the verdict program; nil for sk_msg (and in
+    /// states written before sk_skb objects were accepted).
+    public var parserProgram: String?
+    /// false when the object lacks our counters and config maps (not built from `bpf/redir.c`);
+    /// nil in states written before other objects were accepted, which were all ours.
+    public var ownMaps: Bool?
+    /// How `dump-map` shows the keys of an object that is not ours.
+    public var keyLayout: KeyLayout?
+
+    /// Whether the loaded object has our counters, config and policy maps.
+    public var providesOwnMaps: Bool { ownMaps ?? true }
+    /// The attach type of the verdict program on the map.
+    public var verdictAttachType: AttachType { parserProgram == nil ? .skMsgVerdict : .skSkbStreamVerdict }
+
+    /// Takes the programs (and key layout) of a replacement object; the maps stay.
+    mutating func adopt(_ data: SockmapObject, object path: String) {
+        object = path
+        loadedAt = Date()
+        sockopsProgram = data.sockopsProgram
+        verdictProgram = data.verdictProgram
+        parserProgram = data.parserProgram
+        ownMaps = data.providesOwnMaps
+        keyLayout = data.keyLayout
+    }
 
     public static let mapName = "sockmap_state"
     static let valueSize = 4096
@@ -40,5 +65,14 @@ public struct LoadState: Codable, Sendable, Equatable {
     static func load(pins: PinLayout) -> LoadState? {
         guard let map = try? BPFMap(pinned: pins.map(mapName)) else { return nil }
         return load(from: map)
+    }
+}
+
+extension LoadState {
+    /// The state of a load of `path` into `cgroup`.
+    init(cgroup: Cgroup, object path: String, data: SockmapObject) {
+        self.init(cgroup: cgroup.path, createdCgroup: !cgroup.exists, object: path, loadedAt: Date(),
+                  sockopsProgram: data.sockopsProgram, verdictProgram: data.verdictProgram, sockhashMap: data.sockmap,
+                  parserProgram: data.parserProgram, ownMaps: data.providesOwnMaps, keyLayout: data.keyLayout)
     }
 }

@@ -51,13 +51,13 @@ public enum PolicyEntry: Sendable, Hashable, Codable, CustomStringConvertible {
 extension Accelerator {
     /// The entries of the allow/deny list.
     public func policyEntries() throws(AcceleratorError) -> [PolicyEntry] {
-        let map = try map(DataPath.policyMap)
+        let map = try ownMap(DataPath.policyMap, feature: "a policy")
         do { return try map.keys().compactMap(PolicyEntry.init(key:)) } catch { throw .kernel(error) }
     }
 
     public func addPolicy(_ entry: PolicyEntry) throws(AcceleratorError) {
         try Privileges.requireRoot()
-        let map = try map(DataPath.policyMap)
+        let map = try ownMap(DataPath.policyMap, feature: "a policy")
         do { try map.update(key: entry.key, value: UInt32(1).littleEndianBytes) } catch { throw .kernel(error) }
     }
 
@@ -65,7 +65,7 @@ extension Accelerator {
     @discardableResult
     public func removePolicy(_ entry: PolicyEntry) throws(AcceleratorError) -> Bool {
         try Privileges.requireRoot()
-        let map = try map(DataPath.policyMap)
+        let map = try ownMap(DataPath.policyMap, feature: "a policy")
         do { return try map.delete(entry.key) } catch { throw .kernel(error) }
     }
 

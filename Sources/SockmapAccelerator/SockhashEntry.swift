@@ -4,3 +4,10 @@ public struct SockhashEntry: Sendable, Equatable, Codable {
     /// The socket cookie (`SO_COOKIE`); nil when the map's values are not 8 bytes (lookups then fail).
     public let cookie: UInt64?
 }
+
+/// One socket in any SOCKHASH or SOCKMAP: its key as the object defines it.
+public struct RawSockmapEntry: Sendable, Equatable {
+    public let key: [UInt8]
+    /// The socket cookie; nil when the map's values are not 8 bytes.
+    public let cookie: UInt64?
+}

@@ -64,20 +64,25 @@ extension Accelerator {
             state = loaded
         }
         var programs: [StatusReport.Program] = []
-        for (name, target) in [(state.sockopsProgram, "cgroup \(state.cgroup)"), (state.verdictProgram, "map \(state.sockhashMap)")] {
+        var attached = [(state.sockopsProgram, "cgroup \(state.cgroup)")]
+        if let parser = state.parserProgram { attached.append((parser, "map \(state.sockhashMap)")) }
+        attached.append((state.verdictProgram, "map \(state.sockhashMap)"))
+        for (name, target) in attached {
             guard let info = try? program(name).info() else { continue }
             programs.append(.init(name: name, id: info.id, type: ProgramType(rawValue: info.type).description,
                                   attachedTo: target, runCount: info.runCount, runTimeNanoseconds: info.runTimeNanoseconds))
         }
         var sockhash: StatusReport.Sockhash?
         if let map = try? map(state.sockhashMap), let info = try? map.info() {
-            sockhash = .init(id: info.id, entries: (try? map.keys().count) ?? 0, maxEntries: info.maxEntries)
+            // A SOCKMAP lists every slot as a key; only lookups tell the occupied ones.
+            let entries = MapType(rawValue: info.type) == .sockmap ? (try? rawEntries().count) : (try? map.keys().count)
+            sockhash = .init(id: info.id, entries: entries ?? 0, maxEntries: info.maxEntries)
         }
-        let config = try? config()
+        let config = state.providesOwnMaps ? try? config() : nil
         return StatusReport(
             loaded: problem == nil, problem: problem, pinDirectory: pins.directory, state: state,
             cgroupProcesses: Cgroup(path: state.cgroup).processes().count, programs: programs, sockhash: sockhash,
-            counters: try? counters(), policyMode: config.map { $0.policyMode == .allow ? "allow" : "deny" },
+            counters: state.providesOwnMaps ? try? counters() : nil, policyMode: config.map { $0.policyMode == .allow ? "allow" : "deny" },
             paused: config?.passthrough, draining: draining)
     }
 }

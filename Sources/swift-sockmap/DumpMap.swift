@@ -5,7 +5,8 @@ import SockmapAccelerator
 struct DumpMap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump-map",
-        abstract: "List every socket in the SOCKHASH: both endpoints, network namespace and socket cookie.")
+        abstract: "List every socket in the SOCKHASH: both endpoints, network namespace and socket cookie.",
+        discussion: "For an object not built from bpf/redir.c, each key is shown field by field as the object's BTF describes it (hex where it has none).")
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -13,9 +14,17 @@ struct DumpMap: ParsableCommand {
     @OptionGroup var options: InstallationOptions
 
     func run() throws {
+        let accelerator = options.accelerator()
+        if let state = accelerator.recordedState(), !state.providesOwnMaps {
+            try ForeignKeys(state: state, json: json).print(try CLILog.reporting { () throws -> [RawSockmapEntry] in
+                try Privileges.requireRoot()
+                return try accelerator.rawEntries()
+            })
+            return
+        }
         let entries = try CLILog.reporting { () throws -> [SockhashEntry] in
             try Privileges.requireRoot()
-            return try options.accelerator().entries()
+            return try accelerator.entries()
         }
         if json {
             struct Output: Encodable {
@@ -36,6 +45,38 @@ struct DumpMap: ParsableCommand {
             print("\(entry.key.local) -> \(entry.key.remote)  netns \(entry.key.netnsCookie)  cookie \(cookie)")
         }
         print("\(entries.count) \(entries.count == 1 ? "entry" : "entries")")
+    }
+}
+
+/// `dump-map` for an object that is not ours: keys decoded from the layout its BTF gave at load.
+struct ForeignKeys {
+    let state: LoadState
+    let json: Bool
+
+    func fields(_ key: [UInt8]) -> [(name: String, value: String)] {
+        state.keyLayout?.decode(key) ?? [("key", Hex.string(key))]
+    }
+
+    func print(_ entries: [RawSockmapEntry]) throws {
+        let sorted = entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        if json {
+            struct Output: Encodable {
+                struct Entry: Encodable { let key: String; let fields: [String: String]; let socketCookie: UInt64? }
+                let map: String, keyType: String?, count: Int, entries: [Entry]
+            }
+            let output = Output(map: state.sockhashMap, keyType: state.keyLayout?.typeName, count: entries.count, entries: sorted.map { entry in
+                .init(key: Hex.string(entry.key), fields: Dictionary(fields(entry.key).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                      socketCookie: entry.cookie)
+            })
+            Swift.print(try JSONOutput.string(output))
+            return
+        }
+        for entry in sorted {
+            let text = fields(entry.key).map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+            Swift.print("\(text)  cookie \(entry.cookie.map { String($0) } ?? "-")")
+        }
+        let layout = state.keyLayout.map { "keys as \($0.fields.count > 1 ? "struct " : "")\($0.typeName) from the object's BTF" } ?? "keys in hex (no BTF for them)"
+        Swift.print("\(entries.count) \(entries.count == 1 ? "entry" : "entries") in \(state.sockhashMap) (\(layout))")
     }
 }
 

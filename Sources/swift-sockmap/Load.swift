@@ -19,7 +19,10 @@ struct Load: ParsableCommand {
         discussion: """
             Creates the object's maps, loads its sock_ops and sk_msg programs, attaches the sk_msg \
             program to the SOCKHASH and the sock_ops program to the cgroup (created if missing), and \
-            pins everything under --pin-dir. All or nothing: a failure undoes the earlier steps.
+            pins everything under --pin-dir. All or nothing: a failure undoes the earlier steps. \
+            Any sockmap object loads: its programs are found by type (sockops; sk_msg, or an \
+            sk_skb/stream_parser + sk_skb/stream_verdict pair) and its SOCKHASH/SOCKMAP by what the \
+            verdict program references (--map settles it).
             """)
 
     @Argument(help: "The BPF object built by `make -C bpf` (e.g. bpf/redir.o).")
@@ -27,6 +30,11 @@ struct Load: ParsableCommand {
 
     @Option(help: "cgroup v2 directory to accelerate: absolute, or relative to the cgroup2 mount. Default: <mount>/swift-sockmap.")
     var cgroup: String?
+
+    @Option(name: .customLong("map"), help: ArgumentHelp(
+        "The SOCKHASH or SOCKMAP to attach the verdict program to, when the object's verdict program references none or several.",
+        valueName: "name"))
+    var mapName: String?
 
     @Option(help: "Capacity of the SOCKHASH (sockets, two per connection). Extra sockets stay on plain TCP.")
     var maxEntries: UInt32?
@@ -70,6 +78,7 @@ struct Load: ParsableCommand {
         var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode ?? .deny)
         loadOptions.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
         loadOptions.globals = try parsedGlobals()
+        loadOptions.mapName = mapName
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }

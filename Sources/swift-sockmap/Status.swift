@@ -53,7 +53,11 @@ enum StatusText {
             lines.append(line)
         }
         if let m = r.sockhash {
-            lines.append("  sockhash:  id \(m.id), \(m.entries) of \(m.maxEntries) entries")
+            lines.append("  sockhash:  \(r.state?.sockhashMap ?? "") id \(m.id), \(m.entries) of \(m.maxEntries) entries")
+        }
+        if let s = r.state, !s.providesOwnMaps {
+            lines.append("  counters:  not provided by this object (it has no counters, config or policy maps of bpf/redir.c);")
+            lines.append("             policy, pause/resume and stats need them")
         }
         if let mode = r.policyMode {
             lines.append("  policy:    \(mode)-list; \(r.paused == true ? "paused (everything goes over TCP)" : "redirecting")")

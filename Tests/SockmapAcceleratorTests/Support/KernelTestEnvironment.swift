@@ -29,6 +29,8 @@ enum KernelTestEnvironment {
     }()
 
     static let redirObject = packageRoot + "/bpf/redir.o"
+    /// A fixture object built by `make -C bpf` (Tests/Fixtures/bpf/NAME.o).
+    static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/bpf/\(name).o" }
 
     /// The directory holding the built executables (next to the test bundle).
     static let buildDirectory: String = {

@@ -1,0 +1,66 @@
+import BPFLoader
+
+/// The fields of a map key, from the object's BTF, flattened to byte ranges: how `dump-map`
+/// shows the keys of an object that is not ours. The kernel refuses BTF for sockmaps, so the
+/// layout is taken from the object at `load` time and kept in the load state.
+public struct KeyLayout: Codable, Sendable, Equatable {
+    public struct Field: Codable, Sendable, Equatable {
+        /// Dotted for members of nested structs (`addr.port`).
+        public var name: String
+        public var offset: Int
+        public var size: Int
+        /// Unsigned little-endian integers of 1, 2, 4 or 8 bytes print as decimal; anything else
+        /// (arrays, bit-fields, unions) as hex.
+        public var isInteger: Bool
+    }
+
+    public var typeName: String
+    public var size: Int
+    public var fields: [Field]
+
+    /// The layout of BTF type `typeID`, or nil when the type is missing or not `size` bytes.
+    public init?(btf: BTFSpec, typeID: Int, size: Int) {
+        guard typeID > 0, let resolved = try? btf.skipModifiers(typeID), (try? btf.size(of: typeID)) == size else { return nil }
+        typeName = resolved.name.isEmpty ? "key" : resolved.name
+        self.size = size
+        var fields: [Field] = []
+        Self.flatten(btf: btf, typeID: typeID, name: "", offset: 0, into: &fields, depth: 0)
+        self.fields = fields
+    }
+
+    private static func flatten(btf: BTFSpec, typeID: Int, name: String, offset: Int, into fields: inout [Field], depth: Int) {
+        guard let type = try? btf.skipModifiers(typeID), let size = try? btf.size(of: typeID) else { return }
+        if type.kind == .structure, depth < 8, !type.kindFlag {
+            for member in type.members where member.offset % 8 == 0 {
+                let memberName = member.name.isEmpty ? name : (name.isEmpty ? member.name : name + "." + member.name)
+                flatten(btf: btf, typeID: member.type, name: memberName, offset: offset + Int(member.offset / 8), into: &fields, depth: depth + 1)
+            }
+            return
+        }
+        let integer = (type.kind == .int || type.kind == .enumeration) && [1, 2, 4, 8].contains(size)
+        fields.append(Field(name: name.isEmpty ? "key" : name, offset: offset, size: size, isInteger: integer))
+    }
+
+    /// `name=value` for each field of `key` (hex for non-integers).
+    public func decode(_ key: [UInt8]) -> [(name: String, value: String)] {
+        fields.map { field in
+            guard field.offset + field.size <= key.count else { return (field.name, "?") }
+            let bytes = key[field.offset..<(field.offset + field.size)]
+            if field.isInteger {
+                let value = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                return (field.name, String(value))
+            }
+            return (field.name, Hex.string(bytes))
+        }
+    }
+}
+
+/// Lower-case hex of bytes, as `dump-map` shows keys it cannot decode.
+public enum Hex {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+    }
+}
