@@ -1,5 +1,6 @@
 /// The `.BTF.ext` section: `func_info` and `line_info` records, grouped by the ELF section whose
-/// code they describe. CO-RE relocations (the optional third part) are noted but not applied.
+/// code they describe. CO-RE relocations (the optional third part) are read by
+/// `coreRelocations(bytes:btf:)` and applied by `CORERelocator`.
 ///
 /// Layout: a header (`magic` 0xeB9F, `version`, `flags`, `hdr_len`, `func_info_off/len`,
 /// `line_info_off/len`, then optionally `core_relo_off/len`); each part, at its offset after the
@@ -27,56 +28,106 @@ public struct BTFExt: Sendable {
     /// Records by ELF section name, in file order (sorted by instruction offset, as clang writes them).
     public let funcInfo: [String: [Record]]
     public let lineInfo: [String: [Record]]
-    /// Whether the object carries CO-RE relocations, which this loader does not apply.
+    /// Whether the object carries CO-RE relocations (`core_relo_len` is not 0).
     public let hasCoreRelocations: Bool
 
     public init(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) {
         let raw = Array(bytes)
-        func u32(_ o: Int) throws(BTFError) -> UInt32 {
-            guard o >= 0, o <= raw.count - 4 else { throw .badExtension(reason: "truncated at offset \(o)") }
-            return ByteReader.u32(raw, o)
+        let headerLength = try Self.headerLength(raw)
+        (funcInfoRecordSize, funcInfo) = try Self.part(raw, headerLength: headerLength, btf: btf, name: "func_info",
+                                                       offsetField: 8, minimum: Self.funcInfoMinimumSize)
+        (lineInfoRecordSize, lineInfo) = try Self.part(raw, headerLength: headerLength, btf: btf, name: "line_info",
+                                                       offsetField: 16, minimum: Self.lineInfoMinimumSize)
+        let coreLength = headerLength >= 32 ? ByteReader.u32(raw, 28) : 0
+        hasCoreRelocations = coreLength > 0
+    }
+
+    /// The size of a `bpf_core_relo` record: `insn_off`, `type_id`, `access_str_off`, `kind`.
+    public static let coreRelocationMinimumSize = 16
+
+    /// The CO-RE relocations (`bpf_core_relo` records, the optional third part) by ELF section
+    /// name, with instruction offsets turned into instruction indices of the section. Read apart
+    /// from func/line info: a program whose relocations cannot be read must not load unrelocated.
+    public static func coreRelocations(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) -> [String: [CORERelocation]] {
+        let raw = Array(bytes)
+        let headerLength = try headerLength(raw)
+        guard headerLength >= 32 else { return [:] }
+        let (_, groups) = try part(raw, headerLength: headerLength, btf: btf, name: "core_relo",
+                                   offsetField: 24, minimum: coreRelocationMinimumSize)
+        var result: [String: [CORERelocation]] = [:]
+        for (section, records) in groups {
+            result[section] = try records.enumerated().map { (number, record) throws(BTFError) -> CORERelocation in
+                let what = "core_relo #\(number) of \(section)"
+                guard record.instructionOffset % UInt32(Instruction.size) == 0 else {
+                    throw .badExtension(reason: "\(what): insn_off \(record.instructionOffset) is not a multiple of 8")
+                }
+                let typeID = Int(record.word(0)), accessOffset = record.word(1)
+                guard typeID > 0, typeID < btf.types.count else { throw .badTypeID(what: what, typeID: typeID) }
+                guard let access = btf.string(at: accessOffset), !access.isEmpty else {
+                    throw .badExtension(reason: "\(what): access string offset \(accessOffset) is not a BTF string")
+                }
+                return CORERelocation(instruction: Int(record.instructionOffset) / Instruction.size, typeID: typeID,
+                                      accessString: access, kind: .init(rawValue: record.word(2)))
+            }
         }
+        return result
+    }
+
+    /// Whether the section starts with the BTF magic and a header that has a non-empty
+    /// `core_relo` part (which `coreRelocations(bytes:btf:)` then must be able to read).
+    public static func declaresCoreRelocations(_ bytes: some Collection<UInt8>) -> Bool {
+        let raw = Array(bytes.prefix(32))
+        guard raw.count == 32, raw[0] == 0x9F, raw[1] == 0xEB else { return false }
+        return ByteReader.u32(raw, 4) >= 32 && ByteReader.u32(raw, 28) > 0
+    }
+
+    /// Checks the header; returns `hdr_len`.
+    private static func headerLength(_ raw: [UInt8]) throws(BTFError) -> Int {
         guard raw.count >= 24 else { throw .badExtension(reason: "\(raw.count) bytes, shorter than the header") }
         let magic = UInt16(raw[0]) | UInt16(raw[1]) << 8
         guard magic == BTFSpec.magic else { throw .badExtension(reason: "magic 0x\(String(magic, radix: 16)) is not 0xeb9f") }
         guard raw[2] == 1 else { throw .badExtension(reason: "version \(raw[2]) is not 1") }
-        let headerLength = Int(try u32(4))
+        let headerLength = Int(ByteReader.u32(raw, 4))
         guard headerLength >= 24, headerLength <= raw.count else { throw .badExtension(reason: "hdr_len \(headerLength)") }
+        return headerLength
+    }
 
-        func part(_ name: String, offsetField: Int, minimum: Int) throws(BTFError) -> (size: Int, groups: [String: [Record]]) {
-            let offset = Int(try u32(offsetField)), length = Int(try u32(offsetField + 4))
-            guard length > 0 else { return (minimum, [:]) }
-            let start = headerLength + offset
-            guard start <= raw.count, length <= raw.count - start, length >= 4 else {
-                throw .badExtension(reason: "\(name) (\(offset)+\(length)) runs past the end")
-            }
-            let end = start + length
-            let size = Int(try u32(start))
-            guard size >= minimum, size % 4 == 0 else { throw .badExtension(reason: "\(name) record size \(size)") }
-            var groups: [String: [Record]] = [:]
-            var cursor = start + 4
-            while cursor < end {
-                guard end - cursor >= 8 else { throw .badExtension(reason: "\(name) group header truncated") }
-                let nameOffset = try u32(cursor), count = Int(try u32(cursor + 4))
-                cursor += 8
-                guard let section = btf.string(at: nameOffset), !section.isEmpty else {
-                    throw .badExtension(reason: "\(name) section name offset \(nameOffset) is not a BTF string")
-                }
-                guard count <= (end - cursor) / size else { throw .badExtension(reason: "\(name) of \(section): \(count) records run past the end") }
-                var records: [Record] = []
-                records.reserveCapacity(count)
-                for _ in 0..<count {
-                    records.append(Record(instructionOffset: try u32(cursor), rest: Array(raw[(cursor + 4)..<(cursor + size)])))
-                    cursor += size
-                }
-                groups[section, default: []] += records
-            }
-            return (size, groups)
+    /// One part (func_info, line_info or core_relo), whose offset and length are the two words
+    /// at `offsetField` of the header: its record size and its records grouped by section.
+    private static func part(_ raw: [UInt8], headerLength: Int, btf: BTFSpec, name: String, offsetField: Int,
+                             minimum: Int) throws(BTFError) -> (size: Int, groups: [String: [Record]]) {
+        func u32(_ o: Int) throws(BTFError) -> UInt32 {
+            guard o >= 0, o <= raw.count - 4 else { throw .badExtension(reason: "truncated at offset \(o)") }
+            return ByteReader.u32(raw, o)
         }
-        (funcInfoRecordSize, funcInfo) = try part("func_info", offsetField: 8, minimum: Self.funcInfoMinimumSize)
-        (lineInfoRecordSize, lineInfo) = try part("line_info", offsetField: 16, minimum: Self.lineInfoMinimumSize)
-        let coreLength = headerLength >= 32 ? try u32(28) : 0
-        hasCoreRelocations = coreLength > 0
+        let offset = Int(try u32(offsetField)), length = Int(try u32(offsetField + 4))
+        guard length > 0 else { return (minimum, [:]) }
+        let start = headerLength + offset
+        guard start <= raw.count, length <= raw.count - start, length >= 4 else {
+            throw .badExtension(reason: "\(name) (\(offset)+\(length)) runs past the end")
+        }
+        let end = start + length
+        let size = Int(try u32(start))
+        guard size >= minimum, size % 4 == 0 else { throw .badExtension(reason: "\(name) record size \(size)") }
+        var groups: [String: [Record]] = [:]
+        var cursor = start + 4
+        while cursor < end {
+            guard end - cursor >= 8 else { throw .badExtension(reason: "\(name) group header truncated") }
+            let nameOffset = try u32(cursor), count = Int(try u32(cursor + 4))
+            cursor += 8
+            guard let section = btf.string(at: nameOffset), !section.isEmpty else {
+                throw .badExtension(reason: "\(name) section name offset \(nameOffset) is not a BTF string")
+            }
+            guard count <= (end - cursor) / size else { throw .badExtension(reason: "\(name) of \(section): \(count) records run past the end") }
+            var records: [Record] = []
+            records.reserveCapacity(count)
+            for _ in 0..<count {
+                records.append(Record(instructionOffset: try u32(cursor), rest: Array(raw[(cursor + 4)..<(cursor + size)])))
+                cursor += size
+            }
+            groups[section, default: []] += records
+        }
+        return (size, groups)
     }
 
     /// A function's code as placed in a linked program.

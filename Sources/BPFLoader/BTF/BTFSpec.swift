@@ -49,7 +49,7 @@ public struct BTFSpec: Sendable {
         }
 
         var parsed = [BTFType(id: 0, name: "", kind: .init(rawValue: 0), vlen: 0, kindFlag: false, sizeOrType: 0,
-                             arrayElement: 0, arrayCount: 0, members: [], recordOffset: -1)]
+                             arrayElement: 0, arrayCount: 0, members: [], recordOffset: -1, intEncoding: 0)]
         var cursor = typeStart
         let end = typeStart + typeLength
         while cursor < end {
@@ -62,12 +62,14 @@ public struct BTFSpec: Sendable {
             let record = cursor
             cursor += 12
             var members: [BTFType.Member] = []
-            var element = 0, count: UInt32 = 0
+            var element = 0, count: UInt32 = 0, intEncoding: UInt32 = 0
             func need(_ bytes: Int) throws(BTFError) {
                 guard bytes <= end - cursor else { throw .truncated(what: what, offset: cursor - typeStart) }
             }
             switch kind {
-            case .int, .variable, .declTag:
+            case .int:
+                try need(4); intEncoding = try u32(cursor, what); cursor += 4
+            case .variable, .declTag:
                 try need(4); cursor += 4
             case .pointer, .forward, .typedef, .volatile, .const, .restrict, .function, .float, .typeTag:
                 break
@@ -89,7 +91,14 @@ public struct BTFSpec: Sendable {
                     cursor += 8
                 }
             case .enum64:
-                try need(12 * vlen); cursor += 12 * vlen
+                try need(12 * vlen)
+                for m in 0..<vlen {
+                    // The 64-bit value (lo32, hi32) goes in `type`, as a bit pattern.
+                    let value = UInt64(try u32(cursor + 4, what)) | UInt64(try u32(cursor + 8, what)) << 32
+                    members.append(.init(name: try string(try u32(cursor, what), "\(what) entry \(m)"),
+                                         type: Int(Int64(bitPattern: value)), offset: 0, size: 0))
+                    cursor += 12
+                }
             case .dataSection:
                 try need(12 * vlen)
                 for _ in 0..<vlen {
@@ -102,12 +111,12 @@ public struct BTFSpec: Sendable {
             }
             parsed.append(BTFType(id: id, name: try string(nameOff, "\(what) name"), kind: kind, vlen: vlen,
                                  kindFlag: info & 0x8000_0000 != 0, sizeOrType: sizeOrType, arrayElement: element,
-                                 arrayCount: count, members: members, recordOffset: record))
+                                 arrayCount: count, members: members, recordOffset: record, intEncoding: intEncoding))
         }
         self.types = parsed
         // Every reference must name an existing type, so later walks never index out of range.
         for type in types.dropFirst() {
-            for member in type.members where type.kind != .enumeration && member.type >= types.count {
+            for member in type.members where !type.isEnum && member.type >= types.count {
                 throw .badTypeID(what: "type \(type.id) (\(type.name))", typeID: member.type)
             }
             if type.kind == .array, type.arrayElement >= types.count {

@@ -25,11 +25,13 @@ public struct BTFType: Sendable, Equatable {
         public static let enum64 = Kind(rawValue: 19)
     }
 
-    /// A struct/union member, a DATASEC variable (`type`, `offset`, `size`), or a FUNC_PROTO parameter.
+    /// A struct/union member, a DATASEC variable (`type`, `offset`, `size`), a FUNC_PROTO
+    /// parameter, or an ENUM/ENUM64 enumerator (its value as a bit pattern in `type`: see `enumValue`).
     public struct Member: Sendable, Equatable {
         public let name: String
         public let type: Int
-        /// Bit offset for struct members; byte offset for DATASEC entries.
+        /// Bit offset for struct members (with the bitfield size in the top 8 bits when the type's
+        /// `kindFlag` is set: see `bitOffset(ofMember:)`); byte offset for DATASEC entries.
         public let offset: UInt32
         /// Byte size for DATASEC entries; 0 otherwise.
         public let size: UInt32
@@ -50,4 +52,34 @@ public struct BTFType: Sendable, Equatable {
     public let members: [Member]
     /// Byte offset of this type record in the whole `.BTF` section (for in-place fix-ups).
     public let recordOffset: Int
+    /// INT: the word after the record (encoding in bits 24-27, bit offset in 16-23, bits in 0-7).
+    public let intEncoding: UInt32
+}
+
+extension BTFType {
+    /// STRUCT or UNION.
+    public var isComposite: Bool { kind == .structure || kind == .union }
+    /// ENUM or ENUM64.
+    public var isEnum: Bool { kind == .enumeration || kind == .enum64 }
+    /// INT with `BTF_INT_SIGNED` in its encoding.
+    public var isSignedInt: Bool { kind == .int && (intEncoding >> 24) & 0x1 != 0 }
+    /// INT: the deprecated bit offset of the value inside its storage (0 in anything clang emits today).
+    public var intBitOffset: UInt32 { (intEncoding >> 16) & 0xFF }
+
+    /// The bit offset of member `index` inside this struct or union.
+    public func bitOffset(ofMember index: Int) -> UInt32 {
+        kindFlag ? members[index].offset & 0xFF_FFFF : members[index].offset
+    }
+
+    /// The bitfield size of member `index` in bits; 0 when it is not a bitfield.
+    public func bitfieldSize(ofMember index: Int) -> UInt32 {
+        kindFlag ? members[index].offset >> 24 : 0
+    }
+
+    /// The value of enumerator `index`: ENUM values are 32-bit and sign-extended, as libbpf reads
+    /// them; ENUM64 values are the whole 64 bits.
+    public func enumValue(_ index: Int) -> Int64 {
+        let raw = members[index].type
+        return kind == .enum64 ? Int64(raw) : Int64(Int32(truncatingIfNeeded: raw))
+    }
 }

@@ -23,15 +23,32 @@ public struct LoadedObject: Sendable {
         /// Maps that already exist (for example pinned by an earlier load) to use instead of
         /// creating the map of that name; their layout must match the object's.
         public var existingMaps: [String: BPFMap] = [:]
+        /// The BTF file CO-RE relocations are resolved against (like libbpf's `btf_custom_path`);
+        /// nil: the running kernel's, `/sys/kernel/btf/vmlinux`. Read only when the object has
+        /// relocations to apply.
+        public var coreBTFPath: String? = nil
 
-        public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:]) {
+        public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:],
+                    coreBTFPath: String? = nil) {
             self.maxEntries = maxEntries
             self.useBTF = useBTF
             self.existingMaps = existingMaps
+            self.coreBTFPath = coreBTFPath
         }
     }
 
+    /// Creates the maps and loads the programs of `spec`, first applying its CO-RE relocations
+    /// (against `options.coreBTFPath`) if it has any; a relocation that cannot be applied fails
+    /// the load as `BPF_PROG_LOAD` with EINVAL, the `COREError` message as context.
     public init(_ spec: ObjectSpec, options: Options = .init()) throws(BPFError) {
+        var spec = spec
+        if spec.needsCORE {
+            do {
+                spec = try spec.relocatingCORE(against: try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath))
+            } catch {
+                throw BPFError(command: .progLoad, errno: .invalidArgument, context: error.description)
+            }
+        }
         var fallbacks: [String] = []
         var btf: KernelObject?
         if options.useBTF, let specBTF = spec.btf {

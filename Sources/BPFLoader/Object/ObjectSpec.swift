@@ -3,7 +3,8 @@
 public struct ObjectSpec: Sendable {
     /// Global-data maps carry their initial bytes, which `setGlobal` patches before loading.
     public internal(set) var maps: [MapSpec]
-    public let programs: [ProgramSpec]
+    /// The programs; `relocatingCORE(against:)` patches their instructions.
+    public internal(set) var programs: [ProgramSpec]
     public let license: String
     public let kernelVersion: UInt32
     /// The object's BTF, when it has a `.BTF` section, with libbpf's DATASEC fix-ups applied
@@ -49,6 +50,19 @@ public struct ObjectSpec: Sendable {
                 problems.append(error.description)
             } catch { fatalError("unreachable: \(error)") }
         }
+        // CO-RE relocations are read on their own: a program must not load with offsets that were
+        // meant to be relocated, so unreadable ones fail the object instead of being skipped.
+        var coreRelocations: [String: [CORERelocation]] = [:]
+        if let btf, let section = elf.section(named: ".BTF.ext") {
+            do {
+                let data = try elf.data(of: section)
+                if BTFExt.declaresCoreRelocations(data) { coreRelocations = try BTFExt.coreRelocations(bytes: data, btf: btf) }
+            } catch let error as ELFError {
+                throw .elf(error)
+            } catch let error as BTFError {
+                throw .btf(error)
+            } catch { fatalError("unreachable: \(error)") }
+        }
         self.btf = btf
         self.btfExt = btfExt
         self.btfProblems = problems
@@ -83,15 +97,36 @@ public struct ObjectSpec: Sendable {
                     .init(sectionName: elf.sections[$0.function.section].name, start: $0.function.start,
                           end: $0.function.end, linkedAt: $0.at)
                 })
+                var relocations: [CORERelocation] = []
+                for placement in linked.placements {
+                    let function = placement.function
+                    for var relocation in coreRelocations[elf.sections[function.section].name] ?? []
+                    where relocation.instruction >= function.start && relocation.instruction < function.end {
+                        relocation.instruction += placement.at - function.start
+                        relocations.append(relocation)
+                    }
+                }
                 programs.append(ProgramSpec(
                     name: function.name, sectionName: section.name, type: kind.type,
                     expectedAttachType: kind.expectedAttachType, defaultAttachType: kind.attachType,
                     instructions: linked.instructions, mapReferences: linked.maps,
-                    license: license, kernelVersion: kernelVersion, btfExtInfo: ext))
+                    license: license, kernelVersion: kernelVersion, btfExtInfo: ext, coreRelocations: relocations))
             }
         }
         guard !programs.isEmpty else { throw .noPrograms }
         self.programs = programs
+    }
+
+    /// Whether some program has CO-RE relocations still to apply.
+    public var needsCORE: Bool { programs.contains { !$0.coreRelocations.isEmpty } }
+
+    /// The object with every program's CO-RE relocations applied against `target` (the running
+    /// kernel's BTF, or a BTF file standing for another kernel's), as libbpf does at load time.
+    public func relocatingCORE(against target: CORETargetBTF) throws(COREError) -> ObjectSpec {
+        guard let btf, needsCORE else { return self }
+        var copy = self
+        copy.programs = try programs.map { (program) throws(COREError) in try CORERelocator.apply(to: program, local: btf, target: target) }
+        return copy
     }
 
     public func map(named name: String) -> MapSpec? { maps.first { $0.name == name } }

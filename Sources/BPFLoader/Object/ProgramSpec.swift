@@ -80,4 +80,7 @@ public struct ProgramSpec: Sendable, Equatable {
     /// This program's func_info and line_info from `.BTF.ext`, rebased onto `instructions`, so
     /// the verifier names functions and prints source lines (used only when BTF is loaded).
     public var btfExtInfo: BTFExtInfo? = nil
+    /// CO-RE relocations not yet applied, rebased onto `instructions` (see
+    /// `ObjectSpec.relocatingCORE(against:)`); empty once applied.
+    public var coreRelocations: [CORERelocation] = []
 }
