@@ -7,7 +7,8 @@ import Testing
 /// source lines and function names, which come from func_info/line_info) and every map.
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct OracleTests {
-    static let fixtures = ["global_data", "multi_prog", "subprogs", "btf_maps", "libbpf_sockmap", "libbpf_seed_sockmap", "libbpf_skb_sockmap"]
+    static let fixtures = ["global_data", "multi_prog", "subprogs", "btf_maps", "libbpf_sockmap", "libbpf_seed_sockmap", "libbpf_skb_sockmap",
+                           "libbpf_core"]
 
     @Test(arguments: fixtures)
     func sameProgramsAndMapsAsLibbpf(_ fixture: String) throws {

@@ -48,6 +48,7 @@ public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let progGetFDByID = BPFCommand(rawValue: 13)
     public static let mapGetFDByID = BPFCommand(rawValue: 14)
     public static let objGetInfoByFD = BPFCommand(rawValue: 15)
+    public static let progTestRun = BPFCommand(rawValue: 10)
     public static let progQuery = BPFCommand(rawValue: 16)
     public static let btfLoad = BPFCommand(rawValue: 18)
     public static let mapFreeze = BPFCommand(rawValue: 22)
@@ -68,6 +69,7 @@ public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .progGetFDByID: "BPF_PROG_GET_FD_BY_ID"
         case .mapGetFDByID: "BPF_MAP_GET_FD_BY_ID"
         case .objGetInfoByFD: "BPF_OBJ_GET_INFO_BY_FD"
+        case .progTestRun: "BPF_PROG_TEST_RUN"
         case .progQuery: "BPF_PROG_QUERY"
         case .btfLoad: "BPF_BTF_LOAD"
         case .mapFreeze: "BPF_MAP_FREEZE"

@@ -57,4 +57,10 @@ public final class BPFProgram: Sendable {
     public func info() throws(BPFError) -> ProgramInfo { try BPFSyscall.programInfo(fd) }
 
     public func pin(at path: String) throws(BPFError) { try BPFSyscall.pin(fd, at: path) }
+
+    /// Runs the program once on `packet` (`BPF_PROG_TEST_RUN`, for socket filter, tc and XDP
+    /// programs) in the calling thread; returns its return value.
+    public func testRun(packet: [UInt8]) throws(BPFError) -> UInt32 {
+        try BPFSyscall.testRun(program: fd, input: packet, name: name)
+    }
 }

@@ -238,6 +238,27 @@ public enum BPFSyscall {
         return (-1, errno, text)
     }
 
+    /// `BPF_PROG_TEST_RUN` once with `input` as the packet (socket filters, tc, XDP): the
+    /// program's return value. Runs in the calling thread, so helpers such as
+    /// `bpf_get_current_task_btf` see the caller.
+    public static func testRun(program: FileDescriptor, input: [UInt8], name: String) throws(BPFError) -> UInt32 {
+        var attr = bpf_attr()
+        var output = [UInt8](repeating: 0, count: input.count + 256)
+        let rc = input.withUnsafeBytes { inputBytes in
+            output.withUnsafeMutableBytes { outputBytes in
+                attr.test.prog_fd = UInt32(bitPattern: program.rawValue)
+                attr.test.data_in = address(inputBytes.baseAddress)
+                attr.test.data_size_in = UInt32(inputBytes.count)
+                attr.test.data_out = address(outputBytes.baseAddress)
+                attr.test.data_size_out = UInt32(outputBytes.count)
+                attr.test.repeat = 1
+                return cbpf_bpf(BPFCommand.progTestRun.rawValue, &attr, UInt32(MemoryLayout<bpf_attr>.size))
+            }
+        }
+        guard rc >= 0 else { throw BPFError(command: .progTestRun, errno: Errno(rawValue: Int32(-rc)), context: "test-run program \(name)") }
+        return attr.test.retval
+    }
+
     /// `BPF_BTF_LOAD`. Loaded without a log first (a log too small for large BTF fails the load
     /// with ENOSPC); on failure, retried with the kernel's BTF log, which goes into the error.
     public static func loadBTF(_ bytes: [UInt8]) throws(BPFError) -> KernelObject {

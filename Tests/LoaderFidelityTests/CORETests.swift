@@ -1,0 +1,113 @@
+import BPFLoader
+import Foundation
+import Testing
+
+/// The CO-RE fixture (Tests/Fixtures/bpf/libbpf_core.c) loaded by this loader and by libbpf:
+/// both runs of each program, in this thread, must write the same values, and the values the
+/// kernel knows about this process must be the ones user space sees.
+@Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
+struct CORETests {
+    /// Result slots of libbpf_core.c (its `enum { R_TGID, … }`).
+    enum Slot: Int, CaseIterable {
+        case tgid, netnsInum, nsID, comm0, comm8, inExecve, resetOnFork, missing
+        case offRcvbuf, sizeRcvbuf, existsRcvbuf, existsMissing, signedRcvbuf, signedType
+        case sizeKernSock, offKernSock, lshiftKernSock, rshiftKernSock, rshiftNoCheckTX
+        case localID, targetID, typeExists, typeMissing, typeSize, typeMatches
+        case enumExists, enumMissing, enumValue
+    }
+
+    static let programs = ["core_task", "core_kinds"]
+    static let packet = [UInt8](repeating: 0, count: 64)
+
+    /// Runs both programs in this thread and reads every slot of `results`.
+    static func run(_ programs: [String: BPFProgram], results: BPFMap) throws -> [Slot: UInt64] {
+        for name in Self.programs { _ = try #require(programs[name]).testRun(packet: packet) }
+        var values: [Slot: UInt64] = [:]
+        for slot in Slot.allCases {
+            let key = UInt32(slot.rawValue).littleEndianBytes
+            let bytes = try #require(try results.lookup(key))
+            values[slot] = bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
+        return values
+    }
+
+    /// This thread's name as the kernel keeps it (`task->comm`), padded with NULs to 16 bytes.
+    static func threadComm() throws -> [UInt8] {
+        var name = Array(try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8).utf8.dropLast())
+        name += [UInt8](repeating: 0, count: 16 - name.count)
+        return name
+    }
+
+    @Test func programsReadTheKernelAsLibbpfsDo() throws {
+        let object = Environment.fixture("libbpf_core")
+        let spec = try ObjectSpec(path: object)
+        #expect(spec.needsCORE)
+        let ours = try LoadedObject(spec)
+        let comm = try Self.threadComm()
+        let mine = try Self.run(ours.programs, results: try #require(ours.maps["results"]))
+
+        let pins = try PinDirectory("core")
+        let programDirectory = try pins.sub("programs"), mapDirectory = try pins.sub("maps")
+        _ = try Bpftool.run(["prog", "loadall", object, programDirectory, "pinmaps", mapDirectory])
+        var theirPrograms: [String: BPFProgram] = [:]
+        for name in Self.programs { theirPrograms[name] = try BPFProgram(pinned: programDirectory + "/" + name) }
+        let theirs = try Self.run(theirPrograms, results: try BPFMap(pinned: mapDirectory + "/results"))
+        for slot in Slot.allCases {
+            #expect(mine[slot] == theirs[slot], "\(slot): ours \(mine[slot] ?? 0), libbpf \(theirs[slot] ?? 0)")
+        }
+
+        // What user space knows.
+        var status = stat()
+        #expect(stat("/proc/self/ns/net", &status) == 0)
+        #expect(mine[.tgid] == UInt64(getpid()))
+        #expect(mine[.netnsInum] == UInt64(status.st_ino))
+        #expect(mine[.nsID] != 0)
+        let commBytes = (0..<16).map { UInt8(truncatingIfNeeded: (($0 < 8 ? mine[.comm0]! : mine[.comm8]!) >> (8 * UInt64($0 % 8)))) }
+        #expect(commBytes == comm, "comm \(String(decoding: commBytes, as: UTF8.self))")
+        #expect(mine[.inExecve] == 0)
+        #expect(mine[.missing] == 0xDEAD, "the guarded read of a missing field must be dead code")
+        #expect(mine[.existsRcvbuf] == 1)
+        #expect(mine[.existsMissing] == 0)
+        #expect(mine[.sizeRcvbuf] == 4)
+        #expect(mine[.signedRcvbuf] == 1)
+        #expect(mine[.signedType] == 0)
+        #expect(mine[.sizeKernSock] == 1)
+        #expect(mine[.rshiftKernSock] == 63)
+        #expect(mine[.localID] != 0)
+        #expect(mine[.typeExists] == 1)
+        #expect(mine[.typeMissing] == 0)
+        #expect(mine[.enumExists] == 1)
+        #expect(mine[.enumMissing] == 0)
+        #expect(mine[.enumValue] == 18, "BPF_MAP_TYPE_SOCKHASH")
+
+        // Offsets, sizes and ids as the kernel's BTF gives them.
+        let vmlinux = try CORETargetBTF()
+        let sock = try #require(vmlinux.btf.types.first { $0.kind == .structure && $0.name == "sock" })
+        let rcvbuf = try #require(sock.members.firstIndex { $0.name == "sk_rcvbuf" })
+        #expect(mine[.offRcvbuf] == UInt64(sock.bitOffset(ofMember: rcvbuf) / 8))
+        #expect(mine[.targetID] == UInt64(sock.id))
+        #expect(mine[.typeSize] == UInt64(sock.sizeOrType))
+    }
+
+    /// `coreBTFPath` (the CLI's `--btf`) with a copy of the kernel's BTF resolves as the kernel's
+    /// own; a path that does not exist fails the load and names the path.
+    @Test func explicitBTFFile() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("swift-sockmap-core-\(getpid()).btf").path
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: CORETargetBTF.kernelPath, toPath: copy)
+        let spec = try ObjectSpec(path: Environment.fixture("libbpf_core"))
+        let fromKernel = try LoadedObject(spec)
+        let fromFile = try LoadedObject(spec, options: .init(coreBTFPath: copy))
+        #expect(try Self.run(fromFile.programs, results: #require(fromFile.maps["results"]))[.offRcvbuf]
+            == (try Self.run(fromKernel.programs, results: #require(fromKernel.maps["results"])))[.offRcvbuf])
+
+        let error = try #require(throws: BPFError.self) {
+            try LoadedObject(spec, options: .init(coreBTFPath: "/nonexistent/vmlinux"))
+        }
+        #expect(error.context.contains("/nonexistent/vmlinux"))
+    }
+}
+
+extension UInt32 {
+    fileprivate var littleEndianBytes: [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: self >> (8 * UInt32($0))) } }
+}
