@@ -40,10 +40,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Writes a BPF object's bytes into a Swift file (the build tool of EmbedDataPath).
+        .executableTarget(name: "bpf-embed"),
+        // Compiles bpf/redir.c with the toolchain's clang during `swift build`.
+        .plugin(name: "EmbedDataPath", capability: .buildTool(), dependencies: ["bpf-embed"]),
+        // bpf/redir.c's object, embedded in the binary.
+        .target(name: "EmbeddedDataPath", plugins: ["EmbedDataPath"]),
         .executableTarget(
             name: "swift-sockmap",
             dependencies: [
                 "SockmapAccelerator",
+                "EmbeddedDataPath",
                 "BPFLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -20,7 +20,7 @@ extension Accelerator {
 
     private func replaceLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         guard case .loaded(var state) = installation() else { return try loadLocked(options) }
-        let spec = try parseObject(options)
+        let (spec, sha256) = try parseObject(options)
         // The new programs must use the running installation's map, which keeps its sockets.
         let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName ?? state.sockhashMap)
         let cgroup = Cgroup(path: state.cgroup)
@@ -91,6 +91,7 @@ extension Accelerator {
             }
         }
         state.adopt(data, object: options.objectPath)
+        state.objectSHA256 = sha256
         if let stateMap = try? BPFMap(pinned: pins.map(LoadState.mapName)) {
             try? state.store(in: stateMap)
         }

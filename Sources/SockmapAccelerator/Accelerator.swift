@@ -16,7 +16,10 @@ public struct Accelerator: Sendable {
 
     /// What `load` should do.
     public struct LoadOptions: Sendable {
+        /// The object file, or what to call `objectBytes` when they are given.
         public var objectPath: String
+        /// The object itself (the embedded data path); nil reads `objectPath`.
+        public var objectBytes: [UInt8]?
         /// cgroup path (absolute or relative to the cgroup2 mount); nil = `<mount>/swift-sockmap`.
         public var cgroup: String?
         /// Capacity of the SOCKHASH; nil keeps the object's `max_entries`.
@@ -65,7 +68,7 @@ public struct Accelerator: Sendable {
 
     /// `load`, with the installation lock held.
     func loadLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
-        let spec = try parseObject(options)
+        let (spec, sha256) = try parseObject(options)
         let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName)
         if !data.providesOwnMaps {
             if options.policyMode != .deny || !options.policyEntries.isEmpty {
@@ -94,6 +97,7 @@ public struct Accelerator: Sendable {
             undo.add("remove staging pins") { BPFFileSystem.removeTree(staging.directory) }
             let stateMap = try kernel { () throws(BPFError) in try LoadState.createMap() }
             var state = LoadState(cgroup: cgroup, object: options.objectPath, data: data)
+            state.objectSHA256 = sha256
             do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
             try BPFFileSystem.makeDirectory(staging.maps)
             try BPFFileSystem.makeDirectory(staging.programs)
@@ -153,15 +157,25 @@ public struct Accelerator: Sendable {
         }
     }
 
-    /// Parses the object and sets its global variables as `options` asks.
-    func parseObject(_ options: LoadOptions) throws(AcceleratorError) -> ObjectSpec {
-        var spec = try parseObject(options.objectPath)
+    /// Parses the object (and hashes it) and sets its global variables as `options` asks.
+    func parseObject(_ options: LoadOptions) throws(AcceleratorError) -> (spec: ObjectSpec, sha256: String) {
+        let bytes: [UInt8]
+        if let given = options.objectBytes {
+            bytes = given
+        } else {
+            guard let read = FileManager.default.contents(atPath: options.objectPath) else {
+                throw .objectUnusable(path: options.objectPath, reason: "cannot read: \(String(cString: strerror(errno)))")
+            }
+            bytes = [UInt8](read)
+        }
+        var spec: ObjectSpec
+        do { spec = try ObjectSpec(bytes: bytes) } catch { throw .objectUnusable(path: options.objectPath, reason: error.description) }
         for (name, value) in options.globals.sorted(by: { $0.key < $1.key }) {
             do { try spec.setGlobal(name, integer: value) } catch {
                 throw .objectUnusable(path: options.objectPath, reason: "--set \(name)=\(value): \(error)")
             }
         }
-        return spec
+        return (spec, SHA256.hex(bytes))
     }
 
     /// A second installation on the same cgroup would put every socket in two SOCKHASHes.
@@ -174,14 +188,6 @@ public struct Accelerator: Sendable {
             if info.name == String(name.prefix(BPFSyscall.objectNameLength - 1)) {
                 throw .cgroupTaken(cgroup: cgroup.path, program: info.name, id: id)
             }
-        }
-    }
-
-    func parseObject(_ path: String) throws(AcceleratorError) -> ObjectSpec {
-        do { return try ObjectSpec(path: path) } catch let error as ObjectError {
-            throw .objectUnusable(path: path, reason: error.description)
-        } catch {
-            throw .objectUnusable(path: path, reason: "cannot read: \(error)")
         }
     }
 

@@ -7,7 +7,10 @@ public struct LoadState: Codable, Sendable, Equatable {
     public var cgroup: String
     /// Whether `load` created the cgroup (then `detach` removes it once empty).
     public var createdCgroup: Bool
+    /// The object's path, or `EmbeddedDataPath.name` for the one built into the binary.
     public var object: String
+    /// SHA-256 of the object's bytes (as `sha256sum` prints it); nil in older states.
+    public var objectSHA256: String?
     public var loadedAt: Date
     public var sockopsProgram: String
     public var verdictProgram: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddedDataPath
 import SockmapAccelerator
 
 extension DataPath.PolicyMode: ExpressibleByArgument {
@@ -25,8 +26,8 @@ struct Load: ParsableCommand {
             verdict program references (--map settles it).
             """)
 
-    @Argument(help: "The BPF object built by `make -C bpf` (e.g. bpf/redir.o).")
-    var object: String
+    @Argument(help: "A BPF object (e.g. bpf/redir.o from `make -C bpf`, or any sockmap object). Default: the data path built into this binary.")
+    var object: String?
 
     @Option(help: "cgroup v2 directory to accelerate: absolute, or relative to the cgroup2 mount. Default: <mount>/swift-sockmap.")
     var cgroup: String?
@@ -75,14 +76,16 @@ struct Load: ParsableCommand {
     }
 
     func run() throws {
-        var loadOptions = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup, maxEntries: maxEntries, policyMode: policyMode ?? .deny)
+        var loadOptions = Accelerator.LoadOptions(objectPath: object ?? EmbeddedDataPath.name, cgroup: cgroup, maxEntries: maxEntries,
+                                                  policyMode: policyMode ?? .deny)
+        if object == nil { loadOptions.objectBytes = EmbeddedDataPath.bytes }
         loadOptions.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
         loadOptions.globals = try parsedGlobals()
         loadOptions.mapName = mapName
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }
-        print("loaded \(object): accelerating TCP in cgroup \(state.cgroup) (pins in \(options.pinDirectory))")
+        print("loaded \(loadOptions.objectPath): accelerating TCP in cgroup \(state.cgroup) (pins in \(options.pinDirectory))")
         print("run a command inside it with: swift-sockmap run -- COMMAND")
     }
 

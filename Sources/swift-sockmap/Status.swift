@@ -44,7 +44,8 @@ enum StatusText {
         if let s = r.state {
             let created = s.createdCgroup ? ", created by load" : ""
             lines.append("  cgroup:    \(s.cgroup) (\(r.cgroupProcesses ?? 0) processes\(created))")
-            lines.append("  object:    \(s.object), loaded \(ISO8601DateFormatter().string(from: s.loadedAt))")
+            let hash = s.objectSHA256.map { " (sha256 \($0))" } ?? ""
+            lines.append("  object:    \(s.object)\(hash), loaded \(ISO8601DateFormatter().string(from: s.loadedAt))")
             lines.append("  pins:      \(r.pinDirectory)")
         }
         for p in r.programs {

@@ -188,12 +188,15 @@ _swift-sockmap_load() {
     repeating_flags=()
     non_repeating_flags=(--replace --verbose -v --version -h --help)
     repeating_options=(--policy --set)
-    non_repeating_options=(--cgroup --max-entries --policy-mode --pin-dir)
+    non_repeating_options=(--cgroup --map --max-entries --policy-mode --pin-dir)
     __swift-sockmap_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--cgroup')
+        return
+        ;;
+    '--map')
         return
         ;;
     '--max-entries')

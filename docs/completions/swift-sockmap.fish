@@ -23,7 +23,7 @@ function __swift-sockmap_parse_tokens -S
         __swift-sockmap_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'load'
-            __swift-sockmap_parse_subcommand 1 'cgroup=' 'max-entries=' 'policy-mode=' 'policy=+' 'replace' 'set=+' 'pin-dir=' 'v/verbose' 'version' 'h/help'
+            __swift-sockmap_parse_subcommand 1 'cgroup=' 'map=' 'max-entries=' 'policy-mode=' 'policy=+' 'replace' 'set=+' 'pin-dir=' 'v/verbose' 'version' 'h/help'
         case 'detach'
             __swift-sockmap_parse_subcommand 0 'force' 'pin-dir=' 'v/verbose' 'version' 'h/help'
         case 'status'
@@ -121,6 +121,7 @@ complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_pos
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'trace' -d 'Print the trace lines of programs loaded with `--set debug=1`.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_positional "swift-sockmap" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load" cgroup' -l 'cgroup' -d 'cgroup v2 directory to accelerate: absolute, or relative to the cgroup2 mount. Default: <mount>/swift-sockmap.' -rfka ''
+complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load" map' -l 'map' -d 'The SOCKHASH or SOCKMAP to attach the verdict program to, when the object\'s verdict program references none or several.' -rfka ''
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load" max-entries' -l 'max-entries' -d 'Capacity of the SOCKHASH (sockets, two per connection). Extra sockets stay on plain TCP.' -rfka ''
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load" policy-mode' -l 'policy-mode' -d 'Policy mode: \'deny\' (the default) accelerates everything but listed ports/addresses; \'allow\' only listed ones.' -rfka 'deny allow'
 complete -c 'swift-sockmap' -n '__swift-sockmap_should_offer_completions_for_flags_or_options "swift-sockmap load"' -l 'policy' -d 'A port or address for the allow/deny list, in place before the first connection (repeatable).' -rfka ''

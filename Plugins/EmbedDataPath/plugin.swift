@@ -1,0 +1,36 @@
+import Foundation
+import PackagePlugin
+
+/// Compiles `bpf/redir.c` with the toolchain's clang (`-target bpf`) and turns the object into a
+/// Swift source file, so the data path is built by `swift build` and embedded in the binary.
+@main
+struct EmbedDataPath: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let bpf = context.package.directoryURL.appending(path: "bpf")
+        let source = bpf.appending(path: "redir.c")
+        let headers = ["sockmap_helpers.h", "sockmap_shared.h"].map { bpf.appending(path: $0) }
+        let object = context.pluginWorkDirectoryURL.appending(path: "redir.o")
+        let swiftFile = context.pluginWorkDirectoryURL.appending(path: "EmbeddedDataPathBytes.swift")
+        let clang = try context.tool(named: "clang").url
+        let embed = try context.tool(named: "bpf-embed").url
+        return [
+            .buildCommand(
+                displayName: "Compiling bpf/redir.c for the BPF target and embedding it",
+                executable: embed,
+                arguments: [swiftFile.path(), object.path(), clang.path(),
+                            "-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I", Self.architectureIncludeDirectory, "-I", bpf.path(),
+                            "-c", source.path(), "-o", object.path()],
+                inputFiles: [source] + headers,
+                outputFiles: [swiftFile]),
+        ]
+    }
+
+    /// Where linux-libc-dev keeps `asm/types.h` for this machine (the BPF target has none of its own).
+    static var architectureIncludeDirectory: String {
+        #if arch(arm64)
+        "/usr/include/aarch64-linux-gnu"
+        #else
+        "/usr/include/x86_64-linux-gnu"
+        #endif
+    }
+}
