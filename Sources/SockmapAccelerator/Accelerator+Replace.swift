@@ -41,7 +41,7 @@ extension Accelerator {
         }
         let object: LoadedObject
         do {
-            object = try LoadedObject(spec, options: .init(existingMaps: existing))
+            object = try LoadedObject(spec, options: .init(existingMaps: existing, coreBTFPath: options.btfPath))
         } catch {
             throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
         }

@@ -31,6 +31,8 @@ public struct Accelerator: Sendable {
         public var policyEntries: [PolicyEntry] = []
         /// The SOCKHASH/SOCKMAP to use when the verdict program references none or several.
         public var mapName: String?
+        /// The BTF file CO-RE relocations are resolved against; nil: the running kernel's.
+        public var btfPath: String?
 
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
             self.objectPath = objectPath
@@ -110,7 +112,7 @@ public struct Accelerator: Sendable {
                 do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
             }
             testHook(.cgroupReady)
-            var loadOptions = LoadedObject.Options()
+            var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
             if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
             let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
             for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }

@@ -56,6 +56,11 @@ struct Load: ParsableCommand {
         valueName: "name=value"))
     var globals: [String] = []
 
+    @Option(name: .customLong("btf"), help: ArgumentHelp(
+        "BTF file to resolve the object's CO-RE relocations against, instead of the running kernel's /sys/kernel/btf/vmlinux.",
+        valueName: "PATH"))
+    var btfPath: String?
+
     @OptionGroup var options: InstallationOptions
 
     func validate() throws {
@@ -82,6 +87,7 @@ struct Load: ParsableCommand {
         loadOptions.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
         loadOptions.globals = try parsedGlobals()
         loadOptions.mapName = mapName
+        loadOptions.btfPath = btfPath
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BPFLoader
 
@@ -329,5 +330,56 @@ struct MalformedObjectTests {
         }
         #expect(map == "sock_hash")
         #expect(reason == "member key is \(48 << 31) bytes, more than a u32")
+    }
+
+    // MARK: CO-RE relocations (.BTF.ext core_relo)
+
+    /// Tests/Fixtures/bpf/libbpf_core.o, the `.BTF.ext` section, and the offsets of its
+    /// core_relo part: the record size word, then the first group's name and count, then the
+    /// first record (`insn_off`, `type_id`, `access_str_off`, `kind`).
+    static func coreRelocations() throws -> (raw: RawELF, part: Int, section: String, btf: BTFSpec) {
+        let path = RedirObject.packageRoot + "/Tests/Fixtures/bpf/libbpf_core.o"
+        guard let data = FileManager.default.contents(atPath: path) else { throw RedirObject.Missing(path: path) }
+        let raw = RawELF([UInt8](data))
+        let ext = raw.section(".BTF.ext"), btfSection = raw.section(".BTF")
+        let btf = try BTFSpec(bytes: raw.bytes[btfSection.offset..<btfSection.end])
+        let header = ext.offset
+        let part = header + Int(raw.bytes.le32(header + 4)) + Int(raw.bytes.le32(header + 24))
+        let section = try #require(btf.string(at: raw.bytes.le32(part + 4)))
+        return (raw, part, section, btf)
+    }
+
+    @Test func coreRelocationRecords() throws {
+        let (raw, part, section, btf) = try Self.coreRelocations()
+        let record = part + 12
+        expectObjectError(raw.patching(part, 8, width: 4), .btf(.badExtension(reason: "core_relo record size 8")), mentions: ["core_relo"])
+        expectObjectError(raw.patching(part, 18, width: 4), .btf(.badExtension(reason: "core_relo record size 18")))
+        expectObjectError(raw.patching(part + 8, 0x0FFF_FFFF, width: 4),
+                          .btf(.badExtension(reason: "core_relo of \(section): 268435455 records run past the end")))
+        expectObjectError(raw.patching(part + 4, 0xFFFF_FFF0, width: 4),
+                          .btf(.badExtension(reason: "core_relo section name offset 4294967280 is not a BTF string")))
+        expectObjectError(raw.patching(record, 3, width: 4),
+                          .btf(.badExtension(reason: "core_relo #0 of \(section): insn_off 3 is not a multiple of 8")), mentions: ["insn_off 3"])
+        expectObjectError(raw.patching(record + 4, 0x7FFF_FFFF, width: 4),
+                          .btf(.badTypeID(what: "core_relo #0 of \(section)", typeID: 0x7FFF_FFFF)))
+        expectObjectError(raw.patching(record + 4, 0, width: 4), .btf(.badTypeID(what: "core_relo #0 of \(section)", typeID: 0)))
+        expectObjectError(raw.patching(record + 8, UInt64(btf.stringLength), width: 4),
+                          .btf(.badExtension(reason: "core_relo #0 of \(section): access string offset \(btf.stringLength) is not a BTF string")))
+        // The part itself out of bounds: the header's core_relo_len.
+        let ext = raw.section(".BTF.ext")
+        expectObjectError(raw.patching(ext.offset + 28, 0xFFFF_FF00, width: 4),
+                          .btf(.badExtension(reason: "core_relo (\(raw.bytes.le32(ext.offset + 24))+4294967040) runs past the end")))
+    }
+
+    /// Records that parse but cannot be resolved fail when relocating, naming the relocation.
+    @Test func coreRelocationThatCannotResolve() throws {
+        let (raw, part, _, _) = try Self.coreRelocations()
+        let spec = try ObjectSpec(bytes: raw.patching(part + 12 + 12, 99, width: 4)) // kind 99
+        let btf = try #require(spec.btf)
+        let error = try #require(throws: COREError.self) { try spec.relocatingCORE(against: CORETargetBTF(btf: btf)) }
+        guard case .relocationFailed(let failure) = error else { Issue.record("\(error)"); return }
+        #expect(failure.reason == .unsupportedKind)
+        #expect(failure.kind == .init(rawValue: 99))
+        #expect(error.description.contains("kind 99"))
     }
 }

@@ -14,6 +14,7 @@ struct CORETests {
         case sizeKernSock, offKernSock, lshiftKernSock, rshiftKernSock, rshiftNoCheckTX
         case localID, targetID, typeExists, typeMissing, typeSize, typeMatches
         case enumExists, enumMissing, enumValue
+        case sockRcvbuf, sockRmemAlloc // core_sockops, not run here
     }
 
     static let programs = ["core_task", "core_kinds"]

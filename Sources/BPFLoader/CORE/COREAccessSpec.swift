@@ -38,7 +38,7 @@ struct COREAccessSpec {
             }
             raw.append(index)
         }
-        do { try walk(kind: kind, in: btf) } catch { throw .badLocalType(error.description) }
+        try walk(kind: kind, in: btf)
     }
 
     private mutating func walk(kind: CORERelocation.Kind, in btf: BTFSpec) throws(COREFailure.Reason) {

@@ -9,7 +9,10 @@
  *   core_kinds  field offset/size/exists/signed, bitfields (lshift/rshift), type id
  *               local/target, type exists/size (and matches with clang >= 15), enum value
  *               exists/value, a flavoured type (struct sock___core is the kernel's struct sock),
- *               and a missing field read only under bpf_core_field_exists (poisoned, dead code). */
+ *               and a missing field read only under bpf_core_field_exists (poisoned, dead code)
+ *   core_sockops the pattern of a sock_ops program reading a socket's receive memory:
+ *               bpf_skc_to_tcp_sock, then struct sock fields, one inside the anonymous struct
+ *               sk_backlog (compared with libbpf's translation; not run here). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -49,6 +52,17 @@ struct sock___core {
     unsigned char sk_no_check_tx : 1;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+    int counter;
+} atomic_t;
+
+struct sock {
+    int sk_rcvbuf;
+    struct {
+        atomic_t rmem_alloc;
+    } sk_backlog;
+} __attribute__((preserve_access_index));
+
 struct swift_sockmap_no_such_struct {
     int x;
 } __attribute__((preserve_access_index));
@@ -64,7 +78,7 @@ enum {
     R_OFF_RCVBUF, R_SIZE_RCVBUF, R_EXISTS_RCVBUF, R_EXISTS_MISSING, R_SIGNED_RCVBUF, R_SIGNED_TYPE,
     R_SIZE_KERN_SOCK, R_OFF_KERN_SOCK, R_LSHIFT_KERN_SOCK, R_RSHIFT_KERN_SOCK, R_RSHIFT_NO_CHECK_TX,
     R_LOCAL_ID, R_TARGET_ID, R_TYPE_EXISTS, R_TYPE_MISSING, R_TYPE_SIZE, R_TYPE_MATCHES,
-    R_ENUM_EXISTS, R_ENUM_MISSING, R_ENUM_VALUE, R_COUNT
+    R_ENUM_EXISTS, R_ENUM_MISSING, R_ENUM_VALUE, R_SOCK_RCVBUF, R_SOCK_RMEM_ALLOC, R_COUNT
 };
 
 struct {
@@ -131,6 +145,22 @@ int core_kinds(struct __sk_buff *skb)
     put(R_ENUM_MISSING, bpf_core_enum_value_exists(enum bpf_map_type___core, BPF_MAP_TYPE_SWIFT_SOCKMAP_NONE___core));
     put(R_ENUM_VALUE, bpf_core_enum_value(enum bpf_map_type___core, BPF_MAP_TYPE_SOCKHASH___core));
     return 0;
+}
+
+SEC("sockops")
+int core_sockops(struct bpf_sock_ops *ops)
+{
+    struct bpf_sock *s = ops->sk;
+    struct sock *sk;
+
+    if (!s)
+        return 1;
+    sk = (struct sock *)bpf_skc_to_tcp_sock(s);
+    if (!sk)
+        return 1;
+    put(R_SOCK_RCVBUF, sk->sk_rcvbuf);
+    put(R_SOCK_RMEM_ALLOC, sk->sk_backlog.rmem_alloc.counter);
+    return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";
