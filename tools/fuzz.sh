@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of BPFLoader's ELF, BTF and object readers with libFuzzer.
+# Coverage-guided fuzzing of BPFLoader's ELF, BTF and object readers and the CO-RE resolver with libFuzzer.
 #
 #   tools/fuzz.sh                       build, then fuzz for 60 s
 #   tools/fuzz.sh -max_total_time=3600  any libFuzzer flags are passed through
@@ -8,7 +8,7 @@
 #   FUZZ_BUILD_ONLY=1 tools/fuzz.sh     build .build-fuzz/fuzz-object-* and stop
 #   tools/fuzz.sh FILE...               replay inputs (e.g. a crasher) instead of fuzzing
 #
-# The target is compiled straight from Sources/BPFLoader/{ELF,BTF,Object}/*.swift (the Kernel/
+# The target is compiled straight from Sources/BPFLoader/{ELF,BTF,Object,CORE}/*.swift (the Kernel/
 # layer and its C module are not needed; Object/FileBytes.swift is replaced by a stub so
 # SystemPackage is not needed either) plus tools/fuzz/*.swift, with -sanitize=fuzzer,address.
 # Seeds: bpf/redir.o, every *.o under Tests/, and the .BTF section of each (as a raw BTF input).
@@ -32,7 +32,7 @@ mkdir -p "$OUT" "$CORPUS" "$CRASHERS"
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 
 sources=()
-for dir in ELF BTF Object; do
+for dir in ELF BTF Object CORE; do
     for f in "$ROOT/Sources/BPFLoader/$dir"/*.swift; do
         [[ $(basename "$f") == FileBytes.swift ]] || sources+=("$f")
     done

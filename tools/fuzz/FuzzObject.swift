@@ -1,6 +1,6 @@
 // libFuzzer entry point for the ELF, BTF and object readers of BPFLoader.
 //
-// Built by tools/fuzz.sh together with Sources/BPFLoader/{ELF,BTF,Object}/*.swift (one module, so
+// Built by tools/fuzz.sh together with Sources/BPFLoader/{ELF,BTF,Object,CORE}/*.swift (one module, so
 // internal API is reachable). The contract under test: every input either parses or throws a
 // typed error; nothing may trap, read out of bounds or allocate without limit.
 
@@ -29,9 +29,15 @@ private func fuzzObject(_ bytes: [UInt8]) {
        let btf = try? BTFSpec(bytes: data) {
         walk(btf)
     }
+    if let btfSection = elf.section(named: ".BTF"), let data = try? elf.data(of: btfSection), let btf = try? BTFSpec(bytes: data),
+       let ext = elf.section(named: ".BTF.ext"), let extData = try? elf.data(of: ext) {
+        _ = try? BTFExt.coreRelocations(bytes: extData, btf: btf)
+    }
     // Global-data sections over 4 MiB (a 12-byte header edit can declare a gigabyte .bss) are
     // refused by ObjectSpec before anything is allocated, so every input goes through it.
-    _ = try? ObjectSpec(elf: elf)
+    guard let spec = try? ObjectSpec(elf: elf), let btf = spec.btf else { return }
+    // CO-RE relocations resolved against the object's own BTF, a target that has every type.
+    _ = try? spec.relocatingCORE(against: CORETargetBTF(btf: btf))
 }
 
 /// Resolves every type the ways the loader does, so loops and huge sizes are exercised.
@@ -41,4 +47,12 @@ private func walk(_ btf: BTFSpec) {
         _ = try? btf.size(of: id)
     }
     _ = btf.kernelBytes()
+    // Every named type as a CO-RE candidate of itself: the matching rules walk loops and depth.
+    let target = CORETargetBTF(btf: btf)
+    for type in btf.types.dropFirst().prefix(256) where !type.name.isEmpty {
+        _ = target.candidates(for: type)
+        _ = try? COREMatching.typesMatch(btf, type.id, btf, type.id)
+        _ = try? COREMatching.typesCompatible(btf, type.id, btf, type.id)
+        _ = try? COREMatching.fieldsCompatible(btf, type.id, btf, type.id)
+    }
 }
