@@ -14,12 +14,14 @@ extension Accelerator {
     @discardableResult
     public func replace(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
+        try KernelSupport.requireLoadable()
         try BPFFileSystem.ensureMounted(for: pins.directory)
         return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try replaceLocked(options) }
     }
 
     private func replaceLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         guard case .loaded(var state) = installation() else { return try loadLocked(options) }
+        try KernelSupport.requireReplaceable()
         let (spec, sha256) = try parseObject(options)
         // The new programs must use the running installation's map, which keeps its sockets.
         let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName ?? state.sockhashMap)

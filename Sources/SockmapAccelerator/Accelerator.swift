@@ -64,6 +64,7 @@ public struct Accelerator: Sendable {
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
+        try KernelSupport.requireLoadable()
         try BPFFileSystem.ensureMounted(for: pins.directory)
         return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try loadLocked(options) }
     }

@@ -22,6 +22,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     case badPolicyEntry(String)
     /// The loaded object lacks the maps a feature needs (it is not built from `bpf/redir.c`).
     case notProvided(feature: String, object: String)
+    /// The running kernel lacks a feature the accelerator needs (see `KernelSupport`).
+    case kernelFeatureMissing(feature: KernelFeature, running: String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,9 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .io(let path, let reason): return "\(path): \(reason)"
         case .notProvided(let feature, let object):
             return "\(object) does not provide \(feature): it has no counters and config maps of swift-sockmap's data path (bpf/redir.c)"
+        case .kernelFeatureMissing(let feature, let running):
+            return "this kernel (\(running)) lacks \(feature.summary), which first appeared in Linux \(feature.firstKernel): "
+                + KernelSupport.consequence(feature)
         case .badPolicyEntry(let text): return "bad policy entry \"\(text)\": expected a port (1-65535) or an IPv4/IPv6 address"
         }
     }

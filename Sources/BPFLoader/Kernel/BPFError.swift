@@ -20,7 +20,7 @@ public struct BPFError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var text = "\(context): \(command) failed: \(errno) (errno \(errno.rawValue))"
         switch errno {
-        case .notPermitted: text += " — run as root (CAP_BPF and CAP_NET_ADMIN are needed)"
+        case .notPermitted: text += " — " + Self.permissionCause()
         case .invalidArgument where command == .progAttach: text += " — the kernel rejected the attachment"
         default: break
         }
@@ -28,6 +28,20 @@ public struct BPFError: Error, Sendable, CustomStringConvertible {
             text += "\nverifier log (last lines):\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n")
         }
         return text
+    }
+}
+
+extension BPFError {
+    /// What an `EPERM` most likely means, judged from who the caller is and its memlock limit.
+    static func permissionCause() -> String {
+        guard MemlockLimit.isRoot else { return "run as root (CAP_BPF and CAP_NET_ADMIN are needed)" }
+        if MemlockLimit.kernelCharges, let limit = MemlockLimit.current {
+            let raise = MemlockLimit.raised.map { " (raising it failed: errno \($0))" } ?? ""
+            return "running as root, but RLIMIT_MEMLOCK is \(limit) bytes\(raise): kernels before 5.11 charge BPF memory "
+                + "to it; raise it (ulimit -l unlimited, LimitMEMLOCK=infinity, or CAP_SYS_RESOURCE)"
+        }
+        return "denied although running as root: kernel lockdown, a security module (SELinux, AppArmor), "
+            + "kernel.unprivileged_bpf_disabled in a user namespace, or a container without CAP_BPF/CAP_SYS_ADMIN"
     }
 }
 

@@ -60,6 +60,7 @@ public enum BPFSyscall {
     }
 
     public static func createMap(_ a: MapAttributes) throws(BPFError) -> KernelObject {
+        MemlockLimit.raiseOnce()
         var attr = bpf_attr()
         attr.map_type = a.type
         attr.key_size = a.keySize
@@ -176,6 +177,7 @@ public enum BPFSyscall {
     /// Loads a program. On failure the load is retried with the verifier log enabled and the
     /// log is returned inside the error.
     public static func loadProgram(_ p: ProgramAttributes) throws(BPFError) -> KernelObject {
+        MemlockLimit.raiseOnce()
         do {
             return KernelObject(rawFD: try loadProgram(p, logSize: 0).fd)
         } catch let first {
@@ -262,6 +264,7 @@ public enum BPFSyscall {
     /// `BPF_BTF_LOAD`. Loaded without a log first (a log too small for large BTF fails the load
     /// with ENOSPC); on failure, retried with the kernel's BTF log, which goes into the error.
     public static func loadBTF(_ bytes: [UInt8]) throws(BPFError) -> KernelObject {
+        MemlockLimit.raiseOnce()
         let first = loadBTF(bytes, logSize: 0)
         if first.rc >= 0 { return KernelObject(rawFD: Int32(first.rc)) }
         let retry = loadBTF(bytes, logSize: 1 << 22)

@@ -1,0 +1,74 @@
+/// A BPF capability of the running kernel that swift-sockmap depends on or reports, with the
+/// first mainline kernel that has it. What each one is for, and what happens without it, is the
+/// accelerator's business (`KernelSupport` in SockmapAccelerator); this is only the catalogue.
+public enum KernelFeature: String, CaseIterable, Sendable, Codable {
+    case btf
+    case sockhashMap = "map.sockhash"
+    case skStorageMap = "map.sk_storage"
+    case percpuArrayMap = "map.percpu_array"
+    case sockOpsProgram = "prog.sock_ops"
+    case skMsgProgram = "prog.sk_msg"
+    case netnsCookieInSockOps = "helper.sock_ops.get_netns_cookie"
+    case netnsCookieInSkMsg = "helper.sk_msg.get_netns_cookie"
+    case sockHashUpdateInSockOps = "helper.sock_ops.sock_hash_update"
+    case skStorageGetInSockOps = "helper.sock_ops.sk_storage_get"
+    case skStorageGetInSkMsg = "helper.sk_msg.sk_storage_get"
+    case msgRedirectHashInSkMsg = "helper.sk_msg.msg_redirect_hash"
+    case skcToTCPSockInSockOps = "helper.sock_ops.skc_to_tcp_sock"
+    case skcToTCPSockInSkMsg = "helper.sk_msg.skc_to_tcp_sock"
+    case cgroupAttachReplace = "attach.replace"
+    case memcgAccounting = "memcg_accounting"
+
+    /// One line saying what the feature is.
+    public var summary: String {
+        switch self {
+        case .btf: "BTF type information (BPF_BTF_LOAD)"
+        case .sockhashMap: "SOCKHASH map with 8-byte values (socket cookies)"
+        case .skStorageMap: "socket-local storage map (BPF_MAP_TYPE_SK_STORAGE)"
+        case .percpuArrayMap: "per-CPU array map"
+        case .sockOpsProgram: "sock_ops programs"
+        case .skMsgProgram: "sk_msg programs"
+        case .netnsCookieInSockOps: "bpf_get_netns_cookie in sock_ops"
+        case .netnsCookieInSkMsg: "bpf_get_netns_cookie in sk_msg"
+        case .sockHashUpdateInSockOps: "bpf_sock_hash_update in sock_ops"
+        case .skStorageGetInSockOps: "bpf_sk_storage_get in sock_ops"
+        case .skStorageGetInSkMsg: "bpf_sk_storage_get in sk_msg"
+        case .msgRedirectHashInSkMsg: "bpf_msg_redirect_hash in sk_msg"
+        case .skcToTCPSockInSockOps: "bpf_skc_to_tcp_sock in sock_ops"
+        case .skcToTCPSockInSkMsg: "bpf_skc_to_tcp_sock in sk_msg"
+        case .cgroupAttachReplace: "BPF_F_REPLACE for cgroup attachments"
+        case .memcgAccounting: "BPF memory charged to memory cgroups, not RLIMIT_MEMLOCK"
+        }
+    }
+
+    /// The first mainline release that has the feature, as "major.minor".
+    public var firstKernel: String {
+        switch self {
+        case .btf, .sockhashMap, .skMsgProgram, .msgRedirectHashInSkMsg, .sockHashUpdateInSockOps: "4.18"
+        case .skStorageMap: "5.2"
+        case .percpuArrayMap: "4.6"
+        case .sockOpsProgram: "4.13"
+        case .netnsCookieInSockOps, .netnsCookieInSkMsg: "5.15"
+        case .skStorageGetInSockOps: "5.10"
+        case .skStorageGetInSkMsg: "5.8"
+        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: "5.9"
+        case .cgroupAttachReplace: "5.6"
+        case .memcgAccounting: "5.11"
+        }
+    }
+}
+
+/// What a probe found out about one feature.
+public struct FeatureResult: Sendable, Equatable, Codable {
+    public let feature: KernelFeature
+    public let supported: Bool
+    /// How it was decided, e.g. "the verifier: unknown func bpf_get_netns_cookie#122", or the
+    /// errno of the probe, or "kernel 5.10 (from the release)".
+    public let detail: String
+
+    public init(feature: KernelFeature, supported: Bool, detail: String) {
+        self.feature = feature
+        self.supported = supported
+        self.detail = detail
+    }
+}

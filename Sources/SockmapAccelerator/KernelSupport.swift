@@ -1,0 +1,69 @@
+import BPFLoader
+
+/// What the accelerator does about each kernel feature, and the check `load` runs before it
+/// creates anything: a kernel missing a required feature is refused with one line naming the
+/// feature and the first kernel that has it. There is no fallback to a weaker SOCKHASH key: a
+/// key without the network-namespace cookie would let two namespaces using the same loopback
+/// 4-tuple receive each other's bytes.
+public enum KernelSupport {
+    /// How the accelerator depends on a feature.
+    public enum Need: String, Sendable, Codable {
+        /// `load` refuses without it.
+        case required
+        /// Something works differently without it (the `consequence` says what).
+        case adapted
+        /// Reported only; the accelerator does not use it.
+        case informational
+    }
+
+    public static func need(_ feature: KernelFeature) -> Need {
+        switch feature {
+        case .btf, .sockhashMap, .skStorageMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
+             .netnsCookieInSockOps, .netnsCookieInSkMsg, .sockHashUpdateInSockOps, .skStorageGetInSockOps,
+             .skStorageGetInSkMsg, .msgRedirectHashInSkMsg:
+            .required
+        case .cgroupAttachReplace, .memcgAccounting: .adapted
+        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: .informational
+        }
+    }
+
+    /// What the accelerator does when the feature is missing.
+    public static func consequence(_ feature: KernelFeature) -> String {
+        switch feature {
+        case .btf: "load refuses: the object's maps are BTF-defined (.maps)"
+        case .sockhashMap: "load refuses: the SOCKHASH holds the accelerated sockets"
+        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg:
+            "load refuses: socket storage marks connections that must stay on TCP (policy, pause)"
+        case .percpuArrayMap: "load refuses: the counters are a per-CPU array"
+        case .sockOpsProgram, .sockHashUpdateInSockOps: "load refuses: sock_ops inserts established sockets"
+        case .skMsgProgram, .msgRedirectHashInSkMsg: "load refuses: sk_msg redirects each send"
+        case .netnsCookieInSockOps, .netnsCookieInSkMsg:
+            "load refuses: keys need the network-namespace cookie, or equal 4-tuples in two namespaces would collide"
+        case .cgroupAttachReplace: "load --replace refuses; use detach then load"
+        case .memcgAccounting: "RLIMIT_MEMLOCK is raised to unlimited before loading (kernels before 5.11 charge it)"
+        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: "nothing: not used"
+        }
+    }
+
+    /// The first required feature `results` lack, or nil when `load` can go ahead.
+    public static func firstMissingRequirement(in results: [FeatureResult]) -> FeatureResult? {
+        results.first { !$0.supported && need($0.feature) == .required }
+    }
+
+    /// Probes the required features (once per process) and throws when one is missing.
+    public static func requireLoadable() throws(AcceleratorError) {
+        if let missing = firstMissingRequirement(in: requiredResults) {
+            throw .kernelFeatureMissing(feature: missing.feature, running: KernelRelease.running?.text ?? "unknown")
+        }
+    }
+
+    /// Throws when `load --replace` cannot swap programs on this kernel.
+    public static func requireReplaceable() throws(AcceleratorError) {
+        let result = FeatureProbe.probe(.cgroupAttachReplace)
+        if !result.supported {
+            throw .kernelFeatureMissing(feature: .cgroupAttachReplace, running: KernelRelease.running?.text ?? "unknown")
+        }
+    }
+
+    static let requiredResults: [FeatureResult] = KernelFeature.allCases.filter { need($0) == .required }.map(FeatureProbe.probe)
+}

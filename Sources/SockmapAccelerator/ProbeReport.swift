@@ -1,0 +1,44 @@
+import BPFLoader
+
+/// What `swift-sockmap probe` shows: every kernel feature, whether this kernel has it, and what
+/// the accelerator does when it is missing.
+public struct ProbeReport: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        /// Stable id, e.g. "helper.sk_msg.get_netns_cookie".
+        public let feature: KernelFeature
+        public let summary: String
+        public let firstKernel: String
+        public let supported: Bool
+        /// How the probe decided.
+        public let detail: String
+        public let need: KernelSupport.Need
+        /// What the accelerator does without it.
+        public let ifMissing: String
+    }
+
+    /// The running kernel's release.
+    public let kernel: String
+    public let features: [Entry]
+    /// Whether `load` can go ahead on this kernel.
+    public let loadable: Bool
+    /// The line `load` refuses with, when it would.
+    public let refusal: String?
+
+    /// Probes the running kernel (needs root).
+    public static func probe() throws(AcceleratorError) -> ProbeReport {
+        try Privileges.requireRoot()
+        return ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
+    }
+
+    public init(results: [FeatureResult], kernel: String) {
+        self.kernel = kernel
+        features = results.map {
+            Entry(feature: $0.feature, summary: $0.feature.summary, firstKernel: $0.feature.firstKernel,
+                  supported: $0.supported, detail: $0.detail, need: KernelSupport.need($0.feature),
+                  ifMissing: KernelSupport.consequence($0.feature))
+        }
+        let missing = KernelSupport.firstMissingRequirement(in: results)
+        loadable = missing == nil
+        refusal = missing.map { AcceleratorError.kernelFeatureMissing(feature: $0.feature, running: kernel).description }
+    }
+}

@@ -1,0 +1,103 @@
+@testable import BPFLoader
+import Foundation
+import SockmapAccelerator
+import Testing
+
+extension KernelIntegration {
+    /// The feature probes against the running kernel, the memlock handling, and the refusal of
+    /// kernels that lack a required feature. Run on every kernel of tools/kernel-matrix.sh.
+    @Suite struct KernelFeatureTests {
+        @Test("each probe agrees with the first kernel the catalogue names for its feature")
+        func probesMatchCatalogue() throws {
+            let release = try #require(KernelRelease.running)
+            for result in FeatureProbe.all() {
+                let first = try #require(KernelRelease(result.feature.firstKernel))
+                #expect(result.supported == (release >= first),
+                        "\(result.feature.rawValue) on \(release): supported=\(result.supported) (\(result.detail)), catalogue says from \(first)")
+                #expect(!result.detail.isEmpty)
+            }
+        }
+
+        @Test("on this machine's kernel (6.18) every feature is supported", .enabled(if: (KernelRelease.running ?? .init(major: 0, minor: 0)) >= .init(major: 6, minor: 18)))
+        func everythingSupportedOnNewKernels() {
+            let missing = FeatureProbe.all().filter { !$0.supported }
+            #expect(missing.isEmpty, "\(missing)")
+            #expect(ProbeReport(results: FeatureProbe.all(), kernel: "6.18").loadable)
+        }
+
+        @Test("a helper the program type does not have is reported missing, with the verifier's words")
+        func missingHelperDetected() {
+            // bpf_msg_redirect_hash exists only for sk_msg; sock_ops programs cannot call it.
+            let result = FeatureProbe.program(.msgRedirectHashInSkMsg, type: .sockOps, helper: .msgRedirectHash)
+            #expect(!result.supported)
+            #expect(result.detail.hasPrefix("the verifier: "), "\(result.detail)")
+            #expect(result.detail.contains("bpf_msg_redirect_hash"), "\(result.detail)")
+        }
+
+        @Test("load on a kernel without a required feature refuses with one line and leaves nothing behind; otherwise it loads")
+        func loadRefusesOrLoads() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            let report = ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
+            let accelerator = Accelerator(pinDirectory: env.pinDirectory)
+            do {
+                try accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+                #expect(report.loadable, "loaded although the probes say: \(report.refusal ?? "")")
+                try accelerator.detach()
+            } catch {
+                guard case .kernelFeatureMissing = error else { throw error }
+                #expect(!report.loadable)
+                #expect(error.description == report.refusal)
+                #expect(!error.description.contains("\n"))
+                #expect(((try? FileManager.default.contentsOfDirectory(atPath: env.pinDirectory)) ?? []).isEmpty)
+            }
+        }
+
+        @Test("RLIMIT_MEMLOCK: raised where the kernel charges it (before 5.11); an EPERM as root never says 'run as root'")
+        func memlockRaisedAndNamed() throws {
+            var original = rlimit()
+            #expect(getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &original) == 0)
+            defer { _ = setrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &original) }
+            var limited = rlimit(rlim_cur: 64 << 10, rlim_max: original.rlim_max)
+            #expect(setrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limited) == 0)
+            #expect(MemlockLimit.current == 64 << 10)
+
+            let limitedError = BPFError(command: .mapCreate, errno: .notPermitted, context: "create map sock_hash")
+            #expect(!limitedError.description.contains("run as root"), "\(limitedError)")
+            let release = try #require(KernelRelease.running)
+            if release < KernelRelease(major: 5, minor: 11) {
+                #expect(MemlockLimit.kernelCharges)
+                #expect(limitedError.description.contains("RLIMIT_MEMLOCK is 65536 bytes"), "\(limitedError)")
+                let failure = MemlockLimit.raise()
+                // Without CAP_SYS_RESOURCE the soft limit goes up to the hard one.
+                #expect(failure == nil ? MemlockLimit.current == nil : MemlockLimit.current == UInt64(original.rlim_max))
+            } else {
+                #expect(!MemlockLimit.kernelCharges)
+                #expect(limitedError.description.contains("denied although running as root"), "\(limitedError)")
+                #expect(MemlockLimit.raise() == nil)
+                #expect(MemlockLimit.current == 64 << 10, "the limit is left alone where the kernel ignores it")
+            }
+        }
+    }
+
+    /// `swift-sockmap probe` through the built binary.
+    @Suite struct ProbeCommandTests {
+        @Test("probe prints every feature and whether load can work; --json has the same facts")
+        func probeCommand() throws {
+            let text = try CommandRunner.cli("probe")
+            let json = try CommandRunner.cli("probe", "--json")
+            let report = ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
+            #expect(text.status == (report.loadable ? 0 : 1), "\(text.stderr)")
+            #expect(json.status == text.status)
+            for feature in KernelFeature.allCases {
+                #expect(text.stdout.contains(feature.summary), "\(feature) missing from:\n\(text.stdout)")
+            }
+            let decoded = try JSONDecoder().decode(ProbeReport.self, from: Data(json.stdout.utf8))
+            #expect(decoded.features.map(\.feature) == KernelFeature.allCases)
+            #expect(decoded.features.map(\.supported) == report.features.map(\.supported))
+            #expect(decoded.loadable == report.loadable)
+            let last = text.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last == (report.refusal.map { "accelerator: cannot load: \($0)" } ?? "accelerator: every required feature is present"))
+        }
+    }
+}
