@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test, from a fresh clone: installs the Debian packages only the tests need (clang
+# and llvm for the BPF fixtures, libbpf-dev for those written against libbpf's headers, bpftool
+# as the loader's oracle, python3, iproute2 ...) when they are missing, builds the BPF objects
+# (`make -C bpf`) and runs `swift test`. The kernel tests need root: run as a user, it asks sudo
+# for itself. `.ci/run` runs this same script (with CI=true, where no kernel test may skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    exec sudo env "PATH=$PATH" "CI=${CI:-}" "$0" "$@"
+fi
+
+packages=(clang llvm linux-libc-dev libbpf-dev bpftool make gcc libc6-dev python3 iproute2 util-linux)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing what the tests need: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "kernel: $(uname -r); cgroup2 at: $(awk '{for (i = 1; i <= NF; i++) if ($i == "-" && $(i + 1) == "cgroup2") print $5}' /proc/self/mountinfo)" >&2
+make -C bpf
+swift test "$@"
