@@ -15,6 +15,7 @@ struct CORETests {
         case localID, targetID, typeExists, typeMissing, typeSize, typeMatches
         case enumExists, enumMissing, enumValue
         case sockRcvbuf, sockRmemAlloc // core_sockops, not run here
+        case nsMatches
     }
 
     static let programs = ["core_task", "core_kinds"]
@@ -80,6 +81,10 @@ struct CORETests {
         #expect(mine[.enumExists] == 1)
         #expect(mine[.enumMissing] == 0)
         #expect(mine[.enumValue] == 18, "BPF_MAP_TYPE_SOCKHASH")
+        if mine[.typeMatches] != 2 { // 2: built by clang 14, which cannot emit TYPE_MATCHES
+            #expect(mine[.typeMatches] == 0, "clang and the kernel name struct sock's u16 differently")
+            #expect(mine[.nsMatches] == 1)
+        }
 
         // Offsets, sizes and ids as the kernel's BTF gives them.
         let vmlinux = try CORETargetBTF()

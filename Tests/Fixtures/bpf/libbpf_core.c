@@ -7,7 +7,8 @@
  *   core_task   direct loads (LDX offsets): tgid, the netns inode through
  *               task->nsproxy->net_ns->ns.inum, ns_id inside an anonymous union, comm[]
  *   core_kinds  field offset/size/exists/signed, bitfields (lshift/rshift), type id
- *               local/target, type exists/size (and matches with clang >= 15), enum value
+ *               local/target, type exists/size (and matches with clang >= 15, which the
+ *               Makefile uses when the Swift toolchain's clang is there), enum value
  *               exists/value, a flavoured type (struct sock___core is the kernel's struct sock),
  *               and a missing field read only under bpf_core_field_exists (poisoned, dead code)
  *   core_sockops the pattern of a sock_ops program reading a socket's receive memory:
@@ -63,6 +64,13 @@ struct sock {
     } sk_backlog;
 } __attribute__((preserve_access_index));
 
+/* Matches the kernel's struct ns_common (TYPE_MATCHES): a namesake member of the same type.
+ * struct sock___core does not: clang names its u16 "unsigned short", the kernel's BTF "short
+ * unsigned int", and type matching compares integer names. */
+struct ns_common___match {
+    unsigned int inum;
+} __attribute__((preserve_access_index));
+
 struct swift_sockmap_no_such_struct {
     int x;
 } __attribute__((preserve_access_index));
@@ -78,7 +86,7 @@ enum {
     R_OFF_RCVBUF, R_SIZE_RCVBUF, R_EXISTS_RCVBUF, R_EXISTS_MISSING, R_SIGNED_RCVBUF, R_SIGNED_TYPE,
     R_SIZE_KERN_SOCK, R_OFF_KERN_SOCK, R_LSHIFT_KERN_SOCK, R_RSHIFT_KERN_SOCK, R_RSHIFT_NO_CHECK_TX,
     R_LOCAL_ID, R_TARGET_ID, R_TYPE_EXISTS, R_TYPE_MISSING, R_TYPE_SIZE, R_TYPE_MATCHES,
-    R_ENUM_EXISTS, R_ENUM_MISSING, R_ENUM_VALUE, R_SOCK_RCVBUF, R_SOCK_RMEM_ALLOC, R_COUNT
+    R_ENUM_EXISTS, R_ENUM_MISSING, R_ENUM_VALUE, R_SOCK_RCVBUF, R_SOCK_RMEM_ALLOC, R_NS_MATCHES, R_COUNT
 };
 
 struct {
@@ -138,8 +146,11 @@ int core_kinds(struct __sk_buff *skb)
     put(R_TYPE_SIZE, bpf_core_type_size(struct sock___core));
 #if __clang_major__ >= 15
     put(R_TYPE_MATCHES, bpf_core_type_matches(struct sock___core));
+    put(R_NS_MATCHES, bpf_core_type_matches(struct ns_common___match));
 #else
-    put(R_TYPE_MATCHES, 2); /* clang 14 cannot emit TYPE_MATCHES; the unit tests cover it */
+    /* clang 14 cannot emit TYPE_MATCHES; the unit tests cover it */
+    put(R_TYPE_MATCHES, 2);
+    put(R_NS_MATCHES, 2);
 #endif
     put(R_ENUM_EXISTS, bpf_core_enum_value_exists(enum bpf_map_type___core, BPF_MAP_TYPE_SOCKHASH___core));
     put(R_ENUM_MISSING, bpf_core_enum_value_exists(enum bpf_map_type___core, BPF_MAP_TYPE_SWIFT_SOCKMAP_NONE___core));
