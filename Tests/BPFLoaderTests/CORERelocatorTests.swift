@@ -63,6 +63,15 @@ struct CORERelocatorTests {
         var load = [Instruction(opcode: 0x18, registers: 1, offset: 0, immediate: 4), Instruction(opcode: 0, registers: 0, offset: 0, immediate: 0)]
         try CORERelocator.patch(&load, at: 0, with: try Self.resolve(.fieldByteOffset, "0:1", type: s, local: local, target: target))
         #expect(load.allSatisfy { $0.opcode == 0x85 && $0.immediate == CORERelocator.poisonHelperID })
+
+        // The program remembers which relocations it poisoned, to explain a verifier rejection.
+        let relocation = CORERelocation(instruction: 0, typeID: s, accessString: "0:1", kind: .fieldByteOffset)
+        let spec = ProgramSpec(name: "p", sectionName: "socket", type: .socketFilter,
+                               instructions: [Instruction(opcode: 0x61, registers: 0x10, offset: 4, immediate: 0), BTFBuilderCode.exit],
+                               mapReferences: [], license: "GPL", kernelVersion: 0, coreRelocations: [relocation])
+        let applied = try CORERelocator.apply(to: spec, local: local, target: CORETargetBTF(btf: target))
+        #expect(applied.poisonedCORE == [relocation])
+        #expect(CORERelocator.explainPoison(in: applied).contains("instruction 0 is a poisoned CO-RE relocation (byte_off, access 0:1)"))
     }
 
     @Test func bitfields() throws {

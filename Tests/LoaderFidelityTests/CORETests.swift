@@ -63,7 +63,6 @@ struct CORETests {
         #expect(stat("/proc/self/ns/net", &status) == 0)
         #expect(mine[.tgid] == UInt64(getpid()))
         #expect(mine[.netnsInum] == UInt64(status.st_ino))
-        #expect(mine[.nsID] != 0)
         let commBytes = (0..<16).map { UInt8(truncatingIfNeeded: (($0 < 8 ? mine[.comm0]! : mine[.comm8]!) >> (8 * UInt64($0 % 8)))) }
         #expect(commBytes == comm, "comm \(String(decoding: commBytes, as: UTF8.self))")
         #expect(mine[.inExecve] == 0)
@@ -93,6 +92,23 @@ struct CORETests {
         #expect(mine[.offRcvbuf] == UInt64(sock.bitOffset(ofMember: rcvbuf) / 8))
         #expect(mine[.targetID] == UInt64(sock.id))
         #expect(mine[.typeSize] == UInt64(sock.sizeOrType))
+        // ns_common.ns_id (an anonymous union's anonymous struct) exists from 6.18 on.
+        let hasNamespaceID = vmlinux.btf.types.contains { $0.isComposite && $0.members.contains { $0.name == "ns_id" } }
+        #expect((mine[.nsID] != 0) == hasNamespaceID)
+    }
+
+    /// An unguarded read of a field the kernel lacks is poisoned, not refused by the loader: the
+    /// verifier rejects the program at that instruction, with the message libbpf's load gets.
+    @Test func unguardedMissingFieldIsRejectedByTheVerifier() throws {
+        let object = Environment.fixture("libbpf_core_unguarded")
+        let error = try #require(throws: BPFError.self) { try LoadedObject(try ObjectSpec(path: object)) }
+        #expect(error.verifierLog?.contains("invalid func unknown#195896080") == true, "\(error)")
+        #expect(error.context.contains("instruction 1 is a poisoned CO-RE relocation (byte_off, access 0:0)"), "\(error.context)")
+        let pins = try PinDirectory("core-unguarded")
+        let libbpf = try Command.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("libbpf")])
+        #expect(libbpf.status != 0)
+        // libbpf rewrites the verifier's line into this one.
+        #expect(libbpf.errors.contains("failed to resolve CO-RE relocation <byte_off>"), "\(libbpf.errors)")
     }
 
     /// `coreBTFPath` (the CLI's `--btf`) with a copy of the kernel's BTF resolves as the kernel's

@@ -14,7 +14,9 @@ public enum CORERelocator {
         for relocation in program.coreRelocations {
             do {
                 let resolution = try resolve(relocation, local: local, target: target)
-                try patch(&program.instructions, at: relocation.instruction, with: resolution)
+                if try patch(&program.instructions, at: relocation.instruction, with: resolution) {
+                    program.poisonedCORE.append(relocation)
+                }
             } catch {
                 let type = relocation.typeID > 0 && relocation.typeID < local.types.count
                     ? describe(local.types[relocation.typeID]) : "type \(relocation.typeID)"
@@ -63,8 +65,9 @@ public enum CORERelocator {
 
     /// Writes `resolution` into the instruction at `index` after checking it holds the local
     /// value: the immediate of an ALU instruction, the offset (and width) of a load or store,
-    /// the 64-bit immediate of an ld_imm64; or poisons it.
-    static func patch(_ instructions: inout [Instruction], at index: Int, with resolution: COREResolution) throws(COREFailure.Reason) {
+    /// the 64-bit immediate of an ld_imm64; or poisons it (then returns true).
+    @discardableResult
+    static func patch(_ instructions: inout [Instruction], at index: Int, with resolution: COREResolution) throws(COREFailure.Reason) -> Bool {
         guard index >= 0, index < instructions.count else { throw .instructionOutOfRange(count: instructions.count) }
         var instruction = instructions[index]
         let original = resolution.original, value = resolution.value
@@ -110,13 +113,22 @@ public enum CORERelocator {
             throw .unpatchableInstruction(opcode: instruction.opcode)
         }
         instructions[index] = instruction
+        return false
     }
 
     /// Replaces the instruction (both halves of an ld_imm64) by a call to helper 0xbad2310.
-    private static func poison(_ instructions: inout [Instruction], at index: Int) {
+    private static func poison(_ instructions: inout [Instruction], at index: Int) -> Bool {
         let call = Instruction(opcode: Instruction.call, registers: 0, offset: 0, immediate: poisonHelperID)
         if instructions[index].opcode == Instruction.loadImm64, index + 1 < instructions.count { instructions[index + 1] = call }
         instructions[index] = call
+        return true
+    }
+
+    /// Why the verifier reports `unknown#195896080` for `program`: its poisoned relocations.
+    public static func explainPoison(in program: ProgramSpec) -> String {
+        program.poisonedCORE.map {
+            "instruction \($0.instruction) is a poisoned CO-RE relocation (\($0.kind), access \($0.accessString)): the target BTF has no such field or enumerator, or the access cannot follow its new size; guard it with bpf_core_field_exists"
+        }.joined(separator: "; ")
     }
 
     /// `struct sock`, `enum sk_state`, `typedef u32`, as a message names a type.

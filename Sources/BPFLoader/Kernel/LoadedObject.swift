@@ -84,18 +84,25 @@ public struct LoadedObject: Sendable {
         }
         var programs: [String: BPFProgram] = [:]
         for program in spec.programs {
-            do {
-                programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: btf)
-            } catch let withBTF where btf != nil {
-                // A verifier rejection fails again below and is reported with its source lines;
-                // a program that loads only without BTF means the kernel refused its func/line info.
+            do throws(BPFError) {
                 do {
-                    programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: nil)
-                } catch {
-                    throw withBTF
+                    programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: btf)
+                } catch let withBTF where btf != nil {
+                    // A verifier rejection fails again below and is reported with its source lines;
+                    // a program that loads only without BTF means the kernel refused its func/line info.
+                    do {
+                        programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: nil)
+                    } catch {
+                        throw withBTF
+                    }
+                    let reason = withBTF.verifierLog?.split(separator: "\n").last.map { ": \($0)" } ?? ""
+                    fallbacks.append("program \(program.name) loaded without BTF (\(withBTF.errno))\(reason)")
                 }
-                let reason = withBTF.verifierLog?.split(separator: "\n").last.map { ": \($0)" } ?? ""
-                fallbacks.append("program \(program.name) loaded without BTF (\(withBTF.errno))\(reason)")
+            } catch where !program.poisonedCORE.isEmpty && error.verifierLog?.contains("unknown#195896080") == true {
+                // libbpf rewrites the log line; we say which relocation it was next to the log.
+                throw BPFError(command: error.command, errno: error.errno,
+                               context: error.context + " (" + CORERelocator.explainPoison(in: program) + ")",
+                               verifierLog: error.verifierLog)
             }
         }
         self.maps = maps

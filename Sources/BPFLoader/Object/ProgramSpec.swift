@@ -83,4 +83,7 @@ public struct ProgramSpec: Sendable, Equatable {
     /// CO-RE relocations not yet applied, rebased onto `instructions` (see
     /// `ObjectSpec.relocatingCORE(against:)`); empty once applied.
     public var coreRelocations: [CORERelocation] = []
+    /// Relocations applied by poisoning their instruction (the target lacks the field): if the
+    /// verifier reaches one, it reports a call to unknown helper 195896080.
+    public var poisonedCORE: [CORERelocation] = []
 }

@@ -109,7 +109,9 @@ int core_task(struct __sk_buff *skb)
 
     put(R_TGID, task->tgid);
     put(R_NETNS_INUM, task->nsproxy->net_ns->ns.inum);
-    put(R_NS_ID, task->nsproxy->net_ns->ns.ns_id);
+    /* ns_common.ns_id is new (6.18): on older kernels the read is poisoned and dead. */
+    if (bpf_core_field_exists(task->nsproxy->net_ns->ns.ns_id))
+        put(R_NS_ID, task->nsproxy->net_ns->ns.ns_id);
     bpf_probe_read_kernel(&comm, sizeof(comm), &task->comm[0]);
     put(R_COMM0, comm);
     bpf_probe_read_kernel(&comm, sizeof(comm), &task->comm[8]);
