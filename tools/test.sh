@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "tools/test.sh: the kernel tests need root: run it as root" >&2; exit 77; }
     exec sudo env "PATH=$PATH" "CI=${CI:-}" "$0" "$@"
 fi
 
