@@ -10,6 +10,7 @@
  * and store every address as IPv6 (IPv4 as ::ffff:a.b.c.d), so a dual-stack AF_INET6 socket
  * and its AF_INET peer produce matching keys. */
 #include "sockmap_helpers.h"
+#include "sockmap_kernel_types.h"
 #include "sockmap_shared.h"
 
 char _license[] SEC("license") = "GPL";
@@ -18,6 +19,17 @@ char _license[] SEC("license") = "GPL";
  * `swift-sockmap trace`). It lives in frozen .rodata, so with debug == 0 the verifier proves the
  * trace branches dead and removes them: the hot path pays nothing. */
 const volatile __u32 debug = 0;
+
+/* Backpressure: a send is redirected only while the peer's unread bytes are at most
+ * max(its SO_RCVBUF, backpressure_floor); above that, this sending side moves to TCP for good
+ * and TCP's flow control (EAGAIN, EPOLLOUT, blocking, SO_SNDTIMEO) takes over. The floor keeps a
+ * momentarily slower reader of a bulk stream from being moved (`load --set backpressure_floor=N`). */
+const volatile __u32 backpressure_floor = 1 << 20;
+
+/* A socket on TCP is taken out of the map (back to plain TCP speed) once nothing redirected waits
+ * unread in it, and at least this long after its peer was told to stop redirecting into it: a
+ * redirect the peer had already decided on must have landed by then. */
+#define RELEASE_GRACE_NS (10ULL * 1000 * 1000)
 
 struct {
     __uint(type, BPF_MAP_TYPE_SOCKHASH);
@@ -36,6 +48,16 @@ struct {
     __type(key, int);
     __type(value, __u32);
 } tcp_only SEC(".maps");
+
+/* Sockets on their way out of the map (key: the socket's own key; value: since when, ktime ns):
+ * their peers must not redirect into them any more. LRU: an entry lost to eviction only matters
+ * during the grace period, after which the socket has left the map and redirects into it miss. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __type(key, struct sock_key);
+    __type(value, __u64);
+    __uint(max_entries, 16384);
+} closing SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -124,6 +146,82 @@ static __always_inline int policy_allows(const struct sock_key *key)
     return mode == POLICY_MODE_ALLOW ? matched : !matched;
 }
 
+/* Marks a socket whose bytes just took (or are about to take) the TCP path. */
+static __always_inline void keep_on_tcp(struct bpf_sock *sk)
+{
+    bpf_sk_storage_get(&tcp_only, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+/* Whether the socket this message was just redirected to already holds more unread bytes than
+ * it may: max(its SO_RCVBUF, backpressure_floor). sk_msg programs cannot release a socket taken
+ * from the map (no bpf_sk_release), so the receiver is read through the kernel's sk_msg: the
+ * context's sk_redir, set by bpf_msg_redirect_hash(). Fault-safe reads (bpf_probe_read_kernel);
+ * a failed read counts as room. */
+static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg)
+{
+    struct sk_msg___sockmap *kernel_msg = (void *)msg;
+    struct sock___sockmap *peer = 0;
+    if (bpf_probe_read_kernel(&peer, sizeof(peer), &kernel_msg->sk_redir) || !peer)
+        return 0;
+    int queued = 0, limit = 0;
+    if (bpf_probe_read_kernel(&queued, sizeof(queued), &peer->sk_backlog.rmem_alloc.counter) ||
+        bpf_probe_read_kernel(&limit, sizeof(limit), &peer->sk_rcvbuf))
+        return 0;
+    if (limit < (int)backpressure_floor)
+        limit = (int)backpressure_floor;
+    return queued > limit;
+}
+
+/* The connection as seen from the socket of a sock_ops callback. */
+static __always_inline void sockops_key(struct bpf_sock_ops *skops, __u32 family, struct sock_key *key)
+{
+    key->netns = bpf_get_netns_cookie(skops);
+    SET_IP(key->local_ip, family, skops, local_ip4, local_ip6);
+    SET_IP(key->remote_ip, family, skops, remote_ip4, remote_ip6);
+    key->local_port = skops->local_port;                 /* host byte order */
+    key->remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
+}
+
+/* Bytes charged to a socket's receive side (TCP skbs and redirected messages alike), or -1. */
+static __always_inline int receive_bytes(void *sk)
+{
+    struct sock___sockmap *s = bpf_skc_to_tcp_sock(sk);
+    return s ? s->sk_backlog.rmem_alloc.counter : -1;
+}
+
+/* Takes a socket that is on TCP out of the map once nothing redirected waits unread in it (its
+ * receive memory is zero), so it runs at plain TCP speed again. Called from the RTT callback,
+ * which fires only for ACKs of data that crossed TCP: sockets still redirecting pay nothing.
+ * First call: record in `closing` that nothing may be redirected into this socket any more (the
+ * peer's sk_msg sees it and moves to TCP: order kept, the receiver reads its redirect queue
+ * first) and start the grace period. Calls after it: remove the socket if its receive memory is
+ * zero; removing it frees its redirect queue, so a socket with anything unread waits for a later
+ * ACK. Once it is out of the map, the peer's redirects miss, so the `closing` entry can go. */
+static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
+{
+    struct bpf_sock *sk = skops->sk;
+    if (!sk || !bpf_sk_storage_get(&tcp_only, sk, 0, 0))
+        return;
+    __u32 family = skops->family;
+    if (family != AF_INET && family != AF_INET6)
+        return;
+    struct sock_key key = {};
+    sockops_key(skops, family, &key);
+
+    __u64 now = bpf_ktime_get_ns();
+    __u64 *since = bpf_map_lookup_elem(&closing, &key);
+    if (!since) {
+        bpf_map_update_elem(&closing, &key, &now, BPF_ANY);
+        return;
+    }
+    if (now - *since < RELEASE_GRACE_NS || receive_bytes(sk) != 0)
+        return;
+    if (bpf_map_delete_elem(&sock_hash, &key) == 0)
+        count(COUNTER_SOCKETS_RELEASED, 1);
+    bpf_map_delete_elem(&closing, &key);
+    bpf_sock_ops_cb_flags_set(skops, 0); /* out of the map: no more callbacks */
+}
+
 SEC("sockops")
 int sockmap_sockops(struct bpf_sock_ops *skops)
 {
@@ -131,6 +229,9 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
     case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
     case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
         break;
+    case BPF_SOCK_OPS_RTT_CB:
+        release_when_drained(skops);
+        return 1;
     default:
         return 1;
     }
@@ -139,11 +240,7 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         return 1;
 
     struct sock_key key = {};
-    key.netns = bpf_get_netns_cookie(skops);
-    SET_IP(key.local_ip, family, skops, local_ip4, local_ip6);
-    SET_IP(key.remote_ip, family, skops, remote_ip4, remote_ip6);
-    key.local_port = skops->local_port;                 /* host byte order */
-    key.remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
+    sockops_key(skops, family, &key);
 
     __u32 zero = 0;
     struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -169,19 +266,15 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         return 1;
     }
     long inserted = bpf_sock_hash_update(skops, &sock_hash, &key, BPF_NOEXIST);
-    if (inserted == 0)
+    if (inserted == 0) {
         count(COUNTER_SOCKETS_INSERTED, 1);
-    else
+        /* ACKs of TCP data call us back: only sockets whose sends moved to TCP get any. */
+        bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG);
+    } else
         count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
     if (debug)
         bpf_printk("swift-sockmap: sockops insert port %u -> %u: %ld", key.local_port, key.remote_port, inserted);
     return 1;
-}
-
-/* Marks a socket whose bytes just took (or are about to take) the TCP path. */
-static __always_inline void keep_on_tcp(struct bpf_sock *sk)
-{
-    bpf_sk_storage_get(&tcp_only, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 }
 
 SEC("sk_msg")
@@ -219,10 +312,24 @@ int sockmap_redirect(struct sk_msg_md *msg)
     key.remote_port = msg->local_port;
 
     __u32 size = msg->size;
+    /* The peer is leaving the map: its redirect queue must not get anything new. */
+    if (bpf_map_lookup_elem(&closing, &key)) {
+        keep_on_tcp(sk);
+        count(COUNTER_KEPT_ON_TCP, 1);
+        return SK_PASS;
+    }
     long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &key, BPF_F_INGRESS);
     if (verdict == SK_PASS) {
         count(COUNTER_MESSAGES_REDIRECTED, 1);
         count(COUNTER_BYTES_REDIRECTED, size);
+        /* Backpressure: this message still goes (the redirect is decided), the next ones take
+         * TCP, whose flow control then holds the sender back. Bounded: limit + one message. */
+        if (redirected_to_full_peer(msg)) {
+            keep_on_tcp(sk);
+            count(COUNTER_BACKPRESSURE_TO_TCP, 1);
+            if (debug)
+                bpf_printk("swift-sockmap: sk_msg to port %u: peer full, on TCP from now on", key.local_port);
+        }
     } else {
         count(COUNTER_REDIRECT_MISSED, 1);
         keep_on_tcp(sk);

@@ -28,6 +28,8 @@ enum sockmap_counter {
     COUNTER_SKIPPED_NOT_LOCAL = 7,  /* sockets whose peer is not on this host (not inserted) */
     COUNTER_SKIPPED_EARLY_DATA = 8, /* sockets that moved data before ESTABLISHED (TCP Fast Open) */
     COUNTER_SKIPPED_PAUSED = 9,     /* sockets established while paused or detaching */
+    COUNTER_BACKPRESSURE_TO_TCP = 10, /* sending sides moved to TCP because the peer's unread data was over its limit */
+    COUNTER_SOCKETS_RELEASED = 11,  /* sockets taken out of the map once on TCP with nothing redirected left unread */
     COUNTER_MAX = 16,
 };
 

@@ -17,11 +17,17 @@ public struct Counters: Sendable, Equatable, Codable {
     public var skippedEarlyData: UInt64 = 0
     /// Sockets not inserted because redirection was paused (or being detached).
     public var skippedPaused: UInt64 = 0
+    /// Sending sides moved to TCP for good because their peer held more unread bytes than
+    /// max(SO_RCVBUF, the backpressure floor): TCP's flow control holds them back from then on.
+    public var backpressureToTCP: UInt64 = 0
+    /// Sockets taken out of the map once on TCP with nothing redirected left unread (they run at
+    /// plain TCP speed again).
+    public var socketsReleased: UInt64 = 0
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
         case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy, keptOnTCP,
-             skippedNotLocal, skippedEarlyData, skippedPaused
+             skippedNotLocal, skippedEarlyData, skippedPaused, backpressureToTCP, socketsReleased
     }
 
     public init() {}
@@ -39,6 +45,8 @@ public struct Counters: Sendable, Equatable, Codable {
             case .skippedNotLocal: skippedNotLocal
             case .skippedEarlyData: skippedEarlyData
             case .skippedPaused: skippedPaused
+            case .backpressureToTCP: backpressureToTCP
+            case .socketsReleased: socketsReleased
             }
         }
         set {
@@ -53,6 +61,8 @@ public struct Counters: Sendable, Equatable, Codable {
             case .skippedNotLocal: skippedNotLocal = newValue
             case .skippedEarlyData: skippedEarlyData = newValue
             case .skippedPaused: skippedPaused = newValue
+            case .backpressureToTCP: backpressureToTCP = newValue
+            case .socketsReleased: socketsReleased = newValue
             }
         }
     }

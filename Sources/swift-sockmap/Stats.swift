@@ -36,7 +36,7 @@ struct Stats: ParsableCommand {
         var lines = 0
         var last = Date()
         if !json {
-            emit(Self.row(["time", "msgs/s", "bytes/s", "missed/s", "inserted", "failed", "skipped", "entries"]))
+            emit(Self.row(["time", "msgs/s", "bytes/s", "missed/s", "inserted", "failed", "skipped", "to-tcp", "released", "entries"]))
         }
         while count.map({ lines < $0 }) ?? true {
             Thread.sleep(forTimeInterval: interval)
@@ -66,7 +66,8 @@ struct Stats: ParsableCommand {
                 let columns = [time, String(format: "%.0f", rate(delta.messagesRedirected)),
                                ByteCount.format(UInt64(clamping: Int64(rate(delta.bytesRedirected)))) + "/s",
                                String(format: "%.0f", rate(delta.redirectMissed)), "\(current.socketsInserted)",
-                               "\(current.insertFailed)", "\(current.skippedByPolicy)", "\(entries)"]
+                               "\(current.insertFailed)", "\(current.skippedByPolicy)", "\(current.backpressureToTCP)",
+                               "\(current.socketsReleased)", "\(entries)"]
                 emit(Self.row(columns))
             }
             previous = current
@@ -77,7 +78,7 @@ struct Stats: ParsableCommand {
 }
 
 extension Stats {
-    static let widths = [10, 10, 13, 10, 10, 8, 9, 8]
+    static let widths = [10, 10, 13, 10, 10, 8, 9, 8, 10, 8]
 
     static func row(_ columns: [String]) -> String {
         let text = zip(columns, widths).map { $0.padding(toLength: max($1, $0.count + 1), withPad: " ", startingAt: 0) }.joined()

@@ -67,6 +67,7 @@ enum StatusText {
             lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures (map full)")
             lines.append("             not inserted: \(c.skippedByPolicy) by policy, \(c.skippedNotLocal) with a peer on another host, \(c.skippedEarlyData) with early (TFO) data, \(c.skippedPaused) while paused")
             lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
+            lines.append("             backpressure: \(c.backpressureToTCP) sending sides moved to TCP; \(c.socketsReleased) sockets released from the map")
         }
         for d in r.draining {
             let sockets = d.sockets.map { "\($0) sockets still open" } ?? "its sockets cannot be counted"
