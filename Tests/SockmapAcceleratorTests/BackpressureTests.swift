@@ -1,0 +1,270 @@
+import Foundation
+import SockmapAccelerator
+import Testing
+
+/// Flow control: a reader that stops reading must slow its sender down exactly as TCP does
+/// (EAGAIN then EPOLLOUT, blocking, SO_SNDTIMEO, EINTR), never fail a live connection with
+/// ENOMEM/EPIPE, keep kernel memory bounded, and lose or reorder no byte. Every test runs the
+/// same code on plain TCP and accelerated (docs/backpressure.md explains the mechanism).
+extension KernelIntegration {
+    @Suite struct BackpressureTests {
+        static let deadline: TimeInterval = 30
+
+        /// Sends on a non-blocking socket until the kernel refuses; returns the bytes sent and the
+        /// errno that stopped it.
+        static func fill(_ fd: Int32, _ writer: StreamWriter, maxWrite: Int = 64 << 10) -> (bytes: Int, error: Int32) {
+            var bytes = 0
+            while !writer.isComplete {
+                let chunk = writer.pending(limit: maxWrite)
+                let n = send(fd, chunk.baseAddress!, chunk.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if n > 0 { writer.advance(n); bytes += n; continue }
+                return (bytes, n < 0 ? errno : 0)
+            }
+            return (bytes, 0)
+        }
+
+        /// Sends the rest of `writer` on a non-blocking socket, waiting for POLLOUT after each
+        /// EAGAIN, then shuts the sending side down. Returns 0 or the errno that stopped it.
+        static func sendWithPoll(_ fd: Int32, _ writer: StreamWriter, maxWrite: Int = 64 << 10) -> Int32 {
+            let deadline = Date().addingTimeInterval(deadline)
+            while !writer.isComplete {
+                let (_, error) = fill(fd, writer, maxWrite: maxWrite)
+                if writer.isComplete { break }
+                guard error == EAGAIN else { return error }
+                if Date() > deadline { return ETIMEDOUT }
+                _ = pollEvents(fd, Int16(POLLOUT), milliseconds: 1000)
+            }
+            return shutdown(fd, Int32(SHUT_WR)) == 0 ? 0 : errno
+        }
+
+        static func expectMovedToTCP(_ env: PathEnvironment, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let counters = try env.counters()
+            report("\(env.path): \(counters.backpressureToTCP) sending sides moved to TCP by backpressure, \(counters.socketsReleased) sockets released")
+            if env.path == .accelerated {
+                #expect(counters.backpressureToTCP >= 1, sourceLocation: sourceLocation)
+                #expect(counters.bytesRedirected > 0, sourceLocation: sourceLocation)
+            }
+        }
+
+        @Test("non-blocking sender, reader pauses then drains: EAGAIN, no POLLOUT while full, then POLLOUT; every byte in order", arguments: [SocketPath.accelerated, .plain])
+        func nonBlockingSenderToPausedReader(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let connection = try env.connection()
+            setNonBlocking(connection.client)
+            let total = 32 << 20
+            let writer = StreamWriter(pattern: StreamPattern(seed: 81), total: total, seed: 91, maxWrite: 64 << 10)
+
+            let (queued, error) = Self.fill(connection.client, writer)
+            report("\(path): \(queued) bytes accepted before the sender was refused with \(errnoName(error))")
+            #expect(error == EAGAIN, "a full connection refuses with EAGAIN, not \(errnoName(error))")
+            #expect(queued < total)
+            #expect(pollEvents(connection.client, Int16(POLLOUT), milliseconds: 300) & Int16(POLLOUT) == 0, "not writable while the reader sleeps")
+
+            let clientFD = connection.client
+            let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer) }
+            defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
+            let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 81), total: total)
+            let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
+            #expect(outcome.bytes == total && outcome.end == .endOfStream, "\(outcome)")
+            #expect(sender.wait(timeout: Self.deadline) == 0)
+            try Self.expectMovedToTCP(env)
+        }
+
+        @Test("blocking sender with SO_SNDTIMEO and a reader that stopped: the send times out with EAGAIN", arguments: [SocketPath.accelerated, .plain])
+        func sendTimeout(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let connection = try env.connection(timeouts: 1)
+            let clientFD = connection.client
+            let started = Date()
+            let sender = BackgroundTask { () -> (Int, Int32) in
+                let writer = StreamWriter(pattern: StreamPattern(seed: 82), total: 256 << 20, seed: 92, maxWrite: 256 << 10)
+                var bytes = 0
+                while !writer.isComplete {
+                    let chunk = writer.pending()
+                    let n = send(clientFD, chunk.baseAddress!, chunk.count, Int32(MSG_NOSIGNAL))
+                    if n > 0 { writer.advance(n); bytes += n; continue }
+                    return (bytes, n < 0 ? errno : 0)
+                }
+                return (bytes, 0)
+            }
+            let result = sender.wait(timeout: Self.deadline)
+            if result == nil { connection.shutdownBoth() }
+            let (bytes, error) = try #require(result, "the blocking send never timed out")
+            report(String(format: "\(path): blocking send timed out after %.1f s with \(errnoName(error)), \(bytes) bytes queued", Date().timeIntervalSince(started)))
+            #expect(error == EAGAIN)
+            try Self.expectMovedToTCP(env)
+        }
+
+        @Test("a sender blocked on a full connection is interrupted by a signal: a partial count or EINTR, and the stream stays whole", arguments: [SocketPath.accelerated, .plain])
+        func signalInterruptsBlockedSend(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let connection = try env.connection(timeouts: 0)
+            installInterruptingHandler()
+            let clientFD = connection.client
+            let total = 24 << 20
+            let writer = StreamWriter(pattern: StreamPattern(seed: 83), total: total, seed: 93, maxWrite: 1 << 20)
+            let sender = BackgroundTask { () -> (interrupted: Int, error: Int32) in
+                var interrupted = 0
+                while !writer.isComplete {
+                    let chunk = writer.pending()
+                    let n = send(clientFD, chunk.baseAddress!, chunk.count, Int32(MSG_NOSIGNAL))
+                    if n > 0 { if n < chunk.count { interrupted += 1 }; writer.advance(n); continue }
+                    if n < 0 && errno == EINTR { interrupted += 1; continue }
+                    return (interrupted, n < 0 ? errno : 0)
+                }
+                return (interrupted, shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno)
+            }
+            defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
+            // Let the sender block on the full connection, then interrupt it.
+            usleep(500_000)
+            #expect(!sender.isFinished, "the sender blocks while the reader sleeps")
+            pthread_kill(sender.thread, SIGUSR2)
+            usleep(200_000)
+            let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 83), total: total)
+            let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
+            #expect(outcome.bytes == total && outcome.end == .endOfStream, "\(outcome)")
+            let result = try #require(sender.wait(timeout: Self.deadline))
+            report("\(path): the signal cut \(result.interrupted) send(s) short; sender ended with \(result.error == 0 ? "success" : errnoName(result.error))")
+            #expect(result.error == 0)
+            #expect(result.interrupted >= 1, "the signal returns from the blocked send (partial count or EINTR)")
+            try Self.expectMovedToTCP(env)
+        }
+
+        @Test("64 senders to readers that never read: every sender is refused with EAGAIN and kernel memory stays bounded", arguments: [SocketPath.accelerated, .plain])
+        func manyStalledReaders(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let before = tcpMemoryPages()
+            let connections = try (0..<64).map { _ in try env.connection() }
+            var queued = 0
+            for (index, connection) in connections.enumerated() {
+                setNonBlocking(connection.client)
+                let writer = StreamWriter(pattern: StreamPattern(seed: 1000 + UInt64(index)), total: 64 << 20, seed: 7, maxWrite: 64 << 10)
+                let (bytes, error) = Self.fill(connection.client, writer)
+                #expect(error == EAGAIN, "sender \(index): \(errnoName(error))")
+                queued += bytes
+            }
+            let after = tcpMemoryPages()
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let charged = (after - before) * pageSize
+            report("\(path): 64 stalled connections hold \(queued >> 20) MiB unread; TCP memory (sockstat) grew by \(charged >> 20) MiB")
+            #expect(charged < 512 << 20, "bounded: under 512 MiB for 64 connections")
+            // Every byte is still there, in order: drain one connection fully.
+            let first = connections[0]
+            setNonBlocking(first.client, false)
+            shutdown(first.client, Int32(SHUT_WR))
+            let verifier = StreamVerifier(name: "first", pattern: StreamPattern(seed: 1000), total: 64 << 20)
+            let outcome = try receiveStream(first.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
+            #expect(outcome.end == .endOfStream && outcome.bytes > 0, "\(outcome)")
+            try Self.expectMovedToTCP(env)
+        }
+
+        @Test("sendfile to a peer that closes midway ends as on TCP: a short count, then EPIPE or ECONNRESET", arguments: [SocketPath.accelerated, .plain])
+        func sendfileToClosingPeer(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let connection = try env.connection()
+            let size = 64 << 20
+            let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 84))
+            let clientFD = connection.client
+            let sender = BackgroundTask { () -> (sent: Int, error: Int32) in
+                var offset: off_t = 0
+                while Int(offset) < size {
+                    let n = sendfile(clientFD, file.fd, &offset, size - Int(offset))
+                    if n > 0 { continue }
+                    return (Int(offset), n < 0 ? errno : 0)
+                }
+                return (Int(offset), 0)
+            }
+            defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
+            let verifier = StreamVerifier(name: "file", pattern: StreamPattern(seed: 84), total: size)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            defer { buffer.deallocate() }
+            var read = 0
+            while read < 1 << 20 {
+                let n = recv(connection.server, buffer.baseAddress!, (1 << 20) - read, 0)
+                guard n > 0 else { break }
+                try verifier.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                read += n
+            }
+            connection.close(.server)
+            let result = try #require(sender.wait(timeout: Self.deadline), "sendfile never returned after the peer closed")
+            report("\(path): sendfile stopped after \(result.sent) of \(size) bytes with \(errnoName(result.error)) (the peer read \(read) and closed)")
+            #expect(result.sent < size)
+            #expect(result.error == EPIPE || result.error == ECONNRESET)
+        }
+
+        @Test("TLS-like framing: small non-blocking records to a reader that pauses make progress and arrive whole", arguments: [SocketPath.accelerated, .plain])
+        func smallRecordsToPausingReader(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let connection = try env.connection()
+            setNonBlocking(connection.client)
+            let total = 8 << 20
+            let writer = StreamWriter(pattern: StreamPattern(seed: 85), total: total, seed: 95, maxWrite: 16 << 10)
+            let clientFD = connection.client
+            // Writes of random size up to 16 KiB, mostly small (log-uniform), as a TLS library writes records.
+            let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer, maxWrite: 16 << 10) }
+            defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
+            // The reader pauses three times for 300 ms, reading a little in between.
+            let verifier = StreamVerifier(name: "records", pattern: StreamPattern(seed: 85), total: total)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+            defer { buffer.deallocate() }
+            for _ in 0..<3 {
+                usleep(300_000)
+                for _ in 0..<16 {
+                    let n = recv(connection.server, buffer.baseAddress!, 4096, 0)
+                    guard n > 0 else { break }
+                    try verifier.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                }
+            }
+            let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
+            #expect(outcome.end == .endOfStream && verifier.offset == total, "\(outcome)")
+            #expect(sender.wait(timeout: Self.deadline) == 0)
+        }
+    }
+}
+
+/// Pages charged to TCP sockets host-wide ("TCP: ... mem N" in /proc/net/sockstat).
+func tcpMemoryPages() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/net/sockstat", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("TCP:") }) else { return 0 }
+    let fields = line.split(separator: " ")
+    guard let index = fields.firstIndex(of: "mem"), index + 1 < fields.count else { return 0 }
+    return Int(fields[index + 1]) ?? 0
+}
+
+/// SIGUSR2 with a handler that does nothing and without SA_RESTART, so a blocked send returns.
+func installInterruptingHandler() {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in }
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(SIGUSR2, &action, nil)
+}
+
+/// A file of `size` bytes of `pattern`, deleted when released.
+final class TemporaryFile {
+    let fd: Int32
+
+    init(size: Int, pattern: StreamPattern) throws {
+        var template = Array("/tmp/swift-sockmap-bp-XXXXXX".utf8CString)
+        fd = mkstemp(&template)
+        guard fd >= 0 else { throw TestSocketError("mkstemp") }
+        unlink(String(cString: template))
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        defer { chunk.deallocate() }
+        var offset = 0
+        while offset < size {
+            let count = min(chunk.count, size - offset)
+            pattern.fill(UnsafeMutableRawBufferPointer(rebasing: chunk[0..<count]), offset: offset)
+            guard write(fd, chunk.baseAddress!, count) == count else { throw TestSocketError("write") }
+            offset += count
+        }
+    }
+
+    deinit { close(fd) }
+}
