@@ -53,7 +53,8 @@ extension KernelIntegration {
             let connection = try env.connection()
             setNonBlocking(connection.client)
             let total = 32 << 20
-            let writer = StreamWriter(pattern: StreamPattern(seed: 81), total: total, seed: 91, maxWrite: 64 << 10)
+            // Filled here, then finished by the sender thread once this one has stopped using it.
+            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 81), total: total, seed: 91, maxWrite: 64 << 10)
 
             let (queued, error) = Self.fill(connection.client, writer)
             report("\(path): \(queued) bytes accepted before the sender was refused with \(errnoName(error))")
@@ -102,11 +103,18 @@ extension KernelIntegration {
             let env = try PathEnvironment(path)
             defer { env.tearDown() }
             let connection = try env.connection(timeouts: 0)
-            installInterruptingHandler()
+            var previous = sigaction()
+            try installInterruptingHandler(saving: &previous)
+            defer { sigaction(SIGUSR2, &previous, nil) }
             let clientFD = connection.client
             let total = 24 << 20
-            let writer = StreamWriter(pattern: StreamPattern(seed: 83), total: total, seed: 93, maxWrite: 1 << 20)
+            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 83), total: total, seed: 93, maxWrite: 1 << 20)
             let sender = BackgroundTask { () -> (interrupted: Int, error: Int32) in
+                // Threads may start with signals blocked; this one must take SIGUSR2.
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, SIGUSR2)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
                 var interrupted = 0
                 while !writer.isComplete {
                     let chunk = writer.pending()
@@ -121,8 +129,10 @@ extension KernelIntegration {
             // Let the sender block on the full connection, then interrupt it.
             usleep(500_000)
             #expect(!sender.isFinished, "the sender blocks while the reader sleeps")
-            pthread_kill(sender.thread, SIGUSR2)
-            usleep(200_000)
+            for _ in 0..<3 {
+                pthread_kill(sender.thread, SIGUSR2)
+                usleep(150_000)
+            }
             let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 83), total: total)
             let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(outcome.bytes == total && outcome.end == .endOfStream, "\(outcome)")
@@ -167,13 +177,17 @@ extension KernelIntegration {
             let env = try PathEnvironment(path)
             defer { env.tearDown() }
             let connection = try env.connection()
+            // sendfile has no MSG_NOSIGNAL: the EPIPE would come with a SIGPIPE.
+            let previousPipe = signal(SIGPIPE, SIG_IGN)
+            defer { signal(SIGPIPE, previousPipe) }
             let size = 64 << 20
             let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 84))
-            let clientFD = connection.client
+            let clientFD = connection.client, fileFD = file.fd
+            defer { withExtendedLifetime(file) {} }
             let sender = BackgroundTask { () -> (sent: Int, error: Int32) in
                 var offset: off_t = 0
                 while Int(offset) < size {
-                    let n = sendfile(clientFD, file.fd, &offset, size - Int(offset))
+                    let n = sendfile(clientFD, fileFD, &offset, size - Int(offset))
                     if n > 0 { continue }
                     return (Int(offset), n < 0 ? errno : 0)
                 }
@@ -204,7 +218,7 @@ extension KernelIntegration {
             let connection = try env.connection()
             setNonBlocking(connection.client)
             let total = 8 << 20
-            let writer = StreamWriter(pattern: StreamPattern(seed: 85), total: total, seed: 95, maxWrite: 16 << 10)
+            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 85), total: total, seed: 95, maxWrite: 16 << 10)
             let clientFD = connection.client
             // Writes of random size up to 16 KiB, mostly small (log-uniform), as a TLS library writes records.
             let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer, maxWrite: 16 << 10) }
@@ -238,12 +252,12 @@ func tcpMemoryPages() -> Int {
 }
 
 /// SIGUSR2 with a handler that does nothing and without SA_RESTART, so a blocked send returns.
-func installInterruptingHandler() {
+func installInterruptingHandler(saving previous: inout sigaction) throws {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { _ in }
     sigemptyset(&action.sa_mask)
     action.sa_flags = 0
-    sigaction(SIGUSR2, &action, nil)
+    guard sigaction(SIGUSR2, &action, &previous) == 0 else { throw TestSocketError("sigaction") }
 }
 
 /// A file of `size` bytes of `pattern`, deleted when released.
@@ -254,7 +268,7 @@ final class TemporaryFile {
         var template = Array("/tmp/swift-sockmap-bp-XXXXXX".utf8CString)
         fd = mkstemp(&template)
         guard fd >= 0 else { throw TestSocketError("mkstemp") }
-        unlink(String(cString: template))
+        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
         defer { chunk.deallocate() }
         var offset = 0

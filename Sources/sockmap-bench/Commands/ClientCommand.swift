@@ -1,4 +1,5 @@
 import ArgumentParser
+import SockmapAccelerator
 
 /// Hidden child role: connect to the server, drive one workload, print `RESULT {json}`.
 struct ClientCommand: ParsableCommand {
@@ -22,6 +23,9 @@ struct ClientCommand: ParsableCommand {
     @Option(help: "Seconds of writing (stream) or connecting (connect).")
     var duration: Double = 1
 
+    @Option(help: "Paused mode (stream): once connected, pause the installation pinned here; resume at the end.")
+    var pausePins: String?
+
     func run() throws {
         try role.enterPlacement()
         let report: ChildReport
@@ -31,6 +35,9 @@ struct ClientCommand: ParsableCommand {
             report = try PingPong.run(connection, size: role.size, iterations: iterations, warmup: warmup, timeouts: role.timeouts)
         case .stream:
             let connection = try Socket.connect(to: connect, timeouts: role.timeouts, noDelay: !role.nagle)
+            let paused = pausePins.map { Accelerator(pinDirectory: $0) }
+            try paused?.setPaused(true)
+            defer { try? paused?.setPaused(false) }
             report = try Stream.send(connection, writeSize: role.size, duration: duration, timeouts: role.timeouts)
         case .connect, .loader:
             report = try ConnectRate.run(to: connect, duration: duration, timeouts: role.timeouts)

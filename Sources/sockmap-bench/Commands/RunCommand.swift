@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Comma-separated subset of rtt,stream,connect,loader.")
     var workloads: String?
 
-    @Option(help: "Comma-separated subset of plain,accelerated,unix.")
+    @Option(help: "Comma-separated subset of plain,accelerated,unix,paused (paused: stream only, the connection made accelerated, then `pause`).")
     var modes: String?
 
     @Option(help: "The swift-sockmap binary (default: next to this executable).")
@@ -125,6 +125,7 @@ struct RunCommand: ParsableCommand {
         let runner = PairRunner(
             executable: executable,
             acceleratedCgroup: accelerated?.path,
+            pinDir: accelerated?.pinDir,
             settings: settings,
             canPinTwoCPUs: Set(CPUAffinity.allowedCPUs()).isSuperset(of: [0, 1])
         )

@@ -57,6 +57,10 @@ struct MarkdownReport {
             ratios.append((.accelerated, denominator))
             columns.append("accelerated/\(denominator.rawValue) (\(faster))")
         }
+        if kind == .stream, modes.contains(.paused), modes.contains(.plain) {
+            ratios.append((.paused, .plain))
+            columns.append("paused/plain (target ≥ 0.97)")
+        }
         var out = "## \(title)\n\n| " + columns.joined(separator: " | ") + " |\n"
         out += "|---|---|" + String(repeating: "--:|", count: columns.count - 2) + "\n"
         for row in series {

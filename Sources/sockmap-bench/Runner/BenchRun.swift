@@ -17,7 +17,7 @@ struct BenchRun {
         for round in 1...settings.rounds {
             for scenario in scenarios {
                 var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
-                for mode in settings.modes {
+                for mode in settings.modes where mode != .paused || scenario.kind == .stream {
                     sequence += 1
                     let outcome: PairRunner.Outcome
                     do {

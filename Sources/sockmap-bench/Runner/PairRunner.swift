@@ -1,10 +1,13 @@
 import Glibc
+import SockmapAccelerator
 
 /// Runs one measurement: a server child and a client child of this same executable (the hidden
 /// `_server`/`_client` commands), placed per mode, each bounded by a deadline.
 struct PairRunner {
     let executable: String
     let acceleratedCgroup: String?
+    /// The accelerated cgroup's pins, for paused mode (its client pauses redirection after connecting).
+    let pinDir: String?
     let settings: RunSettings
     /// False on a one-CPU machine: "cross-cpu" then runs unpinned.
     let canPinTwoCPUs: Bool
@@ -23,10 +26,17 @@ struct PairRunner {
             "--workload", scenario.kind.rawValue, "--size", "\(scenario.size)",
             "--idle-timeout", "\(settings.idleTimeoutSeconds)", "--timeout", "\(Int(budget.rounded(.up)))",
         ] + (scenario.nagle ? ["--nagle"] : [])
-        if mode == .accelerated {
-            guard let acceleratedCgroup else { throw BenchError("accelerated mode without an accelerated cgroup") }
+        if mode == .accelerated || mode == .paused {
+            guard let acceleratedCgroup else { throw BenchError("\(mode.rawValue) mode without an accelerated cgroup") }
             common += ["--cgroup", acceleratedCgroup]
         }
+        var clientOnly: [String] = []
+        if mode == .paused {
+            guard let pinDir else { throw BenchError("paused mode needs the accelerated cgroup's pin directory (--pin-dir)") }
+            clientOnly = ["--pause-pins", pinDir]
+        }
+        // The client resumes when it is done; this covers a client that died while paused.
+        defer { if mode == .paused, let pinDir { try? Accelerator(pinDirectory: pinDir).setPaused(false) } }
         let pin = scenario.pinning == .sameCPU || canPinTwoCPUs
         let deadline = Deadline(seconds: budget)
 
@@ -41,7 +51,7 @@ struct PairRunner {
 
         let client = try ChildProcess(
             path: executable,
-            arguments: ["_client"] + common + (pin ? ["--cpu", "\(scenario.pinning.clientCPU)"] : []) + [
+            arguments: ["_client"] + common + clientOnly + (pin ? ["--cpu", "\(scenario.pinning.clientCPU)"] : []) + [
                 "--connect", "\(endpoint)",
                 "--iterations", "\(settings.rttIterations)", "--warmup", "\(settings.rttWarmup)",
                 "--duration", "\(settings.duration)",

@@ -42,7 +42,7 @@ struct RunSettings: Codable, Sendable {
     }
 
     /// Accelerated mode is selected and some two-process workload will use it.
-    var needsAcceleratedCgroup: Bool { modes.contains(.accelerated) && !scenarios.isEmpty }
+    var needsAcceleratedCgroup: Bool { (modes.contains(.accelerated) || modes.contains(.paused)) && !scenarios.isEmpty }
 
     /// The two-process scenarios in report order (loader is separate: it has no modes).
     var scenarios: [Scenario] {

@@ -8,6 +8,10 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
     case accelerated
     /// AF_UNIX stream sockets: the same-host floor.
     case unix
+    /// Stream only: both processes inside the accelerated cgroup, the connection made on the fast
+    /// path, then `pause` before the first write: what a connection still open after `pause` (or
+    /// moved to TCP by backpressure) runs at once it has left the map.
+    case paused
 }
 
 /// The four workload kinds; `--workloads` selects among them.
