@@ -22,9 +22,11 @@ const volatile __u32 debug = 0;
 
 /* Backpressure: a send is redirected only while the peer's unread bytes are at most
  * max(its SO_RCVBUF, backpressure_floor); above that, this sending side moves to TCP for good
- * and TCP's flow control (EAGAIN, EPOLLOUT, blocking, SO_SNDTIMEO) takes over. The floor keeps a
- * momentarily slower reader of a bulk stream from being moved (`load --set backpressure_floor=N`). */
-const volatile __u32 backpressure_floor = 1 << 20;
+ * and TCP's flow control (EAGAIN, EPOLLOUT, blocking, SO_SNDTIMEO) takes over. The floor, 4 MiB
+ * (tcp_wmem's default maximum), gives the redirect path the room a TCP sender's send buffer
+ * would have, so a reader briefly behind a bulk writer keeps the fast path
+ * (`load --set backpressure_floor=N`). */
+const volatile __u32 backpressure_floor = 4 << 20;
 
 /* A socket on TCP is taken out of the map (back to plain TCP speed) once nothing redirected waits
  * unread in it, and at least this long after its peer was told to stop redirecting into it: a

@@ -36,8 +36,10 @@ extension KernelIntegration {
             #expect(countersAfter.bytesRedirected == countersAtDetach.bytesRedirected)
 
             #expect(report.wasLoaded)
-            #expect(report.socketsStillOpen == 16)
-            let draining = try #require(report.drainingDirectory)
+            // Streams whose reader fell behind moved to TCP (backpressure) and, once drained, left
+            // the map; detach stopped the sock_ops program, so the count no longer moves.
+            #expect(report.socketsStillOpen + Int(countersAtDetach.socketsReleased) == 16)
+            let draining = try #require(report.drainingDirectory, "every socket had left the map before detach")
             #expect(BPFFileSystem.exists(draining))
             #expect(!BPFFileSystem.exists(env.pinDirectory))
             #expect(permissions(env.accelerator.pins.draining) == 0o700)

@@ -23,7 +23,7 @@ struct RunSettings: Codable, Sendable {
             duration: 0.5,
             loaderCycles: 3,
             workloads: WorkloadKind.allCases,
-            modes: Mode.allCases,
+            modes: [.plain, .accelerated, .unix], // paused on request (--modes)
             pinnings: [.sameCPU, .crossCPU],
             idleTimeoutSeconds: 10
         )
