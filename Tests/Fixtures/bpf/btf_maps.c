@@ -4,9 +4,6 @@
 
 char _license[] SEC("license") = "GPL";
 
-static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) =
-    (void *)BPF_FUNC_map_update_elem;
-
 struct flow_key {
     __u32 addr;
     __u16 port;
