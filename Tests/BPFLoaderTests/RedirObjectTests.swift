@@ -86,10 +86,10 @@ struct RedirObjectTests {
         for (id, type) in btf.types.enumerated() { #expect(type.id == id) }
 
         let dataSection = try #require(btf.dataSection(named: ".maps"))
-        #expect(dataSection.vlen == 5)
+        #expect(dataSection.vlen == 6)
         let variables = try dataSection.members.map { try btf.type($0.type, ".maps member") }
         #expect(variables.allSatisfy { $0.kind == .variable })
-        #expect(Set(variables.map(\.name)) == ["sock_hash", "tcp_only", "counters", "policy", "config"])
+        #expect(Set(variables.map(\.name)) == ["sock_hash", "tcp_only", "closing", "counters", "policy", "config"])
         #expect(dataSection.members.allSatisfy { $0.size == 32 })
 
         let sockKey = try #require(btf.types.first { $0.kind == .structure && $0.name == "sock_key" })
@@ -125,6 +125,7 @@ struct RedirObjectTests {
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
         MapSpec(name: "tcp_only", type: .skStorage, keySize: 4, valueSize: 4, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "closing", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 16384),
     ])
     func map(_ expected: MapSpec) throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
@@ -148,7 +149,7 @@ struct RedirObjectTests {
     func mapList() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btfMaps = spec.maps.filter { $0.origin == .btf }
-        #expect(btfMaps.map(\.name).sorted() == ["config", "counters", "policy", "sock_hash", "tcp_only"])
+        #expect(btfMaps.map(\.name).sorted() == ["closing", "config", "counters", "policy", "sock_hash", "tcp_only"])
         #expect(btfMaps.map(\.symbolOffset) == btfMaps.map(\.symbolOffset).sorted())
         #expect(Set(spec.maps.map(\.name)).count == spec.maps.count)
     }
@@ -211,7 +212,8 @@ struct RedirObjectTests {
                 if case .value = reference.kind {} else { Issue.record("\(reference) should be a map value reference") }
             }
         }
-        let wanted: Set<String> = name == "sockmap_sockops" ? ["sock_hash", "counters", "policy", "config"] : ["sock_hash", "tcp_only", "counters", "config"]
+        let wanted: Set<String> = name == "sockmap_sockops"
+            ? ["sock_hash", "tcp_only", "closing", "counters", "policy", "config"] : ["sock_hash", "tcp_only", "closing", "counters", "config"]
         #expect(expectedMaps == wanted)
         #expect(program.mapReferences.map(\.instruction) == program.mapReferences.map(\.instruction).sorted())
     }
