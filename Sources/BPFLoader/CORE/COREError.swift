@@ -39,9 +39,11 @@ public struct COREFailure: Equatable, Sendable {
     public let program: String
     /// Index of the instruction in the linked program.
     public let instruction: Int
+    /// What the instruction holds (`byte_off`, `field_exists`, …).
     public let kind: CORERelocation.Kind
     /// The root type's kind and name in the object's BTF, e.g. `struct sock`.
     public let type: String
+    /// The relocation's access string, e.g. `0:1:3`.
     public let accessString: String
     public let reason: Reason
 

@@ -4,6 +4,7 @@ public struct CORETargetBTF: Sendable {
     /// Where the running kernel publishes its BTF.
     public static let kernelPath = "/sys/kernel/btf/vmlinux"
 
+    /// The decoded target BTF.
     public let btf: BTFSpec
     /// Type ids by essential name, ascending.
     let candidatesByName: [String: [Int]]
