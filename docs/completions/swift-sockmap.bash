@@ -173,13 +173,13 @@ _swift-sockmap() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    load|detach|status|dump-map|run|stats|policy|pause|resume|trace|help)
+    load|detach|status|dump-map|run|stats|policy|pause|resume|trace|probe|help)
         # Offer subcommand argument completions
         "_swift-sockmap_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'load detach status dump-map run stats policy pause resume trace help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'load detach status dump-map run stats policy pause resume trace probe help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _swift-sockmap_load() {
     repeating_flags=()
     non_repeating_flags=(--replace --verbose -v --version -h --help)
     repeating_options=(--policy --set)
-    non_repeating_options=(--cgroup --map --max-entries --policy-mode --pin-dir)
+    non_repeating_options=(--cgroup --map --max-entries --policy-mode --btf --pin-dir)
     __swift-sockmap_offer_flags_options 1
 
     # Offer option value completions
@@ -210,6 +210,9 @@ _swift-sockmap_load() {
         return
         ;;
     '--set')
+        return
+        ;;
+    '--btf')
         return
         ;;
     '--pin-dir')
@@ -442,6 +445,14 @@ _swift-sockmap_trace() {
         return
         ;;
     esac
+}
+
+_swift-sockmap_probe() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __swift-sockmap_offer_flags_options 0
 }
 
 _swift-sockmap_help() {
