@@ -22,6 +22,13 @@ mount -t devpts devpts /host/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
+# A project tree under /tmp or /run (a CI clone, say) is hidden by those tmpfs mounts: the host
+# shares it again as "project", mounted back at its own path.
+if [ -n "$matrix_project" ] && [ ! -d "/host$matrix_project" ]; then
+    mkdir -p "/host$matrix_project"
+    mount -t 9p -o trans=virtio,version=9p2000.L,ro project "/host$matrix_project" \
+        || echo "matrix: cannot mount the project tree at $matrix_project"
+fi
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
 mount -t bpf bpf /host/sys/fs/bpf
 mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null

@@ -174,8 +174,9 @@ boot() {
     # The command reaches the guest through a file on the (read-only) host root.
     timeout "$guest_timeout" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
         -kernel "$cache/$suite/vmlinuz" -initrd "$cache/$suite/initramfs.cpio.gz" \
-        -append "console=ttyS0 panic=-1 quiet loglevel=1 random.trust_cpu=on matrix_command=$cache/$suite/guest-command" \
+        -append "console=ttyS0 panic=-1 quiet loglevel=1 random.trust_cpu=on matrix_command=$cache/$suite/guest-command matrix_project=$root" \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+        -virtfs "local,path=$root,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \
         -device virtio-rng-pci -nic none >"$cache/$suite/console.log" 2>&1 || true
 }
 
