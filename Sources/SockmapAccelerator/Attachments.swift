@@ -20,16 +20,9 @@ enum Attachments {
             return .unknown(reason: "cannot open \(sockhashPin): \(error.errno)")
         }
         let ids: [UInt32]
-        do {
-            let cgroupFD = try cgroup.open()
-            defer { try? cgroupFD.close() }
-            ids = try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue)
-        } catch let error as AcceleratorError {
-            return .unknown(reason: error.description)
-        } catch let error as BPFError {
-            return .unknown(reason: "cannot list the programs on \(cgroup.path): \(error.errno)")
-        } catch {
-            return .unknown(reason: "\(error)")
+        switch cgroup.sockOpsProgramIDs(effective: false) {
+        case .success(let found): ids = found
+        case .failure(let failure): return .unknown(reason: failure.reason)
         }
         var ours: [BPFProgram] = []
         for id in ids {
@@ -102,16 +95,9 @@ extension Cgroup {
     /// directory.
     public func acceleration() -> Acceleration {
         let ids: [UInt32]
-        do {
-            let fd = try open()
-            defer { try? fd.close() }
-            ids = try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue, effective: true)
-        } catch let error as AcceleratorError {
-            return .unknown(reason: error.description)
-        } catch let error as BPFError {
-            return .unknown(reason: "cannot list the programs on \(path): \(error.errno)")
-        } catch {
-            return .unknown(reason: "\(error)")
+        switch sockOpsProgramIDs(effective: true) {
+        case .success(let found): ids = found
+        case .failure(let failure): return .unknown(reason: failure.reason)
         }
         var names: [String] = []
         for id in ids {
@@ -123,5 +109,28 @@ extension Cgroup {
             if usesSockmap { names.append("\(info.name) (id \(id))") }
         }
         return names.isEmpty ? .notAccelerated : .accelerated(programs: names)
+    }
+}
+
+/// Why the kernel could not list a cgroup's programs, as one line.
+struct QueryFailure: Error {
+    let reason: String
+}
+
+extension Cgroup {
+    /// The ids of the sock_ops programs attached to this cgroup (`effective`: also those it
+    /// inherits), or why the kernel could not be asked.
+    func sockOpsProgramIDs(effective: Bool) -> Result<[UInt32], QueryFailure> {
+        do {
+            let fd = try open()
+            defer { try? fd.close() }
+            return .success(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue, effective: effective))
+        } catch let error as AcceleratorError {
+            return .failure(QueryFailure(reason: error.description))
+        } catch let error as BPFError {
+            return .failure(QueryFailure(reason: "cannot list the programs on \(path): \(error.errno)"))
+        } catch {
+            return .failure(QueryFailure(reason: "\(error)"))
+        }
     }
 }
