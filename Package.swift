@@ -5,6 +5,7 @@ let package = Package(
     name: "swift-sockmap",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "BPFObject", targets: ["BPFObject"]),
         .library(name: "BPFLoader", targets: ["BPFLoader"]),
         .library(name: "SockmapAccelerator", targets: ["SockmapAccelerator"]),
         .executable(name: "swift-sockmap", targets: ["swift-sockmap"]),
@@ -22,13 +23,19 @@ let package = Package(
             name: "CBPF",
             cSettings: [.define("_GNU_SOURCE")]
         ),
-        // Pure-Swift BPF loader: ELF → BTF → object spec → kernel objects.
+        // The object model: ELF → BTF → object spec → linked programs, CO-RE against a target BTF.
+        // Pure Swift, no C and no system calls (reads files only): what the fuzzer drives.
+        .target(
+            name: "BPFObject",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Kernel objects: maps, programs, BTF, pins and attachments through one bpf(2) entry point.
         .target(
             name: "BPFLoader",
             dependencies: [
+                "BPFObject",
                 "CBPF",
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The accelerator: cgroup discovery, bpffs pins, load/detach/status.
@@ -67,12 +74,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BPFLoaderTests",
-            dependencies: ["BPFLoader"]
+            dependencies: ["BPFLoader", "BPFObject"]
         ),
-        .testTarget(name: "LoaderFidelityTests", dependencies: ["BPFLoader", "SockmapAccelerator"]),
+        .testTarget(name: "LoaderFidelityTests", dependencies: ["BPFLoader", "BPFObject", "SockmapAccelerator"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
-            dependencies: ["SockmapAccelerator", "BPFLoader"]
+            dependencies: ["SockmapAccelerator", "BPFLoader", "BPFObject"]
         ),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of BPFLoader's ELF, BTF and object readers and the CO-RE resolver with libFuzzer.
+# Coverage-guided fuzzing of BPFObject's ELF, BTF and object readers and the CO-RE resolver with libFuzzer.
 #
 #   tools/fuzz.sh                       build, then fuzz for 60 s
 #   tools/fuzz.sh -max_total_time=3600  any libFuzzer flags are passed through
@@ -8,8 +8,8 @@
 #   FUZZ_BUILD_ONLY=1 tools/fuzz.sh     build .build-fuzz/fuzz-object-* and stop
 #   tools/fuzz.sh FILE...               replay inputs (e.g. a crasher) instead of fuzzing
 #
-# The target is compiled straight from Sources/BPFLoader/{ELF,BTF,Object,CORE}/*.swift (the Kernel/
-# layer and its C module are not needed; Object/FileBytes.swift is replaced by a stub so
+# The target is compiled straight from Sources/BPFObject/{ELF,BTF,Object,CORE}/*.swift (the BPFLoader
+# target and its C module are not needed; Object/FileBytes.swift is replaced by a stub so
 # SystemPackage is not needed either) plus tools/fuzz/*.swift, with -sanitize=fuzzer,address.
 # Seeds: bpf/redir.o, every *.o under Tests/, and the .BTF section of each (as a raw BTF input).
 # Working corpus: .build-fuzz/corpus (git-ignored). Crashes, OOMs and timeouts are written to
@@ -33,7 +33,7 @@ export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 
 sources=()
 for dir in ELF BTF Object CORE; do
-    for f in "$ROOT/Sources/BPFLoader/$dir"/*.swift; do
+    for f in "$ROOT/Sources/BPFObject/$dir"/*.swift; do
         [[ $(basename "$f") == FileBytes.swift ]] || sources+=("$f")
     done
 done
@@ -42,7 +42,7 @@ sources+=("$ROOT"/tools/fuzz/*.swift)
 newest=$(ls -t "${sources[@]}" "$0" | head -1)
 if [[ ! -x $BIN || $newest -nt $BIN ]]; then
     echo "fuzz.sh: compiling ${#sources[@]} files with -sanitize=$SANITIZE" >&2
-    "$SWIFTC" -O -g -parse-as-library -module-name BPFLoaderFuzz \
+    "$SWIFTC" -O -g -parse-as-library -module-name BPFObjectFuzz -package-name swift_sockmap \
         -sanitize="$SANITIZE" -swift-version 6 -use-ld=lld \
         "${sources[@]}" -o "$BIN"
 fi

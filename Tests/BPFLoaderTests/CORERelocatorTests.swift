@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// The CO-RE resolver without a kernel: small local and target BTFs built here that differ in
 /// one way each, and the fixture's relocations against a copy of the kernel's BTF.

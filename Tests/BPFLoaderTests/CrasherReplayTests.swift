@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Replays every input tools/fuzz.sh saved under Fixtures/crashers/ (hidden files, e.g.
 /// `.crash-<sha1>`, so SwiftPM does not treat them as unhandled target files). Each once

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// bpf/redir.o with one thing broken at a time: each must fail with the specific typed error,
 /// and the message must say where.

@@ -1,5 +1,6 @@
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Systematic damage to bpf/redir.o: every truncation and thousands of seeded random mutations.
 /// The contract is the same everywhere: `ObjectSpec(bytes:)` returns or throws; it never traps.

@@ -1,5 +1,6 @@
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// What the loader reads from the package's real object, bpf/redir.o (`make -C bpf`).
 @Suite("bpf/redir.o")

@@ -1,5 +1,6 @@
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Calls, relocations and map shapes built byte by byte with `ELFBuilder`.
 @Suite("synthetic objects")

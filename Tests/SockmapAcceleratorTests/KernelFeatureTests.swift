@@ -1,4 +1,5 @@
 @testable import BPFLoader
+@testable import BPFObject
 import Foundation
 import SockmapAccelerator
 import Testing

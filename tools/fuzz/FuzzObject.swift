@@ -1,6 +1,6 @@
-// libFuzzer entry point for the ELF, BTF and object readers of BPFLoader.
+// libFuzzer entry point for the ELF, BTF and object readers of BPFObject.
 //
-// Built by tools/fuzz.sh together with Sources/BPFLoader/{ELF,BTF,Object,CORE}/*.swift (one module, so
+// Built by tools/fuzz.sh together with Sources/BPFObject/{ELF,BTF,Object,CORE}/*.swift (one module, so
 // internal API is reachable). The contract under test: every input either parses or throws a
 // typed error; nothing may trap, read out of bounds or allocate without limit.
 

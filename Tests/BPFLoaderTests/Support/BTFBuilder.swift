@@ -1,4 +1,5 @@
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Builds a raw BTF blob type by type, for resolver tests that need a local and a target BTF
 /// differing in one exact way. Each method returns the new type's id.

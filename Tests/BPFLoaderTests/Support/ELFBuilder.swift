@@ -1,4 +1,5 @@
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Builds small BPF ELF objects in memory, for the call and relocation shapes bpf/redir.o does
 /// not have. Layout: header, section contents (8-aligned), .strtab, .symtab, section headers.

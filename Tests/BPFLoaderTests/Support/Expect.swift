@@ -1,5 +1,6 @@
 import Testing
 @testable import BPFLoader
+@testable import BPFObject
 
 /// Parses `bytes` and expects exactly `expected`, whose description must mention every fragment.
 func expectObjectError(_ bytes: [UInt8], _ expected: ObjectError, mentions fragments: [String] = [],

@@ -1,8 +1,8 @@
 import SystemPackage
 
 /// Reads a whole file into memory.
-enum FileBytes {
-    static func read(_ path: String) throws -> [UInt8] {
+package enum FileBytes {
+    package static func read(_ path: String) throws -> [UInt8] {
         let fd = try FileDescriptor.open(FilePath(path), .readOnly)
         return try fd.closeAfter {
             var result: [UInt8] = []
