@@ -47,7 +47,7 @@ public struct KeyLayout: Codable, Sendable, Equatable {
             guard field.offset + field.size <= key.count else { return (field.name, "?") }
             let bytes = key[field.offset..<(field.offset + field.size)]
             if field.isInteger {
-                let value = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                let value = (Array(bytes) + [UInt8](repeating: 0, count: 8 - field.size)).littleEndian(UInt64.self, at: 0)
                 return (field.name, String(value))
             }
             return (field.name, Hex.string(bytes))

@@ -124,7 +124,7 @@ public enum FeatureProbe {
         [code, 0, 0, 0] + le32(UInt32(bitPattern: imm))
     }
 
-    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }
+    static func le32(_ v: UInt32) -> [UInt8] { v.littleEndianBytes }
 
     /// A BTF blob with one type, `int` (id 1): header, one BTF_KIND_INT, strings "\0int\0".
     static let intOnlyBTF: [UInt8] = {

@@ -16,7 +16,7 @@ public struct BTFExt: Sendable {
 
         /// The word at `index` (0-based, after `insn_off`) of the record.
         public func word(_ index: Int) -> UInt32 {
-            rest[(index * 4)..<(index * 4 + 4)].leU32(at: 0)
+            rest[(index * 4)..<(index * 4 + 4)].littleEndian(UInt32.self, at: 0)
         }
     }
 
@@ -38,7 +38,7 @@ public struct BTFExt: Sendable {
                                                        offsetField: 8, minimum: Self.funcInfoMinimumSize)
         (lineInfoRecordSize, lineInfo) = try Self.part(raw, headerLength: headerLength, btf: btf, name: "line_info",
                                                        offsetField: 16, minimum: Self.lineInfoMinimumSize)
-        let coreLength = headerLength >= 32 ? ByteReader.u32(raw, 28) : 0
+        let coreLength = headerLength >= 32 ? raw.littleEndian(UInt32.self, at: 28) : 0
         hasCoreRelocations = coreLength > 0
     }
 
@@ -78,16 +78,16 @@ public struct BTFExt: Sendable {
     public static func declaresCoreRelocations(_ bytes: some Collection<UInt8>) -> Bool {
         let raw = Array(bytes.prefix(32))
         guard raw.count == 32, raw[0] == 0x9F, raw[1] == 0xEB else { return false }
-        return ByteReader.u32(raw, 4) >= 32 && ByteReader.u32(raw, 28) > 0
+        return raw.littleEndian(UInt32.self, at: 4) >= 32 && raw.littleEndian(UInt32.self, at: 28) > 0
     }
 
     /// Checks the header; returns `hdr_len`.
     private static func headerLength(_ raw: [UInt8]) throws(BTFError) -> Int {
         guard raw.count >= 24 else { throw .badExtension(reason: "\(raw.count) bytes, shorter than the header") }
-        let magic = UInt16(raw[0]) | UInt16(raw[1]) << 8
+        let magic = raw.littleEndian(UInt16.self, at: 0)
         guard magic == BTFSpec.magic else { throw .badExtension(reason: "magic 0x\(String(magic, radix: 16)) is not 0xeb9f") }
         guard raw[2] == 1 else { throw .badExtension(reason: "version \(raw[2]) is not 1") }
-        let headerLength = Int(ByteReader.u32(raw, 4))
+        let headerLength = Int(raw.littleEndian(UInt32.self, at: 4))
         guard headerLength >= 24, headerLength <= raw.count else { throw .badExtension(reason: "hdr_len \(headerLength)") }
         return headerLength
     }
@@ -98,7 +98,7 @@ public struct BTFExt: Sendable {
                              minimum: Int) throws(BTFError) -> (size: Int, groups: [String: [Record]]) {
         func u32(_ o: Int) throws(BTFError) -> UInt32 {
             guard o >= 0, o <= raw.count - 4 else { throw .badExtension(reason: "truncated at offset \(o)") }
-            return ByteReader.u32(raw, o)
+            return raw.littleEndian(UInt32.self, at: o)
         }
         let offset = Int(try u32(offsetField)), length = Int(try u32(offsetField + 4))
         guard length > 0 else { return (minimum, [:]) }
@@ -155,7 +155,7 @@ public struct BTFExt: Sendable {
                     let instruction = Int(record.instructionOffset) / Instruction.size
                     guard instruction >= placement.start, instruction < placement.end else { continue }
                     let linked = UInt32(placement.linkedAt + instruction - placement.start)
-                    bytes += (0..<4).map { UInt8(truncatingIfNeeded: linked >> (8 * UInt32($0))) }
+                    bytes.appendLittleEndian(linked)
                     bytes += record.rest
                 }
             }

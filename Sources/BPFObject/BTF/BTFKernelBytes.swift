@@ -15,9 +15,6 @@ extension BTFSpec {
     /// unchanged, so ids taken from the compiled BTF stay valid.
     public func fixedUp(for elf: ELFFile) throws(BTFError) -> BTFSpec {
         var bytes = rawBytes
-        func put(_ value: UInt32, at offset: Int) {
-            for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
-        }
         var changed = false
         for datasec in types where datasec.kind == .dataSection {
             var entries = datasec.members
@@ -25,7 +22,7 @@ extension BTFSpec {
                 guard let section = elf.section(named: datasec.name), section.size > 0 else {
                     throw .unfixableDataSection(section: datasec.name, reason: "no ELF section of that name with a size")
                 }
-                put(UInt32(section.size), at: datasec.recordOffset + 8)
+                bytes.writeLittleEndian(UInt32(section.size), at: datasec.recordOffset + 8)
                 entries = try entries.map { (entry) throws(BTFError) -> BTFType.Member in
                     let variable = try type(entry.type, "DATASEC \(datasec.name) entry")
                     guard variable.kind == .variable else {
@@ -46,9 +43,9 @@ extension BTFSpec {
             guard sorted != datasec.members || changed else { continue }
             for (i, entry) in sorted.enumerated() {
                 let base = datasec.recordOffset + 12 + 12 * i
-                put(UInt32(entry.type), at: base)
-                put(entry.offset, at: base + 4)
-                put(entry.size, at: base + 8)
+                bytes.writeLittleEndian(UInt32(entry.type), at: base)
+                bytes.writeLittleEndian(entry.offset, at: base + 4)
+                bytes.writeLittleEndian(entry.size, at: base + 8)
             }
             changed = true
         }

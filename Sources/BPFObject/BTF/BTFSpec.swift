@@ -18,10 +18,10 @@ public struct BTFSpec: Sendable {
         rawBytes = raw
         func u32(_ o: Int, _ what: String) throws(BTFError) -> UInt32 {
             guard o >= 0, o + 4 <= raw.count else { throw .truncated(what: what, offset: o) }
-            return ByteReader.u32(raw, o)
+            return raw.littleEndian(at: o)
         }
         guard raw.count >= 24 else { throw .badHeader(reason: "\(raw.count) bytes, shorter than the header") }
-        let magic = UInt16(raw[0]) | UInt16(raw[1]) << 8
+        let magic = raw.littleEndian(UInt16.self, at: 0)
         guard magic == Self.magic else { throw .badHeader(reason: "magic 0x\(String(magic, radix: 16)) is not 0xeb9f (or big-endian)") }
         guard raw[2] == 1 else { throw .badHeader(reason: "version \(raw[2]) is not 1") }
         headerLength = Int(try u32(4, "header"))

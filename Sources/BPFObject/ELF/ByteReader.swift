@@ -27,17 +27,17 @@ public struct ByteReader: Sendable {
 
     public func u16(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt16 {
         try checkRange(offset, 2, what())
-        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+        return bytes.littleEndian(at: offset)
     }
 
     public func u32(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt32 {
         try checkRange(offset, 4, what())
-        return Self.u32(bytes, offset)
+        return bytes.littleEndian(at: offset)
     }
 
     public func u64(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt64 {
         try checkRange(offset, 8, what())
-        return UInt64(Self.u32(bytes, offset)) | UInt64(Self.u32(bytes, offset + 4)) << 32
+        return bytes.littleEndian(at: offset)
     }
 
     public func slice(_ offset: Int, _ count: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ArraySlice<UInt8> {
@@ -54,20 +54,5 @@ public struct ByteReader: Sendable {
         while end < limit, bytes[end] != 0 { end += 1 }
         guard end < limit else { throw .unterminatedString(what: what(), offset: offset) }
         return String(decoding: bytes[offset..<end], as: UTF8.self)
-    }
-
-    @inline(__always)
-    static func u32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-            | UInt32(bytes[offset + 3]) << 24
-    }
-}
-
-extension ArraySlice<UInt8> {
-    /// Little-endian u32 at `offset` relative to the slice start; the caller checked the bounds.
-    func leU32(at offset: Int) -> UInt32 {
-        let base = startIndex + offset
-        return UInt32(self[base]) | UInt32(self[base + 1]) << 8 | UInt32(self[base + 2]) << 16
-            | UInt32(self[base + 3]) << 24
     }
 }

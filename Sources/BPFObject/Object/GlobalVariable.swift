@@ -78,8 +78,7 @@ extension ObjectSpec {
             let bits = Int64(size * 8)
             guard value >= -(1 << (bits - 1)), value < (1 << bits) else { throw .outOfRange(name: name, value: value, size: size) }
         }
-        let raw = UInt64(bitPattern: value)
-        try setGlobal(name, bytes: (0..<size).map { UInt8(truncatingIfNeeded: raw >> (8 * UInt64($0))) })
+        try setGlobal(name, bytes: Array(value.littleEndianBytes.prefix(size)))
     }
 
     /// The current initial bytes of a global variable.

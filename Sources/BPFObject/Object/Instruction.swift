@@ -29,8 +29,8 @@ public struct Instruction: Sendable, Equatable {
         let b = bytes.startIndex + offset
         opcode = bytes[b]
         registers = bytes[b + 1]
-        self.offset = Int16(bitPattern: UInt16(bytes[b + 2]) | UInt16(bytes[b + 3]) << 8)
-        immediate = Int32(bitPattern: bytes.leU32(at: offset + 4))
+        self.offset = bytes.littleEndian(at: offset + 2)
+        immediate = bytes.littleEndian(at: offset + 4)
     }
 
     public var sourceRegister: UInt8 {
@@ -42,9 +42,7 @@ public struct Instruction: Sendable, Equatable {
 
     /// The instruction's 8 bytes as the kernel expects them.
     public var bytes: [UInt8] {
-        let off = UInt16(bitPattern: offset), imm = UInt32(bitPattern: immediate)
-        return [opcode, registers, UInt8(off & 0xFF), UInt8(off >> 8),
-                UInt8(imm & 0xFF), UInt8((imm >> 8) & 0xFF), UInt8((imm >> 16) & 0xFF), UInt8(imm >> 24)]
+        [opcode, registers] + offset.littleEndianBytes + immediate.littleEndianBytes
     }
 
     /// Decodes a section's bytes; the size must be a multiple of 8.

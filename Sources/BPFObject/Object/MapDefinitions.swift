@@ -97,8 +97,8 @@ enum MapDefinitions {
                 throw .badLegacyMap(symbol: symbol.name, reason: "definition at \(symbol.value) runs past the section")
             }
             let o = Int(symbol.value)
-            return MapSpec(name: symbol.name, type: .init(rawValue: data.leU32(at: o)), keySize: data.leU32(at: o + 4),
-                           valueSize: data.leU32(at: o + 8), maxEntries: data.leU32(at: o + 12), flags: data.leU32(at: o + 16),
+            return MapSpec(name: symbol.name, type: .init(rawValue: data.littleEndian(UInt32.self, at: o)), keySize: data.littleEndian(UInt32.self, at: o + 4),
+                           valueSize: data.littleEndian(UInt32.self, at: o + 8), maxEntries: data.littleEndian(UInt32.self, at: o + 12), flags: data.littleEndian(UInt32.self, at: o + 16),
                            pinning: .none, origin: .legacy, btfKeyTypeID: 0, btfValueTypeID: 0,
                            sectionIndex: section.index, symbolOffset: symbol.value, initialValue: nil, freeze: false)
         }

@@ -145,6 +145,6 @@ public struct ObjectSpec: Sendable {
         let data: ArraySlice<UInt8>
         do { data = try elf.data(of: section) } catch { throw .elf(error) }
         guard data.count == 4 else { throw .badProgram(section: "version", symbol: "", reason: "must be 4 bytes, is \(data.count)") }
-        return data.leU32(at: 0)
+        return data.littleEndian(UInt32.self, at: 0)
     }
 }

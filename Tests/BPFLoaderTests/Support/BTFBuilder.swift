@@ -16,7 +16,7 @@ struct BTFBuilder {
     }
 
     private mutating func put(_ words: [UInt32]) {
-        for word in words { records += (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) } }
+        for word in words { records.appendLittleEndian(word) }
     }
 
     private mutating func add(_ name: String, kind: UInt32, vlen: Int = 0, kindFlag: Bool = false, _ sizeOrType: UInt32, _ extra: [UInt32] = []) -> Int {
@@ -70,7 +70,7 @@ struct BTFBuilder {
     func bytes() -> [UInt8] {
         var header: [UInt8] = [0x9F, 0xEB, 1, 0]
         for word in [UInt32(24), 0, UInt32(records.count), UInt32(records.count), UInt32(strings.count)] {
-            header += (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
+            header.appendLittleEndian(word)
         }
         return header + records + strings
     }
