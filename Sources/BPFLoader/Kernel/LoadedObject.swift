@@ -114,9 +114,10 @@ public struct LoadedObject: Sendable {
     /// Map types whose kernel implementation refuses BTF (`map_check_no_btf`, -ENOTSUPP): the
     /// list libbpf strips BTF for. A key type alone is no way out: the kernel wants a value type
     /// with it. So these maps (our SOCKHASH among them) are created without BTF, by design.
-    static func refusesBTF(_ type: MapType) -> Bool {
-        // PERF_EVENT_ARRAY, STACK_TRACE, CGROUP_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, DEVMAP, SOCKMAP,
-        // CPUMAP, XSKMAP, SOCKHASH, QUEUE, STACK, DEVMAP_HASH
-        [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25].contains(type.rawValue)
-    }
+    static func refusesBTF(_ type: MapType) -> Bool { typesRefusingBTF.contains(type) }
+
+    private static let typesRefusingBTF: Set<MapType> = [
+        .perfEventArray, .stackTrace, .cgroupArray, .arrayOfMaps, .hashOfMaps, .devmap, .sockmap,
+        .cpumap, .xskmap, .sockhash, .queue, .stack, .devmapHash,
+    ]
 }

@@ -75,14 +75,14 @@ public enum CORERelocator {
             .instructionMismatch("\(what) is \(got), the object's BTF gives \(original) (target: \(value))")
         }
         if resolution.poison { return poison(&instructions, at: index) }
-        switch instruction.opcode & 0x07 {
-        case 0x04, 0x07: // BPF_ALU, BPF_ALU64
-            guard instruction.opcode & 0x08 == 0 else { throw .unpatchableInstruction(opcode: instruction.opcode) }
+        switch instruction.opcode & Instruction.classMask {
+        case Instruction.classALU, Instruction.classALU64:
+            guard instruction.opcode & Instruction.sourceRegisterFlag == 0 else { throw .unpatchableInstruction(opcode: instruction.opcode) }
             if resolution.validate, UInt64(bitPattern: Int64(instruction.immediate)) != original {
                 throw mismatch("the ALU immediate", Int64(instruction.immediate))
             }
             instruction.immediate = Int32(truncatingIfNeeded: value)
-        case 0x01, 0x02, 0x03: // BPF_LDX, BPF_ST, BPF_STX
+        case Instruction.classLoadRegister, Instruction.classStore, Instruction.classStoreRegister:
             if resolution.validate, UInt64(bitPattern: Int64(instruction.offset)) != original {
                 throw mismatch("the memory offset", Int64(instruction.offset))
             }
@@ -90,17 +90,16 @@ public enum CORERelocator {
             if resolution.sizeAdjustmentFails { return poison(&instructions, at: index) }
             instruction.offset = Int16(value)
             if resolution.newSize != resolution.originalSize {
-                let widths: [UInt8: Int] = [0x18: 8, 0x00: 4, 0x08: 2, 0x10: 1]
-                let width = widths[instruction.opcode & 0x18] ?? 0
+                let width = Instruction.sizeCodes.first { $0.value == instruction.opcode & Instruction.sizeMask }?.key ?? 0
                 guard width == resolution.originalSize else {
                     throw .instructionMismatch("the access is \(width) bytes wide, the field \(resolution.originalSize)")
                 }
-                guard let code = widths.first(where: { $0.value == resolution.newSize })?.key else {
+                guard let code = Instruction.sizeCodes[resolution.newSize] else {
                     throw .valueOutOfRange(UInt64(resolution.newSize))
                 }
-                instruction.opcode = instruction.opcode & 0xE7 | code
+                instruction.opcode = instruction.opcode & ~Instruction.sizeMask | code
             }
-        case 0x00 where instruction.opcode == Instruction.loadImm64:
+        case Instruction.classLoad where instruction.opcode == Instruction.loadImm64:
             guard index + 1 < instructions.count, instruction.sourceRegister == 0, instruction.offset == 0,
                   instructions[index + 1].opcode == 0, instructions[index + 1].registers == 0, instructions[index + 1].offset == 0 else {
                 throw .instructionMismatch("the ld_imm64 has an unexpected form")

@@ -18,6 +18,27 @@ public struct Instruction: Sendable, Equatable {
     /// src_reg of ld_imm64 meaning "map fd plus value offset" (`BPF_PSEUDO_MAP_VALUE`).
     public static let pseudoMapValue: UInt8 = 2
 
+    /// `BPF_CLASS(code)`: the low three bits of the opcode.
+    public static let classMask: UInt8 = 0x07
+    /// `BPF_LD`.
+    public static let classLoad: UInt8 = 0x00
+    /// `BPF_LDX`.
+    public static let classLoadRegister: UInt8 = 0x01
+    /// `BPF_ST`.
+    public static let classStore: UInt8 = 0x02
+    /// `BPF_STX`.
+    public static let classStoreRegister: UInt8 = 0x03
+    /// `BPF_ALU`.
+    public static let classALU: UInt8 = 0x04
+    /// `BPF_ALU64`.
+    public static let classALU64: UInt8 = 0x07
+    /// `BPF_X`: an ALU or jump whose source is a register, not the immediate.
+    public static let sourceRegisterFlag: UInt8 = 0x08
+    /// `BPF_SIZE(code)`: the access width bits of a load or store.
+    public static let sizeMask: UInt8 = 0x18
+    /// The `BPF_SIZE` codes (`BPF_W`, `BPF_H`, `BPF_B`, `BPF_DW`) by access width in bytes.
+    public static let sizeCodes: [Int: UInt8] = [4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18]
+
     public init(opcode: UInt8, registers: UInt8, offset: Int16, immediate: Int32) {
         self.opcode = opcode
         self.registers = registers

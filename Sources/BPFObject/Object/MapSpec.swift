@@ -1,35 +1,3 @@
-/// A map type (`enum bpf_map_type`). Open set: objects may name types this loader has no name for.
-public struct MapType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public static let hash = MapType(rawValue: 1)          // BPF_MAP_TYPE_HASH
-    public static let array = MapType(rawValue: 2)         // BPF_MAP_TYPE_ARRAY
-    public static let percpuHash = MapType(rawValue: 5)    // BPF_MAP_TYPE_PERCPU_HASH
-    public static let percpuArray = MapType(rawValue: 6)   // BPF_MAP_TYPE_PERCPU_ARRAY
-    public static let lruHash = MapType(rawValue: 9)       // BPF_MAP_TYPE_LRU_HASH
-    public static let sockmap = MapType(rawValue: 15)      // BPF_MAP_TYPE_SOCKMAP
-    public static let sockhash = MapType(rawValue: 18)     // BPF_MAP_TYPE_SOCKHASH
-    public static let skStorage = MapType(rawValue: 24)    // BPF_MAP_TYPE_SK_STORAGE
-    public static let ringbuf = MapType(rawValue: 27)      // BPF_MAP_TYPE_RINGBUF
-
-    public var isPerCPU: Bool { self == .percpuArray || self == .percpuHash || rawValue == 10 /* LRU_PERCPU_HASH */ }
-
-    public var description: String {
-        switch self {
-        case .hash: "hash"
-        case .array: "array"
-        case .percpuHash: "percpu_hash"
-        case .percpuArray: "percpu_array"
-        case .lruHash: "lru_hash"
-        case .sockmap: "sockmap"
-        case .sockhash: "sockhash"
-        case .skStorage: "sk_storage"
-        case .ringbuf: "ringbuf"
-        default: "type \(rawValue)"
-        }
-    }
-}
-
 /// How a map definition asks to be pinned (`pinning` in a BTF map definition).
 public enum MapPinning: UInt32, Sendable {
     case none = 0
