@@ -61,6 +61,7 @@ let package = Package(
                 "BPFLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Side-by-side benchmark: plain TCP vs accelerated TCP vs Unix sockets.
@@ -70,6 +71,7 @@ let package = Package(
                 "SockmapAccelerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

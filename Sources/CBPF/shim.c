@@ -1,15 +1,8 @@
 #include "CBPF.h"
 
 #include <errno.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
 
 _Static_assert(sizeof(union bpf_attr) >= 120, "union bpf_attr smaller than expected");
 
@@ -25,44 +18,4 @@ long cbpf_bpf(int cmd, union bpf_attr *attr, unsigned int size)
 unsigned int cbpf_attr_size(void)
 {
     return (unsigned int)sizeof(union bpf_attr);
-}
-
-int cbpf_mount_bpffs(const char *target)
-{
-    return mount("bpf", target, "bpf", 0, "mode=0700") == 0 ? 0 : -errno;
-}
-
-int cbpf_socket_cookie(int fd, uint64_t *cookie)
-{
-    socklen_t len = sizeof(*cookie);
-    return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) == 0 ? 0 : -errno;
-}
-
-uint64_t cbpf_memlock_limit(void)
-{
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
-        return UINT64_MAX;
-    }
-    return (uint64_t)limit.rlim_cur;
-}
-
-int cbpf_memlock_raise(void)
-{
-    struct rlimit limit = { .rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY };
-    if (setrlimit(RLIMIT_MEMLOCK, &limit) == 0) {
-        return 0;
-    }
-    int error = errno;
-    /* Without CAP_SYS_RESOURCE the soft limit can still go up to the hard one. */
-    if (getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur != limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        (void)setrlimit(RLIMIT_MEMLOCK, &limit);
-    }
-    return -error;
-}
-
-int cbpf_is_root(void)
-{
-    return geteuid() == 0;
 }

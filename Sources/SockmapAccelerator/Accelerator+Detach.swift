@@ -70,8 +70,8 @@ extension Accelerator {
         if let info = try? sockhash?.info() { id = info.id }
         let target = pins.draining + "/\(id)"
         try BPFFileSystem.makeDirectory(pins.draining)
-        guard rename(layout.directory, target) == 0 else {
-            throw .io(path: target, reason: "cannot move pins aside: \(String(cString: strerror(errno)))")
+        do { try HostSystem.move(layout.directory, to: target) } catch {
+            throw .systemCall(path: target, operation: "move pins aside", errno: error)
         }
         return (open, target)
     }
@@ -102,7 +102,7 @@ extension Accelerator {
             Attachments.detachVerdict(layout: layout, state: state)
             BPFFileSystem.removeTree(layout.directory)
         }
-        if (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty == true { rmdir(root) }
+        if (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty == true { try? HostSystem.removeDirectory(root) }
     }
 
     /// Directories kept by `detach` because sockets were still open, with their socket counts

@@ -137,8 +137,8 @@ public struct Accelerator: Sendable {
             testHook(.pinnedInStaging)
 
             try BPFFileSystem.makeDirectory(pins.parentDirectory)
-            guard rename(staging.directory, pins.directory) == 0 else {
-                throw AcceleratorError.io(path: pins.directory, reason: "cannot move pins into place: \(String(cString: strerror(errno)))")
+            do { try HostSystem.move(staging.directory, to: pins.directory) } catch {
+                throw AcceleratorError.systemCall(path: pins.directory, operation: "move pins into place", errno: error)
             }
             undo.add("remove pins") { BPFFileSystem.removeTree(pins.directory) }
             testHook(.pinsInPlace)
@@ -166,10 +166,9 @@ public struct Accelerator: Sendable {
         if let given = options.objectBytes {
             bytes = given
         } else {
-            guard let read = FileManager.default.contents(atPath: options.objectPath) else {
-                throw .objectUnusable(path: options.objectPath, reason: "cannot read: \(String(cString: strerror(errno)))")
+            do { bytes = try HostSystem.readFile(options.objectPath) } catch {
+                throw .objectUnusable(path: options.objectPath, reason: "cannot read: \(error)")
             }
-            bytes = [UInt8](read)
         }
         var spec: ObjectSpec
         do { spec = try ObjectSpec(bytes: bytes) } catch { throw .objectUnusable(path: options.objectPath, reason: error.description) }

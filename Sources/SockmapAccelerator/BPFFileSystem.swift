@@ -3,7 +3,11 @@ import Foundation
 
 /// The BPF file system (bpffs), where maps and programs are pinned so they outlive the loader.
 public enum BPFFileSystem {
+    /// Where bpffs is mounted by convention, and where `ensureMounted` mounts it.
     public static let defaultMount = "/sys/fs/bpf"
+
+    /// The directory whose lock serialises first-time mounts of `defaultMount`.
+    static let mountLockDirectory = "/sys/fs"
 
     /// Mounts bpffs at /sys/fs/bpf if no bpffs covers `path`.
     public static func ensureMounted(for path: String) throws(AcceleratorError) {
@@ -12,15 +16,18 @@ public enum BPFFileSystem {
         guard path == defaultMount || path.hasPrefix(defaultMount + "/") else {
             throw .bpffsUnavailable(path: path, reason: "no BPF file system is mounted there; mount one with `mount -t bpf bpf DIR`")
         }
-        try? FileManager.default.createDirectory(atPath: defaultMount, withIntermediateDirectories: true)
+        try? HostSystem.makeDirectory(defaultMount) // usually there (sysfs has it); mount says if not
         // Two first-time loads must not both mount (mounts would stack): decide under a lock on
         // the mount point's parent, and look again once holding it.
-        let parent = open("/sys/fs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if parent >= 0 { flock(parent, LOCK_EX) }
-        defer { if parent >= 0 { close(parent) } }
-        if Mounts.read().contains(where: { $0.fileSystemType == "bpf" && $0.mountPoint == defaultMount }) { return }
-        do { try HostSystem.mountBPFFileSystem(at: defaultMount) } catch {
-            throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(error)")
+        let lock: FileLock
+        do { lock = try FileLock(exclusive: mountLockDirectory, wait: .forever) } catch {
+            throw .bpffsUnavailable(path: defaultMount, reason: "cannot lock \(mountLockDirectory) to mount it: \(error)")
+        }
+        try lock.whileHeld { () throws(AcceleratorError) in
+            if Mounts.isMounted(defaultMount, type: "bpf") { return }
+            do { try HostSystem.mountFileSystem(.bpf, at: defaultMount) } catch {
+                throw .bpffsUnavailable(path: defaultMount, reason: "mount failed: \(error)")
+            }
         }
     }
 
@@ -30,8 +37,8 @@ public enum BPFFileSystem {
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw .io(path: prefix, reason: "cannot create directory: \(String(cString: strerror(errno)))")
+            do { try HostSystem.makeDirectory(prefix) } catch where error == .fileExists {} catch {
+                throw .systemCall(path: prefix, operation: "create directory", errno: error)
             }
         }
     }
@@ -41,6 +48,7 @@ public enum BPFFileSystem {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path)
     }

@@ -1,14 +1,20 @@
+import BPFLoader
 import Foundation
 import SystemPackage
 
 /// A cgroup v2 directory.
 public struct Cgroup: Sendable, Equatable {
+    /// The directory, absolute.
     public let path: String
 
     /// Name of the cgroup `load` uses when none is given, under the cgroup2 mount.
     public static let defaultName = "swift-sockmap"
 
+    /// The cgroup at `path` (absolute), which need not exist.
     public init(path: String) { self.path = path }
+
+    /// The mode a created cgroup directory asks for, as mkdir(1) does: the umask decides.
+    static let directoryPermissions = FilePermissions(rawValue: 0o777)
 
     /// The default cgroup: `<cgroup2 mount>/swift-sockmap`.
     public static func defaultCgroup() throws(AcceleratorError) -> Cgroup {
@@ -27,6 +33,7 @@ public struct Cgroup: Sendable, Equatable {
         return Cgroup(path: normalized)
     }
 
+    /// Whether the cgroup exists (its `cgroup.procs` does).
     public var exists: Bool {
         FileManager.default.fileExists(atPath: path + "/cgroup.procs")
     }
@@ -35,10 +42,8 @@ public struct Cgroup: Sendable, Equatable {
     @discardableResult
     public func create() throws(AcceleratorError) -> Bool {
         if exists { return false }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        } catch {
-            throw .io(path: path, reason: "cannot create cgroup: \(error.localizedDescription)")
+        do { try HostSystem.makeDirectory(path, permissions: Cgroup.directoryPermissions) } catch {
+            throw .systemCall(path: path, operation: "create cgroup", errno: error)
         }
         return true
     }
@@ -49,6 +54,7 @@ public struct Cgroup: Sendable, Equatable {
         return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// Whether the cgroup has child cgroups (subdirectories).
     public var hasChildren: Bool {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return entries.contains { name in
@@ -61,26 +67,21 @@ public struct Cgroup: Sendable, Equatable {
     @discardableResult
     public func removeIfEmpty() -> Bool {
         guard exists, processes().isEmpty, !hasChildren else { return false }
-        return rmdir(path) == 0
+        return (try? HostSystem.removeDirectory(path)) != nil
     }
 
     /// Moves a process (0 = the caller) into this cgroup.
     public func add(pid: Int32 = 0) throws(AcceleratorError) {
-        do {
-            let fd = try FileDescriptor.open(FilePath(path + "/cgroup.procs"), .writeOnly)
-            try fd.closeAfter { _ = try fd.writeAll("\(pid)\n".utf8) }
-        } catch {
-            throw .io(path: path + "/cgroup.procs", reason: "cannot move process \(pid == 0 ? getpid() : pid) into the cgroup: \(error)")
+        do { try HostSystem.write("\(pid)\n", toExisting: path + "/cgroup.procs") } catch {
+            throw .systemCall(path: path + "/cgroup.procs", operation: "move process \(pid == 0 ? getpid() : pid) into the cgroup", errno: error)
         }
     }
 
     /// Opens the directory, as `BPF_PROG_ATTACH` wants it.
     public func open() throws(AcceleratorError) -> FileDescriptor {
         guard exists else { throw .cgroupNotFound(path: path) }
-        do {
-            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec])
-        } catch {
-            throw .io(path: path, reason: "cannot open cgroup: \(error)")
+        do { return try HostSystem.openDirectory(path) } catch {
+            throw .systemCall(path: path, operation: "open cgroup", errno: error)
         }
     }
 }

@@ -1,20 +1,25 @@
-import Foundation
+import BPFLoader
 
 /// Mount points read from `/proc/self/mountinfo`.
 public enum Mounts {
+    /// One mount: where, and of which file-system type.
     public struct Entry: Sendable, Equatable {
+        /// The mount point, unescaped.
         public let mountPoint: String
+        /// The file-system type ("bpf", "cgroup2", …).
         public let fileSystemType: String
 
+        /// A mount of `fileSystemType` at `mountPoint`.
         public init(mountPoint: String, fileSystemType: String) {
             self.mountPoint = mountPoint
             self.fileSystemType = fileSystemType
         }
     }
 
+    /// The mounts listed in `path` (a mountinfo file), none when it cannot be read.
     public static func read(_ path: String = "/proc/self/mountinfo") -> [Entry] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return parse(text)
+        guard let bytes = try? HostSystem.readFile(path) else { return [] }
+        return parse(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Parses mountinfo lines: field 5 is the mount point; the file-system type is the field
@@ -55,6 +60,7 @@ public enum Mounts {
         return entry.mountPoint
     }
 
+    /// Whether a file system of `type` is mounted exactly at `path`.
     public static func isMounted(_ path: String, type: String) -> Bool {
         read().contains { $0.mountPoint == path && $0.fileSystemType == type }
     }

@@ -1,21 +1,27 @@
+import BPFLoader
 import Foundation
 
 /// Where the kernel's trace_pipe is, mounting tracefs when no mount provides it.
 public enum TracePipe {
+    /// The directories tracefs is found in, the first being where it is mounted when missing.
     public static let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
+    /// No trace_pipe could be found or made available.
     public struct Unavailable: Error, CustomStringConvertible {
+        /// What is missing and what was tried.
         public let reason: String
+        /// "no trace_pipe: " and the reason.
         public var description: String { "no trace_pipe: \(reason)" }
     }
 
-    public static func locate() throws -> String {
-        for directory in candidates where access(directory + "/trace_pipe", F_OK) == 0 {
+    /// The path of trace_pipe, mounting tracefs at the first candidate when no candidate has one.
+    public static func locate() throws(Unavailable) -> String {
+        for directory in candidates where FileManager.default.fileExists(atPath: directory + "/trace_pipe") {
             return directory + "/trace_pipe"
         }
         let target = candidates[0]
-        guard mount("tracefs", target, "tracefs", 0, nil) == 0 else {
-            throw Unavailable(reason: "tracefs is not mounted and mounting it at \(target) failed: \(String(cString: strerror(errno)))")
+        do { try HostSystem.mountFileSystem(.tracefs, at: target) } catch {
+            throw Unavailable(reason: "tracefs is not mounted and mounting it at \(target) failed: \(error)")
         }
         return target + "/trace_pipe"
     }

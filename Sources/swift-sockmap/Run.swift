@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SockmapAccelerator
+import SystemPackage
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct Run: ParsableCommand {
         var arguments = command.map { strdup($0) }
         arguments.append(nil)
         execvp(command[0], arguments)
-        CLILog.printError("cannot run \(command[0]): \(String(cString: strerror(errno)))")
+        CLILog.printError("cannot run \(command[0]): \(Errno(rawValue: errno))")
         throw ExitCode(127)
     }
 }

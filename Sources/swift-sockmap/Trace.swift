@@ -1,7 +1,8 @@
 import ArgumentParser
+import BPFLoader
 import Foundation
-import Glibc
 import SockmapAccelerator
+import SystemPackage
 
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,13 +35,13 @@ struct Trace: ParsableCommand {
             CLILog.printError("\(error)")
             throw ExitCode(getuid() == 0 ? 1 : 77)
         }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code = errno
-            CLILog.printError("cannot open \(path): \(String(cString: strerror(code)))" + (code == EACCES ? " — run as root" : ""))
-            throw ExitCode(code == EACCES || code == EPERM ? 77 : 1)
+        let descriptor: FileDescriptor
+        do { descriptor = try HostSystem.open(path, .readOnly, options: [.nonBlocking, .closeOnExec]) } catch {
+            CLILog.printError("cannot open \(path): \(error)" + (error == .permissionDenied ? " — run as root" : ""))
+            throw ExitCode(error == .permissionDenied || error == .notPermitted ? 77 : 1)
         }
-        defer { close(fd) }
+        defer { try? descriptor.close() }
+        let fd = descriptor.rawValue
 
         let deadline = duration.map { Date().addingTimeInterval($0) }
         var printed = 0

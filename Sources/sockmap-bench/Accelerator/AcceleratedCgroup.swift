@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// The cgroup whose sockets sockmap accelerates during the run.
 ///
@@ -43,7 +44,7 @@ struct AcceleratedCgroup: Sendable {
             note("warning: detach failed: \(error)")
         }
         if rmdir(pinDir) != 0, errno != ENOENT {
-            note("warning: could not remove \(pinDir): \(String(cString: strerror(errno)))")
+            note("warning: could not remove \(pinDir): \(Errno(rawValue: errno))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Everything the benchmark can fail with: a message, and the errno when a system call failed.
 struct BenchError: Error, CustomStringConvertible {
@@ -22,6 +23,6 @@ struct BenchError: Error, CustomStringConvertible {
 
     var description: String {
         guard let code else { return message }
-        return "\(message): \(String(cString: strerror(code))) (errno \(code))"
+        return "\(message): \(Errno(rawValue: code)) (errno \(code))"
     }
 }

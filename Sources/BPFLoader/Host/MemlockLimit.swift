@@ -12,8 +12,9 @@ public enum MemlockLimit {
         return limit == UInt64.max ? nil : limit
     }
 
-    /// Whether the caller is root (an `EPERM` then has another cause than privileges).
-    public static var isRoot: Bool { cbpf_is_root() != 0 }
+    /// Whether the caller is root (an `EPERM` then has another cause than privileges); the same
+    /// as `HostSystem.isRoot`.
+    public static var isRoot: Bool { HostSystem.isRoot }
 
     /// Raises the limit to infinity once per process, when it is finite and the caller is root.
     /// The outcome is kept so an `EPERM` can say whether the limit was the cause.
