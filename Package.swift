@@ -78,7 +78,13 @@ let package = Package(
             name: "BPFLoaderTests",
             dependencies: ["BPFLoader", "BPFObject"]
         ),
-        .testTarget(name: "LoaderFidelityTests", dependencies: ["BPFLoader", "BPFObject", "SockmapAccelerator"]),
+        .testTarget(
+            name: "LoaderFidelityTests",
+            dependencies: [
+                "BPFLoader", "BPFObject", "SockmapAccelerator",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(
             name: "SockmapAcceleratorTests",
             dependencies: ["SockmapAccelerator", "BPFLoader", "BPFObject"]
