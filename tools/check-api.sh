@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fails when the public API of the library products (BPFObject, BPFLoader, SockmapAccelerator)
+# breaks against the baseline commit in .ci/api-baseline: `swift package
+# diagnose-api-breaking-changes`, which checks the baseline out and builds it under
+# .build/<triple>/apidiff (a full debug build: about 2 minutes; the baseline's API is kept in
+# .build/api-baseline for the next run).
+#
+# An intended break: in the commit that makes it, set .ci/api-baseline to the commit it is made
+# on (main before it), and say so in the commit message with a line "API break: <what and why>".
+# The baseline must be in this clone's history: a shallow clone fetches it from origin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+baseline=$(tr -d '[:space:]' < .ci/api-baseline)
+if ! git cat-file -e "$baseline^{commit}" 2>/dev/null && [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+    echo "tools/check-api.sh: shallow clone: fetching the API baseline $baseline from origin" >&2
+    git fetch --quiet --depth=1 origin "$baseline" || true
+fi
+if ! git cat-file -e "$baseline^{commit}" 2>/dev/null; then
+    echo "tools/check-api.sh: the API baseline $baseline (.ci/api-baseline) is not in this clone;" \
+        "clone with full history (git clone without --depth) or fetch it: git fetch origin $baseline" >&2
+    exit 1
+fi
+
+echo "API check against $(git log -1 --format='%h %s' "$baseline" | cut -c1-100)" >&2
+swift package diagnose-api-breaking-changes "$baseline" --products BPFObject BPFLoader SockmapAccelerator \
+    --baseline-dir .build/api-baseline
