@@ -78,6 +78,8 @@ let package = Package(
             name: "BPFLoaderTests",
             dependencies: ["BPFLoader", "BPFObject"]
         ),
+        // The kernel layer through its bpf(2) seam, with a scripted kernel: no root, no BPF.
+        .testTarget(name: "BPFLoaderUnitTests", dependencies: ["BPFLoader", "BPFObject", "CBPF"]),
         .testTarget(
             name: "LoaderFidelityTests",
             dependencies: [

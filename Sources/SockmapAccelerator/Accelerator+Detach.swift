@@ -66,8 +66,8 @@ extension Accelerator {
             return (open, nil)
         }
         if !stopped { logger.warning("could not switch \(layout.directory) to pass-through; its sockets keep redirecting until they close") }
-        var id = UInt32(getpid())
-        if let info = try? sockhash?.info() { id = info.id }
+        var id = "\(getpid())"
+        if let info = try? sockhash?.info() { id = "\(info.id)" }
         let target = pins.draining + "/\(id)"
         try BPFFileSystem.makeDirectory(pins.draining)
         do { try HostSystem.move(layout.directory, to: target) } catch {

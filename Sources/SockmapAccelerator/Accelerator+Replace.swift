@@ -66,17 +66,15 @@ extension Accelerator {
         let cgroupFD = try cgroup.open()
         defer { try? cgroupFD.close() }
         do {
-            try BPFSyscall.attach(program: programs[data.sockopsProgram]!.fd, to: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
-                                  flags: [.allowMulti, .replace], replacing: oldSockopsProgram.fd,
-                                  context: "replace \(oldSockopsProgram.name) with \(data.sockopsProgram) on \(cgroup.path)")
+            try programs[data.sockopsProgram]!.attach(toCgroup: cgroupFD, type: .cgroupSockOps, flags: [.allowMulti, .replace],
+                                                      replacing: oldSockopsProgram,
+                                                      context: "replace \(oldSockopsProgram.name) with \(data.sockopsProgram) on \(cgroup.path)")
         } catch {
             if let oldParser {
-                try? BPFSyscall.attach(program: oldParser.fd, to: sockhash.fd, type: AttachType.skSkbStreamParser.rawValue,
-                                       context: "restore \(oldParser.name) in \(oldPrograms)")
+                _ = try? oldParser.attach(toMap: sockhash, type: .skSkbStreamParser, context: "restore \(oldParser.name) in \(oldPrograms)")
             }
             if let oldVerdict {
-                try? BPFSyscall.attach(program: oldVerdict.fd, to: sockhash.fd, type: state.verdictAttachType.rawValue,
-                                       context: "restore \(oldVerdict.name) in \(oldPrograms)")
+                _ = try? oldVerdict.attach(toMap: sockhash, type: state.verdictAttachType, context: "restore \(oldVerdict.name) in \(oldPrograms)")
             }
             throw .kernel(error)
         }

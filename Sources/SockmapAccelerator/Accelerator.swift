@@ -146,9 +146,8 @@ public struct Accelerator: Sendable {
             let cgroupFD = try cgroup.open()
             defer { try? cgroupFD.close() }
             try kernel { () throws(BPFError) in
-                try BPFSyscall.attach(program: object.programs[data.sockopsProgram]!.fd, to: cgroupFD,
-                                      type: AttachType.cgroupSockOps.rawValue, flags: .allowMulti,
-                                      context: "attach \(data.sockopsProgram) to cgroup \(cgroup.path)")
+                _ = try object.programs[data.sockopsProgram]!.attach(toCgroup: cgroupFD, type: .cgroupSockOps, flags: .allowMulti,
+                                                                     context: "attach \(data.sockopsProgram) to cgroup \(cgroup.path)")
             }
             testHook(.cgroupAttached)
             logger.debug("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])
@@ -184,11 +183,11 @@ public struct Accelerator: Sendable {
     private func refuseSecondInstallation(on cgroup: Cgroup, program name: String) throws(AcceleratorError) {
         guard cgroup.exists, let fd = try? cgroup.open() else { return }
         defer { try? fd.close() }
-        for id in (try? BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue)) ?? [] {
-            guard let object = try? BPFSyscall.programFD(id: id), let info = try? BPFSyscall.programInfo(object.fd) else { continue }
+        for id in (try? CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps)) ?? [] {
+            guard let program = try? BPFProgram(id: id) else { continue }
             // Kernel program names are cut at 15 characters.
-            if info.name == String(name.prefix(BPFSyscall.objectNameLength - 1)) {
-                throw .cgroupTaken(cgroup: cgroup.path, program: info.name, id: id)
+            if program.name == BPFProgram.kernelName(name) {
+                throw .cgroupTaken(cgroup: cgroup.path, program: program.name, id: id)
             }
         }
     }

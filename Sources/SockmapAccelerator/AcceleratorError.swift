@@ -16,7 +16,7 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     /// An installation is already live in the pin directory.
     case alreadyLoaded(pinDir: String, cgroup: String)
     /// The cgroup already runs a program of that name from another installation (another pin directory).
-    case cgroupTaken(cgroup: String, program: String, id: UInt32)
+    case cgroupTaken(cgroup: String, program: String, id: ProgramID)
     /// Nothing is pinned in the pin directory.
     case notLoaded(pinDir: String)
     /// Pins exist, but whether their programs are attached cannot be told.

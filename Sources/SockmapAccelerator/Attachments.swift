@@ -15,26 +15,26 @@ enum Attachments {
     /// The sock_ops programs on `cgroup` that use the map pinned at `sockhashPin`.
     static func sockops(cgroup: Cgroup, sockhashPin: String) -> Check {
         guard cgroup.exists else { return .notAttached(reason: "cgroup \(cgroup.path) is gone") }
-        let sockhashID: UInt32
+        let sockhashID: MapID
         do { sockhashID = try BPFMap(pinned: sockhashPin).info().id } catch {
             return .unknown(reason: "cannot open \(sockhashPin): \(error.errno)")
         }
-        let ids: [UInt32]
+        let ids: [ProgramID]
         switch cgroup.sockOpsProgramIDs(effective: false) {
         case .success(let found): ids = found
         case .failure(let failure): return .unknown(reason: failure.reason)
         }
         var ours: [BPFProgram] = []
         for id in ids {
-            let object: KernelObject
-            do { object = try BPFSyscall.programFD(id: id) } catch {
+            let program: BPFProgram
+            do { program = try BPFProgram(id: id) } catch where error.command != .objGetInfoByFD {
                 if error.errno == .noSuchFileOrDirectory { continue } // detached meanwhile
                 return .unknown(reason: "cannot open program \(id): \(error.errno)")
+            } catch {
+                return .unknown(reason: "cannot read program \(id)")
             }
-            guard let info = try? BPFSyscall.programInfo(object.fd) else { return .unknown(reason: "cannot read program \(id)") }
-            if info.mapIDs.contains(sockhashID) {
-                ours.append(BPFProgram(object: object, name: info.name, type: ProgramType(rawValue: info.type)))
-            }
+            guard let info = try? program.info() else { return .unknown(reason: "cannot read program \(id)") }
+            if info.mapIDs.contains(sockhashID) { ours.append(program) }
         }
         return ours.isEmpty ? .notAttached(reason: "no sock_ops program using our map is attached to \(cgroup.path)") : .attached(ours)
     }
@@ -49,11 +49,10 @@ enum Attachments {
     /// replaces a program of the same attach type already there.
     static func attachVerdict(of data: SockmapObject, programs: [String: BPFProgram], to map: BPFMap) throws(BPFError) {
         if let parser = data.parserProgram {
-            try BPFSyscall.attach(program: programs[parser]!.fd, to: map.fd, type: AttachType.skSkbStreamParser.rawValue,
-                                  context: "attach \(parser) to map \(map.name)")
+            try programs[parser]!.attach(toMap: map, type: .skSkbStreamParser, context: "attach \(parser) to map \(map.name)")
         }
-        try BPFSyscall.attach(program: programs[data.verdictProgram]!.fd, to: map.fd, type: data.verdictAttachType.rawValue,
-                              context: "attach \(data.verdictProgram) to map \(map.name)")
+        try programs[data.verdictProgram]!.attach(toMap: map, type: data.verdictAttachType,
+                                                  context: "attach \(data.verdictProgram) to map \(map.name)")
     }
 
     /// Detaches the verdict program (and stream parser) pinned in `layout` from the map.
@@ -64,7 +63,7 @@ enum Attachments {
         if let parser = state?.parserProgram { programs.append((parser, .skSkbStreamParser)) }
         for (name, type) in programs {
             guard let program = try? BPFProgram(pinned: layout.program(name)) else { continue }
-            try? BPFSyscall.detach(program: program.fd, from: map.fd, type: type.rawValue, context: "detach \(name) from \(map.name)")
+            try? MapAttachment(program: program, map: map, type: type).detach()
         }
     }
 
@@ -73,8 +72,7 @@ enum Attachments {
         guard let cgroupFD = try? cgroup.open() else { return }
         defer { try? cgroupFD.close() }
         for program in sockopsPrograms(cgroup: cgroup, sockhashPin: sockhashPin) {
-            try? BPFSyscall.detach(program: program.fd, from: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
-                                   context: "detach \(program.name) from \(cgroup.path)")
+            try? CgroupAttachment(program: program, cgroup: cgroupFD, type: .cgroupSockOps).detach()
         }
     }
 }
@@ -94,17 +92,17 @@ extension Cgroup {
     /// on it (`BPF_PROG_QUERY` with `BPF_F_QUERY_EFFECTIVE`) that use a sockmap, not by any pin
     /// directory.
     public func acceleration() -> Acceleration {
-        let ids: [UInt32]
+        let ids: [ProgramID]
         switch sockOpsProgramIDs(effective: true) {
         case .success(let found): ids = found
         case .failure(let failure): return .unknown(reason: failure.reason)
         }
         var names: [String] = []
         for id in ids {
-            guard let program = try? BPFSyscall.programFD(id: id), let info = try? BPFSyscall.programInfo(program.fd) else { continue }
+            guard let info = try? BPFProgram(id: id).info() else { continue }
             let usesSockmap = info.mapIDs.contains { mapID in
-                guard let map = try? BPFSyscall.mapFD(id: mapID), let mapInfo = try? BPFSyscall.mapInfo(map.fd) else { return false }
-                return mapInfo.type == MapType.sockhash.rawValue || mapInfo.type == MapType.sockmap.rawValue
+                guard let map = try? BPFMap(id: mapID) else { return false }
+                return map.type == .sockhash || map.type == .sockmap
             }
             if usesSockmap { names.append("\(info.name) (id \(id))") }
         }
@@ -120,11 +118,11 @@ struct QueryFailure: Error {
 extension Cgroup {
     /// The ids of the sock_ops programs attached to this cgroup (`effective`: also those it
     /// inherits), or why the kernel could not be asked.
-    func sockOpsProgramIDs(effective: Bool) -> Result<[UInt32], QueryFailure> {
+    func sockOpsProgramIDs(effective: Bool) -> Result<[ProgramID], QueryFailure> {
         do {
             let fd = try open()
             defer { try? fd.close() }
-            return .success(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue, effective: effective))
+            return .success(try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps, effective: effective))
         } catch let error as AcceleratorError {
             return .failure(QueryFailure(reason: error.description))
         } catch let error as BPFError {

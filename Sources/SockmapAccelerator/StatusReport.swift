@@ -4,7 +4,7 @@ import BPFLoader
 public struct StatusReport: Codable, Sendable {
     public struct Program: Codable, Sendable {
         public let name: String
-        public let id: UInt32
+        public let id: ProgramID
         public let type: String
         public let attachedTo: String
         /// From `kernel.bpf_stats_enabled`; zero while statistics are off.
@@ -13,7 +13,7 @@ public struct StatusReport: Codable, Sendable {
     }
 
     public struct Sockhash: Codable, Sendable {
-        public let id: UInt32
+        public let id: MapID
         public let entries: Int
         public let maxEntries: UInt32
     }
@@ -69,13 +69,13 @@ extension Accelerator {
         attached.append((state.verdictProgram, "map \(state.sockhashMap)"))
         for (name, target) in attached {
             guard let info = try? program(name).info() else { continue }
-            programs.append(.init(name: name, id: info.id, type: ProgramType(rawValue: info.type).description,
+            programs.append(.init(name: name, id: info.id, type: info.type.description,
                                   attachedTo: target, runCount: info.runCount, runTimeNanoseconds: info.runTimeNanoseconds))
         }
         var sockhash: StatusReport.Sockhash?
         if let map = try? map(state.sockhashMap), let info = try? map.info() {
             // A SOCKMAP lists every slot as a key; only lookups tell the occupied ones.
-            let entries = MapType(rawValue: info.type) == .sockmap ? (try? rawEntries().count) : (try? map.keys().count)
+            let entries = info.type == .sockmap ? (try? rawEntries().count) : (try? map.keys().count)
             sockhash = .init(id: info.id, entries: entries ?? 0, maxEntries: info.maxEntries)
         }
         let config = state.providesOwnMaps ? try? config() : nil

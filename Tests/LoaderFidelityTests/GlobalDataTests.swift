@@ -11,7 +11,7 @@ struct GlobalDataTests {
         let object = try LoadedObject(spec)
         let rodata = try #require(object.maps[".rodata"])
         let info = try rodata.info()
-        #expect(info.flags == MapSpec.flagReadOnlyProgram | MapSpec.flagMmapable)
+        #expect(info.flags == MapFlags(rawValue: MapSpec.flagReadOnlyProgram | MapSpec.flagMmapable))
         #expect(info.btfID != 0 && info.btfValueTypeID != 0)
         #expect(throws: BPFError.self) { try rodata.update(key: [0, 0, 0, 0], value: [UInt8](repeating: 1, count: 64)) } // frozen
 
@@ -44,9 +44,9 @@ struct GlobalDataTests {
         let object = try LoadedObject(try ObjectSpec(path: Environment.fixture("legacy_maps")))
         let counts = try #require(object.maps["legacy_counts"])
         let info = try counts.info()
-        #expect(info.type == MapType.array.rawValue && info.keySize == 4 && info.valueSize == 8 && info.maxEntries == 4)
+        #expect(info.type == .array && info.keySize == 4 && info.valueSize == 8 && info.maxEntries == 4)
         let flows = try #require(object.maps["legacy_flows"]).info()
-        #expect(flows.type == MapType.hash.rawValue && flows.flags == 1 && flows.maxEntries == 128)
+        #expect(flows.type == .hash && flows.flags == .noPrealloc && flows.maxEntries == 128)
         let pair = try UDPPair()
         try pair.attach(object.programs["legacy_prog"]!)
         try pair.send(bytes: 10)

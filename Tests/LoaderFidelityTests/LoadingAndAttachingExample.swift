@@ -21,13 +21,11 @@ func loadAndAttach(objectPath: String, cgroupPath: String, pinPath: String) thro
     guard let sockops = object.programs["bpf_sockops_v4"] else { throw MissingPart(name: "bpf_sockops_v4") }
 
     // The sk_msg program runs on every send of a socket in the map.
-    try BPFSyscall.attach(program: redirect.fd, to: sockhash.fd, type: AttachType.skMsgVerdict.rawValue,
-                          context: "attach bpf_redir to sock_ops_map")
+    try redirect.attach(toMap: sockhash, type: .skMsgVerdict)
     // The sock_ops program sees every TCP socket of the cgroup's processes; it adds them to the map.
     let cgroup = try FileDescriptor.open(FilePath(cgroupPath), .readOnly, options: .directory)
     defer { try? cgroup.close() }
-    try BPFSyscall.attach(program: sockops.fd, to: cgroup, type: AttachType.cgroupSockOps.rawValue,
-                          context: "attach bpf_sockops_v4 to \(cgroupPath)")
+    try sockops.attach(toCgroup: cgroup, type: .cgroupSockOps)
 
     // A pin keeps the map, with the sk_msg program attached to it, for a later process to open.
     try sockhash.pin(at: pinPath)
@@ -58,14 +56,13 @@ struct LoadingAndAttachingExample {
         let sockhash = try #require(object.maps["sock_ops_map"])
         let cgroupFD = try FileDescriptor.open(FilePath(cgroup.path), .readOnly, options: .directory)
         defer { try? cgroupFD.close() }
-        let onCgroup = try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue)
+        let onCgroup = try CgroupAttachment.query(cgroup: cgroupFD, type: .cgroupSockOps)
         #expect(onCgroup == [try sockops.info().id])
-        let onMap = try BPFSyscall.queryPrograms(target: sockhash.fd, type: AttachType.skMsgVerdict.rawValue)
+        let onMap = try MapAttachment.query(map: sockhash, type: .skMsgVerdict)
         #expect(onMap == [try redirect.info().id])
         #expect(try BPFMap(pinned: pins.path + "/sock_ops_map").info().id == (try sockhash.info().id))
 
-        try BPFSyscall.detach(program: sockops.fd, from: cgroupFD, type: AttachType.cgroupSockOps.rawValue,
-                              context: "detach bpf_sockops_v4")
-        #expect(try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue).isEmpty)
+        try CgroupAttachment(program: sockops, cgroup: cgroupFD, type: .cgroupSockOps).detach()
+        #expect(try CgroupAttachment.query(cgroup: cgroupFD, type: .cgroupSockOps).isEmpty)
     }
 }

@@ -29,7 +29,7 @@ extension KernelIntegration {
             defer { env.tearDown() }
             let load = try CommandRunner.cli("load", Self.seedObject, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(load.status == 0, "\(load.stderr)")
-            let stats = try BPFSyscall.enableRunTimeStats() // kernel.bpf_stats_enabled while this fd is open
+            let stats = try BPFProgram.enableRunTimeStatistics() // kernel.bpf_stats_enabled while this fd is open
             defer { _ = stats }
 
             // Plain TCP first: the oracle counts every byte on the TCP receive path.
@@ -114,8 +114,8 @@ extension KernelIntegration {
             let map = try env.accelerator.map("skb_map")
             let parser = try env.accelerator.program("skb_parser").info().id
             let verdict = try env.accelerator.program("skb_verdict").info().id
-            #expect(try BPFSyscall.queryPrograms(target: map.fd, type: AttachType.skSkbStreamParser.rawValue) == [parser])
-            #expect(try BPFSyscall.queryPrograms(target: map.fd, type: AttachType.skSkbStreamVerdict.rawValue) == [verdict])
+            #expect(try MapAttachment.query(map: map, type: .skSkbStreamParser) == [parser])
+            #expect(try MapAttachment.query(map: map, type: .skSkbStreamVerdict) == [verdict])
 
             let pair = try TCPPair.make(.ipv4, in: env)
             // Every message passes, byte for byte. Read after poll() says readable: on 6.18 a
@@ -141,8 +141,8 @@ extension KernelIntegration {
 
             let detached = try env.accelerator.detach(force: true)
             #expect(detached.wasLoaded)
-            #expect(try BPFSyscall.queryPrograms(target: map.fd, type: AttachType.skSkbStreamVerdict.rawValue).isEmpty)
-            #expect(try BPFSyscall.queryPrograms(target: map.fd, type: AttachType.skSkbStreamParser.rawValue).isEmpty)
+            #expect(try MapAttachment.query(map: map, type: .skSkbStreamVerdict).isEmpty)
+            #expect(try MapAttachment.query(map: map, type: .skSkbStreamParser).isEmpty)
         }
 
         @Test("no sockmap, or several, is refused with a clear line; --map settles it")
@@ -185,7 +185,7 @@ extension KernelIntegration {
             }
             let fd = try env.cgroup.open()
             defer { try? fd.close() }
-            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).count == 1)
+            #expect(try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps).count == 1)
             let pair = try TCPPair.make(.ipv4, in: env)
             _ = try DataPathTests.exchange(pair, rounds: 5)
             #expect(Self.tcpBytesReceived(pair.server.fd) == 0)

@@ -18,17 +18,17 @@ extension KernelIntegration {
             let sockops = try env.accelerator.program("sockmap_sockops")
             let cgroupFD = try env.cgroup.open()
             defer { try? cgroupFD.close() }
-            #expect(try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue) == [sockops.info().id])
+            #expect(try CgroupAttachment.query(cgroup: cgroupFD, type: .cgroupSockOps) == [sockops.info().id])
             let sockhash = try env.accelerator.map("sock_hash")
             let verdict = try env.accelerator.program("sockmap_redirect")
-            #expect(try BPFSyscall.queryPrograms(target: sockhash.fd, type: AttachType.skMsgVerdict.rawValue) == [verdict.info().id])
+            #expect(try MapAttachment.query(map: sockhash, type: .skMsgVerdict) == [verdict.info().id])
 
             let report = try env.accelerator.detach()
             #expect(report.wasLoaded)
             #expect(report.removedCgroup)
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
             #expect(!env.cgroup.exists)
-            #expect(try BPFSyscall.queryPrograms(target: sockhash.fd, type: AttachType.skMsgVerdict.rawValue).isEmpty)
+            #expect(try MapAttachment.query(map: sockhash, type: .skMsgVerdict).isEmpty)
             // Detaching again is fine and says nothing was loaded.
             #expect(try env.accelerator.detach().wasLoaded == false)
         }
@@ -44,7 +44,7 @@ extension KernelIntegration {
             #expect(env.cgroup.exists)
             let fd = try env.cgroup.open()
             defer { try? fd.close() }
-            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).isEmpty)
+            #expect(try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps).isEmpty)
         }
 
         @Test("loading twice is refused with 'already loaded'")
@@ -73,7 +73,7 @@ extension KernelIntegration {
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory + "-second"))
             let fd = try env.cgroup.open()
             defer { try? fd.close() }
-            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).count == 1)
+            #expect(try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps).count == 1)
         }
 
         @Test("a failing load leaves nothing behind")
@@ -112,7 +112,7 @@ extension KernelIntegration {
             }
             let fd = try env.cgroup.open()
             defer { try? fd.close() }
-            #expect(try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue).count == 1)
+            #expect(try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps).count == 1)
             #expect(!FileManager.default.fileExists(atPath: env.accelerator.pins.staging))
         }
     }

@@ -50,7 +50,7 @@ extension KernelIntegration {
             let later = try env.accelerator.detach()
             #expect(!later.wasLoaded)
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
-            #expect(poll { (try? BPFSyscall.mapFD(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
+            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
             #expect(!env.cgroup.exists)
         }
 
@@ -69,7 +69,7 @@ extension KernelIntegration {
             #expect(detach.status == 0, "\(detach.stderr)")
             #expect(!BPFFileSystem.exists(env.pinDirectory))
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
-            #expect(poll { (try? BPFSyscall.mapFD(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
+            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
 
             for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 20) }
             #expect(try Counters.read(from: counters) == before)

@@ -94,11 +94,11 @@ extension KernelIntegration {
         }
 
         /// Every sock_ops program on the test's cgroup (a fresh cgroup: any program there is ours).
-        private func attachedSockops(_ env: AcceleratedCgroup) throws -> [UInt32] {
+        private func attachedSockops(_ env: AcceleratedCgroup) throws -> [ProgramID] {
             guard env.cgroup.exists else { return [] }
             let fd = try env.cgroup.open()
             defer { try? fd.close() }
-            return try BPFSyscall.queryPrograms(target: fd, type: AttachType.cgroupSockOps.rawValue)
+            return try CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps)
         }
 
         private func expectRedirected(_ env: AcceleratedCgroup) throws {
@@ -131,7 +131,7 @@ extension KernelIntegration {
             try pair.client.sendAll(pending)
             let sockops = try env.accelerator.program("sockmap_sockops")
             let fd = try env.cgroup.open()
-            try BPFSyscall.detach(program: sockops.fd, from: fd, type: AttachType.cgroupSockOps.rawValue, context: "test")
+            try CgroupAttachment(program: sockops, cgroup: fd, type: .cgroupSockOps).detach()
             try? fd.close()
             guard case .incomplete = env.accelerator.installation() else {
                 Issue.record("expected an incomplete installation")

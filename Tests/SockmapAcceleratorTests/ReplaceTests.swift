@@ -25,7 +25,7 @@ extension KernelIntegration {
             #expect(try env.accelerator.map("sock_hash").info().id == mapID)
             let cgroupFD = try env.cgroup.open()
             defer { try? cgroupFD.close() }
-            #expect(try BPFSyscall.queryPrograms(target: cgroupFD, type: AttachType.cgroupSockOps.rawValue) == [after])
+            #expect(try CgroupAttachment.query(cgroup: cgroupFD, type: .cgroupSockOps) == [after])
 
             // The old connection is still in the map and still redirected, byte for byte.
             let start = try env.counters()

@@ -2,32 +2,41 @@ import SystemPackage
 
 /// A map that exists in the kernel, with the layout needed to read and write it.
 public final class BPFMap: Sendable {
+    /// The map's descriptor, closed with the last reference.
     public let object: KernelObject
+    /// The map's name (as the object names it, or as the kernel reports it when opened).
     public let name: String
+    /// The map's type.
     public let type: MapType
+    /// Key size in bytes.
     public let keySize: Int
+    /// Value size in bytes (per CPU for per-CPU maps).
     public let valueSize: Int
+    /// Capacity.
     public let maxEntries: UInt32
+    /// `map_flags` the map was created with.
+    public let flags: MapFlags
 
+    /// The map's file descriptor.
     public var fd: FileDescriptor { object.fd }
 
-    public init(object: KernelObject, name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: UInt32) {
+    /// A map around an open descriptor, with its layout.
+    public init(object: KernelObject, name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: UInt32,
+                flags: MapFlags = []) {
         self.object = object
         self.name = name
         self.type = type
         self.keySize = keySize
         self.valueSize = valueSize
         self.maxEntries = maxEntries
+        self.flags = flags
     }
 
     /// Creates the map `spec` describes.
     public convenience init(creating spec: MapSpec, btf: KernelObject? = nil) throws(BPFError) {
-        let object = try BPFSyscall.createMap(.init(
-            type: spec.type.rawValue, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
-            flags: spec.flags, name: spec.name, btfFD: btf?.fd.rawValue,
-            btfKeyTypeID: UInt32(spec.btfKeyTypeID), btfValueTypeID: UInt32(spec.btfValueTypeID)))
+        let object = try BPFSyscall.createMap(spec, btfFD: btf?.fd.rawValue)
         self.init(object: object, name: spec.name, type: spec.type, keySize: Int(spec.keySize),
-                  valueSize: Int(spec.valueSize), maxEntries: spec.maxEntries)
+                  valueSize: Int(spec.valueSize), maxEntries: spec.maxEntries, flags: MapFlags(rawValue: spec.flags))
         if let initial = spec.initialValue {
             try update(key: [0, 0, 0, 0], value: initial)
             if spec.freeze { try BPFSyscall.freeze(map: fd, name: spec.name) }
@@ -36,12 +45,21 @@ public final class BPFMap: Sendable {
 
     /// Opens a pinned map and reads its layout from the kernel.
     public convenience init(pinned path: String) throws(BPFError) {
-        let object = try BPFSyscall.openPinned(path)
-        let info = try BPFSyscall.mapInfo(object.fd)
-        self.init(object: object, name: info.name, type: MapType(rawValue: info.type), keySize: Int(info.keySize),
-                  valueSize: Int(info.valueSize), maxEntries: info.maxEntries)
+        try self.init(opened: BPFSyscall.openPinned(path))
     }
 
+    /// Opens the map with id `id` (`BPF_MAP_GET_FD_BY_ID`) and reads its layout; `ENOENT` when there is none.
+    public convenience init(id: MapID) throws(BPFError) {
+        try self.init(opened: BPFSyscall.mapFD(id: id))
+    }
+
+    private convenience init(opened object: KernelObject) throws(BPFError) {
+        let info = try BPFSyscall.mapInfo(object.fd)
+        self.init(object: object, name: info.name, type: info.type, keySize: Int(info.keySize),
+                  valueSize: Int(info.valueSize), maxEntries: info.maxEntries, flags: info.flags)
+    }
+
+    /// What the kernel reports about the map.
     public func info() throws(BPFError) -> MapInfo { try BPFSyscall.mapInfo(fd) }
 
     /// Bytes one user-space lookup returns: per-CPU maps return one 8-byte-aligned slot per possible CPU.
@@ -56,7 +74,7 @@ public final class BPFMap: Sendable {
     }
 
     /// Stores `value` under `key`.
-    public func update(key: [UInt8], value: [UInt8], flag: BPFSyscall.UpdateFlag = .any) throws(BPFError) {
+    public func update(key: [UInt8], value: [UInt8], flag: MapUpdateFlag = .any) throws(BPFError) {
         try check(key: key, "update")
         guard value.count == lookupSize else {
             throw BPFError(command: .mapUpdateElem, errno: .invalidArgument,
@@ -93,5 +111,6 @@ public final class BPFMap: Sendable {
         return result
     }
 
+    /// Pins the map at `path` in bpffs.
     public func pin(at path: String) throws(BPFError) { try BPFSyscall.pin(fd, at: path) }
 }

@@ -2,12 +2,17 @@ import SystemPackage
 
 /// A program loaded into the kernel.
 public final class BPFProgram: Sendable {
+    /// The program's descriptor, closed with the last reference.
     public let object: KernelObject
+    /// The program's name (as the object names it, or as the kernel reports it when opened).
     public let name: String
+    /// The program's type.
     public let type: ProgramType
 
+    /// The program's file descriptor.
     public var fd: FileDescriptor { object.fd }
 
+    /// A program around an open descriptor.
     public init(object: KernelObject, name: String, type: ProgramType) {
         self.object = object
         self.name = name
@@ -36,9 +41,9 @@ public final class BPFProgram: Sendable {
             }
         }
         var attributes = BPFSyscall.ProgramAttributes(
-            type: spec.type.rawValue, instructions: instructions.flatMap(\.bytes), license: spec.license,
-            kernelVersion: spec.kernelVersion, name: spec.name,
-            expectedAttachType: spec.expectedAttachType?.rawValue ?? 0, btfFD: btf?.fd.rawValue)
+            type: spec.type, instructions: instructions.flatMap(\.bytes), license: spec.license,
+            kernelVersion: spec.kernelVersion, name: spec.name, expectedAttachType: spec.expectedAttachType,
+            btfFD: btf?.fd.rawValue)
         if let funcInfo, btf != nil {
             attributes.funcInfo = funcInfo.funcInfo
             attributes.funcInfoRecordSize = funcInfo.funcInfoRecordSize
@@ -48,19 +53,42 @@ public final class BPFProgram: Sendable {
         self.init(object: try BPFSyscall.loadProgram(attributes), name: spec.name, type: spec.type)
     }
 
+    /// Opens the program pinned at `path`; its name and type come from the kernel.
     public convenience init(pinned path: String) throws(BPFError) {
-        let object = try BPFSyscall.openPinned(path)
-        let info = try BPFSyscall.programInfo(object.fd)
-        self.init(object: object, name: info.name, type: ProgramType(rawValue: info.type))
+        try self.init(opened: BPFSyscall.openPinned(path))
     }
 
+    /// Opens the program with id `id` (`BPF_PROG_GET_FD_BY_ID`); `ENOENT` when there is none.
+    public convenience init(id: ProgramID) throws(BPFError) {
+        try self.init(opened: BPFSyscall.programFD(id: id))
+    }
+
+    private convenience init(opened object: KernelObject) throws(BPFError) {
+        let info = try BPFSyscall.programInfo(object.fd)
+        self.init(object: object, name: info.name, type: info.type)
+    }
+
+    /// `name` as the kernel stores a program name: at most 15 characters, each outside
+    /// [A-Za-z0-9_.] replaced by '_' (what `info().name` returns for a program loaded as `name`).
+    public static func kernelName(_ name: String) -> String {
+        String(decoding: BPFSyscall.objectName(name).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What the kernel reports about the program.
     public func info() throws(BPFError) -> ProgramInfo { try BPFSyscall.programInfo(fd) }
 
+    /// Pins the program at `path` in bpffs.
     public func pin(at path: String) throws(BPFError) { try BPFSyscall.pin(fd, at: path) }
 
     /// Runs the program once on `packet` (`BPF_PROG_TEST_RUN`, for socket filter, tc and XDP
     /// programs) in the calling thread; returns its return value.
     public func testRun(packet: [UInt8]) throws(BPFError) -> UInt32 {
         try BPFSyscall.testRun(program: fd, input: packet, name: name)
+    }
+
+    /// Turns on run-time statistics (`BPF_ENABLE_STATS`), so `info()` reports run time and
+    /// count, for as long as the returned descriptor is open.
+    public static func enableRunTimeStatistics() throws(BPFError) -> KernelObject {
+        try BPFSyscall.enableRunTimeStats()
     }
 }

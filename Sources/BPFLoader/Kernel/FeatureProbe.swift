@@ -49,12 +49,11 @@ public enum FeatureProbe {
     // MARK: Probes
 
     static func map(_ feature: KernelFeature, type: MapType, keySize: UInt32, valueSize: UInt32,
-                    flags: UInt32 = 0, maxEntries: UInt32 = 1, btf: (fd: Int32, key: UInt32, value: UInt32)? = nil) -> FeatureResult {
-        let attributes = BPFSyscall.MapAttributes(
-            type: type.rawValue, keySize: keySize, valueSize: valueSize, maxEntries: maxEntries, flags: flags,
-            name: "probe", btfFD: btf?.fd, btfKeyTypeID: btf?.key ?? 0, btfValueTypeID: btf?.value ?? 0)
+                    flags: MapFlags = [], maxEntries: UInt32 = 1, btf: (fd: Int32, key: Int, value: Int)? = nil) -> FeatureResult {
+        let spec = MapSpec(name: "probe", type: type, keySize: keySize, valueSize: valueSize, maxEntries: maxEntries,
+                           flags: flags.rawValue, btfKeyTypeID: btf?.key ?? 0, btfValueTypeID: btf?.value ?? 0)
         do {
-            _ = try BPFSyscall.createMap(attributes)
+            _ = try BPFSyscall.createMap(spec, btfFD: btf?.fd)
             return FeatureResult(feature: feature, supported: true, detail: "created a \(type) map")
         } catch {
             return FeatureResult(feature: feature, supported: false, detail: "BPF_MAP_CREATE \(type): \(error.errno)")
@@ -67,8 +66,10 @@ public enum FeatureProbe {
         do { btf = try BPFSyscall.loadBTF(intOnlyBTF) } catch {
             return FeatureResult(feature: .skStorageMap, supported: false, detail: "needs BTF, which failed: \(error.errno)")
         }
-        return map(.skStorageMap, type: .skStorage, keySize: 4, valueSize: 4, flags: 1 /* BPF_F_NO_PREALLOC */,
-                   maxEntries: 0, btf: (btf.fd.rawValue, 1, 1))
+        return withExtendedLifetime(btf) {
+            map(.skStorageMap, type: .skStorage, keySize: 4, valueSize: 4, flags: .noPrealloc, maxEntries: 0,
+                btf: (btf.fd.rawValue, 1, 1))
+        }
     }
 
     static func btf() -> FeatureResult {
@@ -86,8 +87,8 @@ public enum FeatureProbe {
         if let helper { instructions += instruction(code: 0x85, imm: helper.id) } // BPF_JMP | BPF_CALL
         instructions += instruction(code: 0xb7, imm: 0)                           // BPF_ALU64 | BPF_MOV | BPF_K: r0 = 0
         instructions += instruction(code: 0x95, imm: 0)                           // BPF_JMP | BPF_EXIT
-        let attributes = BPFSyscall.ProgramAttributes(type: type.rawValue, instructions: instructions, license: "GPL",
-                                                      kernelVersion: 0, name: "probe", expectedAttachType: 0)
+        let attributes = BPFSyscall.ProgramAttributes(type: type, instructions: instructions, license: "GPL",
+                                                      kernelVersion: 0, name: "probe", expectedAttachType: nil)
         let what = helper.map { "\($0.name) in \(type)" } ?? "\(type) program"
         do {
             _ = try BPFSyscall.loadProgram(attributes)
