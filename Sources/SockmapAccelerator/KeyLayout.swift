@@ -30,14 +30,14 @@ public struct KeyLayout: Codable, Sendable, Equatable {
 
     private static func flatten(btf: BTFSpec, typeID: Int, name: String, offset: Int, into fields: inout [Field], depth: Int) {
         guard let type = try? btf.skipModifiers(typeID), let size = try? btf.size(of: typeID) else { return }
-        if type.kind == .structure, depth < 8, !type.kindFlag {
-            for member in type.members where member.offset % 8 == 0 {
+        if case .structure(_, let members) = type.kind, depth < 8, members.allSatisfy({ $0.bitfieldSize == 0 }) {
+            for member in members where member.bitOffset % 8 == 0 {
                 let memberName = member.name.isEmpty ? name : (name.isEmpty ? member.name : name + "." + member.name)
-                flatten(btf: btf, typeID: member.type, name: memberName, offset: offset + Int(member.offset / 8), into: &fields, depth: depth + 1)
+                flatten(btf: btf, typeID: member.type, name: memberName, offset: offset + member.bitOffset / 8, into: &fields, depth: depth + 1)
             }
             return
         }
-        let integer = (type.kind == .int || type.kind == .enumeration) && [1, 2, 4, 8].contains(size)
+        let integer = (type.rawKind == .int || type.rawKind == .enumeration) && [1, 2, 4, 8].contains(size)
         fields.append(Field(name: name.isEmpty ? "key" : name, offset: offset, size: size, isInteger: integer))
     }
 

@@ -260,13 +260,13 @@ struct CORERelocatorTests {
         #expect(Set(kinds.coreRelocations.map(\.kind)).isSuperset(of: [.fieldByteOffset, .fieldByteSize, .fieldExists, .fieldSigned,
                                                                        .fieldLShiftU64, .fieldRShiftU64, .typeIDLocal, .typeIDTarget,
                                                                        .typeExists, .typeSize, .enumValueExists, .enumValue]))
-        let sock = try #require(target.btf.types.first { $0.kind == .structure && $0.name == "sock" })
+        let sock = try #require(target.btf.types.first { $0.rawKind == .structure && $0.name == "sock" })
         let rcvbuf = try #require(sock.members.firstIndex { $0.name == "sk_rcvbuf" })
         for relocation in kinds.coreRelocations {
             let resolution = try CORERelocator.resolve(relocation, local: local, target: target)
             let root = local.types[relocation.typeID]
             if root.name == "sock___core", relocation.kind == .fieldByteOffset, relocation.accessString == "0:0" {
-                #expect(resolution.value == UInt64(sock.bitOffset(ofMember: rcvbuf) / 8))
+                #expect(resolution.value == UInt64(sock.members[rcvbuf].bitOffset / 8))
             }
             if relocation.kind == .typeIDTarget { #expect(resolution.value == UInt64(sock.id)) }
         }

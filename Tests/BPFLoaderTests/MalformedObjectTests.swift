@@ -205,8 +205,8 @@ struct MalformedObjectTests {
         return (raw, section, try BTFSpec(bytes: raw.bytes[section.offset..<section.end]))
     }
 
-    static func type(_ spec: BTFSpec, _ kind: BTFType.Kind, _ name: String) throws -> BTFType {
-        try #require(spec.types.first { $0.kind == kind && $0.name == name })
+    static func type(_ spec: BTFSpec, _ kind: BTFRawKind, _ name: String) throws -> BTFType {
+        try #require(spec.types.first { $0.rawKind == kind && $0.name == name })
     }
 
     @Test func btfHeader() throws {
@@ -247,14 +247,14 @@ struct MalformedObjectTests {
         guard case .btf(.typeLoop)? = objectError(bytes) else { Issue.record("expected a BTF type loop"); return }
         // Turn __u32 into a const of itself: qualifiers loop the same way.
         var qualifier = raw.patching(s.offset + u32.recordOffset + 8, UInt64(u32.id), width: 4)
-        qualifier.write(UInt64(BTFType.Kind.const.rawValue) << 24, at: s.offset + u32.recordOffset + 4, width: 4)
+        qualifier.write(UInt64(BTFRawKind.const.rawValue) << 24, at: s.offset + u32.recordOffset + 4, width: 4)
         guard case .btf(.typeLoop)? = objectError(qualifier) else { Issue.record("expected a BTF type loop"); return }
     }
 
     @Test("an array type whose element is itself")
     func btfArrayLoop() throws {
         let (raw, s, spec) = try Self.btf()
-        let array = try #require(spec.types.first { $0.kind == .array })
+        let array = try #require(spec.types.first { $0.rawKind == .array })
         let bytes = raw.patching(s.offset + array.recordOffset + 12, UInt64(array.id), width: 4)
         // Whichever map first sizes it, the size walk must end with an error, not spin or trap.
         let spec2 = try BTFSpec(bytes: bytes[s.offset..<s.end])
@@ -294,8 +294,9 @@ struct MalformedObjectTests {
     func btfMapDefinitions() throws {
         let (raw, s, spec) = try Self.btf()
         let maps = try #require(spec.dataSection(named: ".maps"))
-        let sockHash = try #require(try maps.members.map { try spec.type($0.type, "") }.first { $0.name == "sock_hash" })
-        let definition = try spec.type(Int(sockHash.sizeOrType), "")
+        let sockHash = try #require(try maps.variables.map { try spec.type($0.type, "") }.first { $0.name == "sock_hash" })
+        guard case .variable(let definitionID, _) = sockHash.kind else { Issue.record("sock_hash is not a VAR"); return }
+        let definition = try spec.type(definitionID, "")
         // The variable's type is no longer a struct: point it at __u32.
         let u32 = try Self.type(spec, .typedef, "__u32")
         expectObjectError(raw.patching(s.offset + sockHash.recordOffset + 8, UInt64(u32.id), width: 4),
@@ -319,12 +320,12 @@ struct MalformedObjectTests {
         let (raw, s, spec) = try Self.btf()
         let sockKey = try Self.type(spec, .structure, "sock_key")
         // An array of them: the size no longer fits 32 bits.
-        let array = try #require(spec.types.first { $0.kind == .array })
+        let array = try #require(spec.types.first { $0.rawKind == .array })
         var bytes = raw.bytes
         // element → sock_key, count → 2^31; and point sock_hash's key pointer at this array.
         bytes.write(UInt64(sockKey.id), at: s.offset + array.recordOffset + 12, width: 4)
         bytes.write(1 << 31, at: s.offset + array.recordOffset + 20, width: 4)
-        let keyPointer = try #require(spec.types.first { $0.kind == .pointer && $0.sizeOrType == UInt32(sockKey.id) })
+        let keyPointer = try #require(spec.types.first { $0.kind == .pointer(to: sockKey.id) })
         bytes.write(UInt64(array.id), at: s.offset + keyPointer.recordOffset + 8, width: 4)
         guard case .btf(.badMapDefinition(let map, let reason))? = objectError(bytes) else {
             Issue.record("expected a bad map definition"); return

@@ -82,26 +82,26 @@ struct RedirObjectTests {
     func btf() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btf = try #require(spec.btf)
-        #expect(btf.types[0].kind.rawValue == 0, "type 0 is void")
+        #expect(btf.types[0].kind == .void, "type 0 is void")
         #expect(btf.types.count > 20)
         for (id, type) in btf.types.enumerated() { #expect(type.id == id) }
 
         let dataSection = try #require(btf.dataSection(named: ".maps"))
-        #expect(dataSection.vlen == 6)
-        let variables = try dataSection.members.map { try btf.type($0.type, ".maps member") }
-        #expect(variables.allSatisfy { $0.kind == .variable })
+        #expect(dataSection.variables.count == 6)
+        let variables = try dataSection.variables.map { try btf.type($0.type, ".maps member") }
+        #expect(variables.allSatisfy { $0.rawKind == .variable })
         #expect(Set(variables.map(\.name)) == ["sock_hash", "tcp_only", "closing", "counters", "policy", "config"])
-        #expect(dataSection.members.allSatisfy { $0.size == 32 })
+        #expect(dataSection.variables.allSatisfy { $0.size == 32 })
 
-        let sockKey = try #require(btf.types.first { $0.kind == .structure && $0.name == "sock_key" })
+        let sockKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_key" })
         #expect(try btf.size(of: sockKey.id) == 48)
         #expect(sockKey.members.map(\.name) == ["netns", "local_ip", "remote_ip", "local_port", "remote_port"])
-        let u32 = try #require(btf.types.first { $0.kind == .typedef && $0.name == "__u32" })
-        #expect(try btf.skipModifiers(u32.id).kind == .int)
+        let u32 = try #require(btf.types.first { $0.rawKind == .typedef && $0.name == "__u32" })
+        #expect(try btf.skipModifiers(u32.id).rawKind == .int)
         #expect(try btf.size(of: u32.id) == 4)
-        let u64 = try #require(btf.types.first { $0.kind == .typedef && $0.name == "__u64" })
+        let u64 = try #require(btf.types.first { $0.rawKind == .typedef && $0.name == "__u64" })
         #expect(try btf.size(of: u64.id) == 8)
-        let policyKey = try #require(btf.types.first { $0.kind == .structure && $0.name == "policy_key" })
+        let policyKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "policy_key" })
         #expect(try btf.size(of: policyKey.id) == 20)
 
         #expect(throws: BTFError.badTypeID(what: "x", typeID: btf.types.count)) { try btf.type(btf.types.count, "x") }
@@ -116,8 +116,8 @@ struct RedirObjectTests {
         #expect(btf.headerLength == 24)
         #expect(btf.rawBytes.count == section.size)
         #expect(btf.headerLength + btf.stringOffset + btf.stringLength <= section.size)
-        #expect(btf.types.contains { $0.kind == .function && $0.name == "sockmap_sockops" })
-        #expect(btf.types.contains { $0.kind == .function && $0.name == "sockmap_redirect" })
+        #expect(btf.types.contains { $0.rawKind == .function && $0.name == "sockmap_sockops" })
+        #expect(btf.types.contains { $0.rawKind == .function && $0.name == "sockmap_redirect" })
     }
 
     @Test("maps with their exact definitions", arguments: [

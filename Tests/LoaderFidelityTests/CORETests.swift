@@ -87,11 +87,11 @@ struct CORETests {
 
         // Offsets, sizes and ids as the kernel's BTF gives them.
         let vmlinux = try CORETargetBTF()
-        let sock = try #require(vmlinux.btf.types.first { $0.kind == .structure && $0.name == "sock" })
+        let sock = try #require(vmlinux.btf.types.first { $0.rawKind == .structure && $0.name == "sock" })
         let rcvbuf = try #require(sock.members.firstIndex { $0.name == "sk_rcvbuf" })
-        #expect(mine[.offRcvbuf] == UInt64(sock.bitOffset(ofMember: rcvbuf) / 8))
+        #expect(mine[.offRcvbuf] == UInt64(sock.members[rcvbuf].bitOffset / 8))
         #expect(mine[.targetID] == UInt64(sock.id))
-        #expect(mine[.typeSize] == UInt64(sock.sizeOrType))
+        #expect(mine[.typeSize] == UInt64(sock.size ?? 0))
         // ns_common.ns_id (an anonymous union's anonymous struct) exists from 6.18 on.
         let hasNamespaceID = vmlinux.btf.types.contains { $0.isComposite && $0.members.contains { $0.name == "ns_id" } }
         #expect((mine[.nsID] != 0) == hasNamespaceID)

@@ -10,15 +10,15 @@ struct SpecTests {
         let btf = try #require(spec.btf)
         #expect(btf.kernelBytes() != nil)
         let rodata = try #require(btf.dataSection(named: ".rodata"))
-        #expect(rodata.sizeOrType == 64)
-        let offsets = try rodata.members.map { (try btf.type($0.type, "var").name, $0.offset) }
+        #expect(rodata.size == 64)
+        let offsets = try rodata.variables.map { (try btf.type($0.type, "var").name, $0.offset) }
         #expect(offsets.map(\.0) == ["verbose", "threshold", "count_packets.____fmt", "count_packets.____fmt.1"])
         #expect(offsets.map(\.1) == [0, 8, 16, 38])
         let bss = try #require(btf.dataSection(named: ".bss"))
-        #expect(bss.sizeOrType == 12)
-        #expect(bss.members.map(\.offset) == [0, 8])
+        #expect(bss.size == 12)
+        #expect(bss.variables.map(\.offset) == [0, 8])
         #expect(btf.dataSection(named: ".maps") == nil) // no maps in this object
-        #expect(btf.dataSection(named: "license")?.sizeOrType == 4)
+        #expect(btf.dataSection(named: "license")?.size == 4)
     }
 
     @Test func globalDataMapsLookLikeLibbpfs() throws {

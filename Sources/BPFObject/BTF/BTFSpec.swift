@@ -4,135 +4,52 @@ public struct BTFSpec: Sendable {
     public let types: [BTFType]
     /// The raw section, kept to hand it to the kernel (`BPF_BTF_LOAD`) after fix-ups.
     public let rawBytes: [UInt8]
-    public let headerLength: Int
-    public let typeOffset: Int
-    public let typeLength: Int
-    public let stringOffset: Int
-    public let stringLength: Int
+    private let header: BTFHeader
+    private let strings: BTFStringTable
 
-    static let magic: UInt16 = 0xEB9F
+    /// `hdr_len`.
+    public var headerLength: Int { header.headerLength }
+    /// `type_off`, from the end of the header.
+    public var typeOffset: Int { header.typeOffset }
+    /// `type_len`.
+    public var typeLength: Int { header.typeLength }
+    /// `str_off`, from the end of the header.
+    public var stringOffset: Int { header.stringOffset }
+    /// `str_len`.
+    public var stringLength: Int { header.stringLength }
+
+    static let magic = BTFHeader.magic
     static let maxResolveDepth = 32
 
+    /// Decodes a `.BTF` section (or a raw BTF file such as `/sys/kernel/btf/vmlinux`): the header,
+    /// the string section, then every type record; every type id a record refers to must exist.
     public init(bytes: some Collection<UInt8>) throws(BTFError) {
         let raw = Array(bytes)
         rawBytes = raw
-        func u32(_ o: Int, _ what: String) throws(BTFError) -> UInt32 {
-            guard o >= 0, o + 4 <= raw.count else { throw .truncated(what: what, offset: o) }
-            return raw.littleEndian(at: o)
-        }
-        guard raw.count >= 24 else { throw .badHeader(reason: "\(raw.count) bytes, shorter than the header") }
-        let magic = raw.littleEndian(UInt16.self, at: 0)
-        guard magic == Self.magic else { throw .badHeader(reason: "magic 0x\(String(magic, radix: 16)) is not 0xeb9f (or big-endian)") }
-        guard raw[2] == 1 else { throw .badHeader(reason: "version \(raw[2]) is not 1") }
-        headerLength = Int(try u32(4, "header"))
-        typeOffset = Int(try u32(8, "header"))
-        typeLength = Int(try u32(12, "header"))
-        stringOffset = Int(try u32(16, "header"))
-        stringLength = Int(try u32(20, "header"))
-        guard headerLength >= 24, headerLength <= raw.count else { throw .badHeader(reason: "hdr_len \(headerLength)") }
-        let typeStart = headerLength + typeOffset, stringStart = headerLength + stringOffset
-        guard typeStart <= raw.count, typeLength <= raw.count - typeStart else {
-            throw .badHeader(reason: "type section (\(typeOffset)+\(typeLength)) runs past the end")
-        }
-        guard stringStart <= raw.count, stringLength <= raw.count - stringStart, stringLength > 0 else {
-            throw .badHeader(reason: "string section (\(stringOffset)+\(stringLength)) runs past the end or is empty")
-        }
-        guard raw[stringStart + stringLength - 1] == 0 else { throw .badHeader(reason: "string section is not NUL-terminated") }
+        header = try BTFHeader(raw)
+        strings = BTFStringTable(raw: raw, range: header.stringRange)
+        types = try Self.decodeTypes(raw, header: header, strings: strings)
+        try Self.checkReferences(types)
+    }
 
-        let stringCount = stringLength
-        func string(_ offset: UInt32, _ what: String) throws(BTFError) -> String {
-            let o = Int(offset)
-            guard o < stringCount else { throw .badStringOffset(what: what, offset: o) }
-            var end = stringStart + o
-            while raw[end] != 0 { end += 1 }  // terminated: checked above
-            return String(decoding: raw[(stringStart + o)..<end], as: UTF8.self)
-        }
+    private static func decodeTypes(_ raw: [UInt8], header: BTFHeader, strings: BTFStringTable) throws(BTFError) -> [BTFType] {
+        var decoder = BTFTypeDecoder(raw: raw, header: header, strings: strings)
+        var types = [BTFType.void]
+        while !decoder.isAtEnd { types.append(try decoder.next(id: types.count)) }
+        return types
+    }
 
-        var parsed = [BTFType(id: 0, name: "", kind: .init(rawValue: 0), vlen: 0, kindFlag: false, sizeOrType: 0,
-                             arrayElement: 0, arrayCount: 0, members: [], recordOffset: -1, intEncoding: 0)]
-        var cursor = typeStart
-        let end = typeStart + typeLength
-        while cursor < end {
-            let id = parsed.count
-            let what = "type \(id)"
-            guard cursor + 12 <= end else { throw .truncated(what: what, offset: cursor - typeStart) }
-            let nameOff = try u32(cursor, what), info = try u32(cursor + 4, what), sizeOrType = try u32(cursor + 8, what)
-            let kind = BTFType.Kind(rawValue: Int((info >> 24) & 0x1F))
-            let vlen = Int(info & 0xFFFF)
-            let record = cursor
-            cursor += 12
-            var members: [BTFType.Member] = []
-            var element = 0, count: UInt32 = 0, intEncoding: UInt32 = 0
-            func need(_ bytes: Int) throws(BTFError) {
-                guard bytes <= end - cursor else { throw .truncated(what: what, offset: cursor - typeStart) }
-            }
-            switch kind {
-            case .int:
-                try need(4); intEncoding = try u32(cursor, what); cursor += 4
-            case .variable, .declTag:
-                try need(4); cursor += 4
-            case .pointer, .forward, .typedef, .volatile, .const, .restrict, .function, .float, .typeTag:
-                break
-            case .array:
-                try need(12)
-                element = Int(try u32(cursor, what)); count = try u32(cursor + 8, what); cursor += 12
-            case .structure, .union:
-                try need(12 * vlen)
-                for m in 0..<vlen {
-                    members.append(.init(name: try string(try u32(cursor, what), "\(what) member \(m)"),
-                                         type: Int(try u32(cursor + 4, what)), offset: try u32(cursor + 8, what), size: 0))
-                    cursor += 12
-                }
-            case .enumeration, .functionProto:
-                try need(8 * vlen)
-                for m in 0..<vlen {
-                    members.append(.init(name: try string(try u32(cursor, what), "\(what) entry \(m)"),
-                                         type: Int(try u32(cursor + 4, what)), offset: 0, size: 0))
-                    cursor += 8
-                }
-            case .enum64:
-                try need(12 * vlen)
-                for m in 0..<vlen {
-                    // The 64-bit value (lo32, hi32) goes in `type`, as a bit pattern.
-                    let value = UInt64(try u32(cursor + 4, what)) | UInt64(try u32(cursor + 8, what)) << 32
-                    members.append(.init(name: try string(try u32(cursor, what), "\(what) entry \(m)"),
-                                         type: Int(Int64(bitPattern: value)), offset: 0, size: 0))
-                    cursor += 12
-                }
-            case .dataSection:
-                try need(12 * vlen)
-                for _ in 0..<vlen {
-                    members.append(.init(name: "", type: Int(try u32(cursor, what)),
-                                         offset: try u32(cursor + 4, what), size: try u32(cursor + 8, what)))
-                    cursor += 12
-                }
-            default:
-                throw .unknownKind(typeID: id, kind: kind.rawValue)
-            }
-            parsed.append(BTFType(id: id, name: try string(nameOff, "\(what) name"), kind: kind, vlen: vlen,
-                                 kindFlag: info & 0x8000_0000 != 0, sizeOrType: sizeOrType, arrayElement: element,
-                                 arrayCount: count, members: members, recordOffset: record, intEncoding: intEncoding))
-        }
-        self.types = parsed
-        // Every reference must name an existing type, so later walks never index out of range.
+    /// Every reference must name an existing type, so later walks never index out of range.
+    private static func checkReferences(_ types: [BTFType]) throws(BTFError) {
         for type in types.dropFirst() {
-            for member in type.members where !type.isEnum && member.type >= types.count {
-                throw .badTypeID(what: "type \(type.id) (\(type.name))", typeID: member.type)
-            }
-            if type.kind == .array, type.arrayElement >= types.count {
-                throw .badTypeID(what: "array type \(type.id)", typeID: type.arrayElement)
-            }
-            if Self.refersToType(type.kind), Int(type.sizeOrType) >= types.count {
-                throw .badTypeID(what: "type \(type.id) (\(type.name))", typeID: Int(type.sizeOrType))
+            for id in type.kind.referencedTypeIDs where id >= types.count {
+                let what = type.rawKind == .array ? "array type \(type.id)" : "type \(type.id) (\(type.name))"
+                throw .badTypeID(what: what, typeID: id)
             }
         }
     }
 
-    static func refersToType(_ kind: BTFType.Kind) -> Bool {
-        [.pointer, .typedef, .volatile, .const, .restrict, .function, .variable, .declTag, .typeTag].contains(kind)
-            || kind == .functionProto
-    }
-
+    /// Type `id`, which must exist and not be `void`; `what` names the reference in the error.
     public func type(_ id: Int, _ what: @autoclosure () -> String) throws(BTFError) -> BTFType {
         guard id > 0, id < types.count else { throw .badTypeID(what: what(), typeID: id) }
         return types[id]
@@ -143,10 +60,8 @@ public struct BTFSpec: Sendable {
         var current = id
         for _ in 0..<Self.maxResolveDepth {
             let t = try type(current, "type reference")
-            switch t.kind {
-            case .typedef, .volatile, .const, .restrict, .typeTag: current = Int(t.sizeOrType)
-            default: return t
-            }
+            guard let next = t.modifiedType else { return t }
+            current = next
         }
         throw .typeLoop(typeID: id)
     }
@@ -157,34 +72,29 @@ public struct BTFSpec: Sendable {
         for _ in 0..<Self.maxResolveDepth {
             let t = try skipModifiers(current)
             switch t.kind {
-            case .int, .structure, .union, .enumeration, .enum64, .float, .dataSection:
-                let (size, overflow) = multiplier.multipliedReportingOverflow(by: Int(t.sizeOrType))
+            case .int(let size, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
+                 .enum64(let size, _, _), .float(let size), .dataSection(let size, _):
+                let (total, overflow) = multiplier.multipliedReportingOverflow(by: size)
                 guard !overflow else { throw .typeLoop(typeID: id) }
-                return size
+                return total
             case .pointer: return multiplier * 8
-            case .array:
-                let (m, overflow) = multiplier.multipliedReportingOverflow(by: Int(t.arrayCount))
+            case .array(let element, _, let count):
+                let (m, overflow) = multiplier.multipliedReportingOverflow(by: count)
                 guard !overflow, m < Int(UInt32.max) else { throw .typeLoop(typeID: id) }
                 multiplier = m
-                current = t.arrayElement
+                current = element
             default:
-                throw .badTypeID(what: "size of type \(id) (kind \(t.kind.rawValue) has no size)", typeID: t.id)
+                throw .badTypeID(what: "size of type \(id) (kind \(t.rawKind.rawValue) has no size)", typeID: t.id)
             }
         }
         throw .typeLoop(typeID: id)
     }
 
     /// The string at `offset` of the string section (names in `.BTF.ext` and line info point here).
-    public func string(at offset: UInt32) -> String? {
-        let o = Int(offset)
-        guard o < stringLength else { return nil }
-        let start = headerLength + stringOffset + o
-        let end = rawBytes[start...].firstIndex(of: 0)!  // the section is NUL-terminated: checked in init
-        return String(decoding: rawBytes[start..<end], as: UTF8.self)
-    }
+    public func string(at offset: UInt32) -> String? { strings.string(at: offset) }
 
     /// The DATASEC named `name`, if present.
     public func dataSection(named name: String) -> BTFType? {
-        types.first { $0.kind == .dataSection && $0.name == name }
+        types.first { $0.rawKind == .dataSection && $0.name == name }
     }
 }

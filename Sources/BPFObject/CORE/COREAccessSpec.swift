@@ -48,8 +48,9 @@ struct COREAccessSpec {
         let first = raw[0]
         if kind.isEnumValueBased {
             guard root.isEnum else { throw .badLocalType("type \(rootTypeID) is not an enum") }
-            guard raw.count == 1, first < root.members.count else { throw bad("no enumerator \(first) in \(root.members.count)") }
-            accessors = [Accessor(typeID: root.id, index: first, name: root.members[first].name)]
+            let values = root.enumValues
+            guard raw.count == 1, first < values.count else { throw bad("no enumerator \(first) in \(values.count)") }
+            accessors = [Accessor(typeID: root.id, index: first, name: values[first].name)]
             return
         }
         guard kind.isFieldBased else { throw .unsupportedKind }
@@ -60,16 +61,17 @@ struct COREAccessSpec {
             let t: BTFType
             do { t = try COREMatching.skip(btf, id) } catch { throw .badLocalType(error.description) }
             if t.isComposite {
-                guard index < t.members.count else { throw bad("level \(level): member \(index) of \(t.members.count) in type \(t.id)") }
-                bitOffset += Int(t.bitOffset(ofMember: index))
-                let member = t.members[index]
+                let members = t.members
+                guard index < members.count else { throw bad("level \(level): member \(index) of \(members.count) in type \(t.id)") }
+                let member = members[index]
+                bitOffset += member.bitOffset
                 if !member.name.isEmpty { accessors.append(Accessor(typeID: t.id, index: index, name: member.name)) }
                 id = member.type
-            } else if t.kind == .array {
+            } else if case .array(let elementID, _, let count) = t.kind {
                 let element: BTFType
-                do { element = try COREMatching.skip(btf, t.arrayElement) } catch { throw .badLocalType(error.description) }
-                guard Self.isFlexibleArray(t, after: accessors.last, in: btf) || index < Int(t.arrayCount) else {
-                    throw bad("level \(level): element \(index) of an array of \(t.arrayCount)")
+                do { element = try COREMatching.skip(btf, elementID) } catch { throw .badLocalType(error.description) }
+                guard Self.isFlexibleArray(t, after: accessors.last, in: btf) || index < count else {
+                    throw bad("level \(level): element \(index) of an array of \(count)")
                 }
                 accessors.append(Accessor(typeID: element.id, index: index, name: nil))
                 bitOffset += try Self.scaled(index, size(element.id, btf))
@@ -94,7 +96,7 @@ struct COREAccessSpec {
 
     /// An array of 0 elements that is the last member of its struct (`is_flex_arr`).
     static func isFlexibleArray(_ array: BTFType, after accessor: Accessor?, in btf: BTFSpec) -> Bool {
-        guard let accessor, accessor.name != nil, array.arrayCount == 0,
+        guard case .array(_, _, 0) = array.kind, let accessor, accessor.name != nil,
               accessor.typeID > 0, accessor.typeID < btf.types.count else { return false }
         return accessor.index == btf.types[accessor.typeID].members.count - 1
     }
@@ -112,8 +114,9 @@ struct COREAccessSpec {
         if kind.isEnumValueBased {
             let enumType = try COREMatching.skip(target, targetID)
             guard enumType.isEnum, let name = accessors[0].name else { return nil }
-            guard let index = enumType.members.firstIndex(where: { COREMatching.namesMatch($0.name, name) }) else { return nil }
-            spec.accessors = [Accessor(typeID: enumType.id, index: index, name: enumType.members[index].name)]
+            let values = enumType.enumValues
+            guard let index = values.firstIndex(where: { COREMatching.namesMatch($0.name, name) }) else { return nil }
+            spec.accessors = [Accessor(typeID: enumType.id, index: index, name: values[index].name)]
             spec.raw = [index]
             return spec
         }
@@ -126,9 +129,9 @@ struct COREAccessSpec {
                 targetType = next
             } else {
                 if i > 0 {
-                    guard t.kind == .array else { return nil }
-                    guard Self.isFlexibleArray(t, after: spec.accessors.last, in: target) || accessor.index < Int(t.arrayCount) else { return nil }
-                    targetType = try COREMatching.skip(target, t.arrayElement).id
+                    guard case .array(let element, _, let count) = t.kind else { return nil }
+                    guard Self.isFlexibleArray(t, after: spec.accessors.last, in: target) || accessor.index < count else { return nil }
+                    targetType = try COREMatching.skip(target, element).id
                 }
                 guard spec.raw.count < Self.maxLength else { return nil }
                 spec.accessors.append(Accessor(typeID: targetType, index: accessor.index, name: nil))
@@ -151,7 +154,7 @@ struct COREAccessSpec {
         let localMember = local.types[accessor.typeID].members[accessor.index]
         for (i, member) in t.members.enumerated() {
             guard raw.count < Self.maxLength else { return nil }
-            let bits = Int(t.bitOffset(ofMember: i))
+            let bits = member.bitOffset
             bitOffset += bits
             raw.append(i)
             if member.name.isEmpty {

@@ -14,7 +14,7 @@ enum COREMatching {
 
     /// Same kind, or both enums (ENUM and ENUM64 stand for each other).
     static func kindsCompatible(_ a: BTFType, _ b: BTFType) -> Bool {
-        a.kind == b.kind || (a.isEnum && b.isEnum)
+        a.rawKind == b.rawKind || (a.isEnum && b.isEnum)
     }
 
     /// Essential names equal (flavours ignored); two empty names are equal.
@@ -32,23 +32,23 @@ enum COREMatching {
         for _ in 0..<depth {
             let lt = try skip(local, l), tt = try skip(target, t)
             guard kindsCompatible(lt, tt) else { return false }
-            switch lt.kind {
-            case .init(rawValue: 0), .structure, .union, .enumeration, .enum64, .forward:
+            switch (lt.kind, tt.kind) {
+            case (.void, _), (.structure, _), (.union, _), (.enumeration, _), (.enum64, _), (.forward, _):
                 return true
-            case .int:
-                return lt.intBitOffset == 0 && tt.intBitOffset == 0
-            case .pointer:
-                (l, t) = (Int(lt.sizeOrType), Int(tt.sizeOrType))
-            case .array:
-                (l, t) = (lt.arrayElement, tt.arrayElement)
-            case .functionProto:
-                guard lt.members.count == tt.members.count else { return false }
-                for (lp, tp) in zip(lt.members, tt.members) {
+            case (.int(_, let le), .int(_, let te)):
+                return le.bitOffset == 0 && te.bitOffset == 0
+            case (.pointer(let lp), .pointer(let tp)):
+                (l, t) = (lp, tp)
+            case (.array(let le, _, _), .array(let te, _, _)):
+                (l, t) = (le, te)
+            case (.functionProto(let lr, let lps), .functionProto(let tr, let tps)):
+                guard lps.count == tps.count else { return false }
+                for (lp, tp) in zip(lps, tps) {
                     guard depth > 1 else { throw .typeLoop(typeID: localID) }
                     guard try typesCompatible(local, try skip(local, lp.type).id, target, try skip(target, tp.type).id,
                                               depth: depth - 1) else { return false }
                 }
-                (l, t) = (Int(lt.sizeOrType), Int(tt.sizeOrType))
+                (l, t) = (lr, tr)
             default:
                 return false
             }
@@ -65,15 +65,15 @@ enum COREMatching {
             let lt = try skip(local, l), tt = try skip(target, t)
             if lt.isComposite && tt.isComposite { return true }
             guard kindsCompatible(lt, tt) else { return false }
-            switch lt.kind {
-            case .pointer, .float:
+            switch (lt.kind, tt.kind) {
+            case (.pointer, _), (.float, _):
                 return true
-            case .forward, .enumeration, .enum64:
+            case (.forward, _), (.enumeration, _), (.enum64, _):
                 return lt.name.isEmpty || tt.name.isEmpty || namesMatch(lt.name, tt.name)
-            case .int:
-                return lt.intBitOffset == 0 && tt.intBitOffset == 0
-            case .array:
-                (l, t) = (lt.arrayElement, tt.arrayElement)
+            case (.int(_, let le), .int(_, let te)):
+                return le.bitOffset == 0 && te.bitOffset == 0
+            case (.array(let le, _, _), .array(let te, _, _)):
+                (l, t) = (le, te)
             default:
                 return false
             }
@@ -93,21 +93,22 @@ enum COREMatching {
             let lt = try skip(local, l), tt = try skip(target, t)
             guard namesMatch(lt.name, tt.name) else { return false }
             switch lt.kind {
-            case .init(rawValue: 0):
-                return tt.kind == lt.kind
-            case .forward:
-                if lt.kind == tt.kind { return lt.kindFlag == tt.kindFlag }
+            case .void:
+                return tt.rawKind == .void
+            case .forward(let isUnion):
+                if case .forward(let targetIsUnion) = tt.kind { return isUnion == targetIsUnion }
                 guard behind else { return false }
-                return (tt.kind == .structure && !lt.kindFlag) || (tt.kind == .union && lt.kindFlag)
+                return tt.rawKind == (isUnion ? .union : .structure)
             case .enumeration, .enum64:
-                guard tt.isEnum, lt.sizeOrType == tt.sizeOrType, lt.members.count <= tt.members.count else { return false }
-                return lt.members.allSatisfy { lm in tt.members.contains { namesMatch(lm.name, $0.name) } }
+                guard tt.isEnum, lt.size == tt.size, lt.enumValues.count <= tt.enumValues.count else { return false }
+                return lt.enumValues.allSatisfy { lv in tt.enumValues.contains { namesMatch(lv.name, $0.name) } }
             case .structure, .union:
                 if behind {
-                    if lt.kind == tt.kind { return true }
-                    return tt.kind == .forward && (lt.kind == .union) == tt.kindFlag
+                    if lt.rawKind == tt.rawKind { return true }
+                    if case .forward(let isUnion) = tt.kind { return (lt.rawKind == .union) == isUnion }
+                    return false
                 }
-                guard lt.kind == tt.kind, lt.members.count <= tt.members.count else { return false }
+                guard lt.rawKind == tt.rawKind, lt.members.count <= tt.members.count else { return false }
                 for lm in lt.members {
                     var matched = false
                     for tm in tt.members where namesMatch(lm.name, tm.name) {
@@ -120,19 +121,19 @@ enum COREMatching {
                 }
                 return true
             case .int:
-                return tt.kind == .int && lt.sizeOrType == tt.sizeOrType && lt.isSignedInt == tt.isSignedInt
-            case .pointer:
-                guard tt.kind == .pointer else { return false }
-                (l, t, behind) = (Int(lt.sizeOrType), Int(tt.sizeOrType), true)
-            case .array:
-                guard tt.kind == .array, lt.arrayCount == tt.arrayCount else { return false }
-                (l, t) = (lt.arrayElement, tt.arrayElement)
-            case .functionProto:
-                guard tt.kind == .functionProto, lt.members.count == tt.members.count else { return false }
-                for (lp, tp) in zip(lt.members, tt.members) {
+                return tt.rawKind == .int && lt.size == tt.size && lt.isSignedInt == tt.isSignedInt
+            case .pointer(let lp):
+                guard case .pointer(let tp) = tt.kind else { return false }
+                (l, t, behind) = (lp, tp, true)
+            case .array(let le, _, let lc):
+                guard case .array(let te, _, let tc) = tt.kind, lc == tc else { return false }
+                (l, t) = (le, te)
+            case .functionProto(let lr, let lps):
+                guard case .functionProto(let tr, let tps) = tt.kind, lps.count == tps.count else { return false }
+                for (lp, tp) in zip(lps, tps) {
                     guard try typesMatch(local, lp.type, target, tp.type, behindPointer: behind, depth: depth - 1) else { return false }
                 }
-                (l, t) = (Int(lt.sizeOrType), Int(tt.sizeOrType))
+                (l, t) = (lr, tr)
             default:
                 return false
             }

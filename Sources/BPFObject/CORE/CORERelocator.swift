@@ -132,10 +132,10 @@ public enum CORERelocator {
 
     /// `struct sock`, `enum sk_state`, `typedef u32`, as a message names a type.
     static func describe(_ type: BTFType) -> String {
-        let kinds: [BTFType.Kind: String] = [.structure: "struct", .union: "union", .enumeration: "enum", .enum64: "enum",
+        let kinds: [BTFRawKind: String] = [.structure: "struct", .union: "union", .enumeration: "enum", .enum64: "enum",
                                              .typedef: "typedef", .int: "int", .pointer: "pointer", .array: "array",
                                              .forward: "forward", .functionProto: "function prototype", .float: "float"]
-        let kind = kinds[type.kind] ?? "kind \(type.kind.rawValue)"
+        let kind = kinds[type.rawKind] ?? "kind \(type.rawKind.rawValue)"
         return type.name.isEmpty ? "anonymous \(kind) [\(type.id)]" : "\(kind) \(type.name)"
     }
 }

@@ -35,8 +35,8 @@ struct COREResolution: Equatable {
             (value, newSize) = (new.value, new.size)
             if originalSize != newSize {
                 let o = localBTF.types[old.typeID], n = targetBTF.types[new.typeID]
-                let bothPointers = o.kind == .pointer && n.kind == .pointer
-                let bothUnsigned = o.kind == .int && n.kind == .int && !o.isSignedInt && !n.isSignedInt
+                let bothPointers = o.rawKind == .pointer && n.rawKind == .pointer
+                let bothUnsigned = o.rawKind == .int && n.rawKind == .int && !o.isSignedInt && !n.isSignedInt
                 sizeAdjustmentFails = !(bothPointers || bothUnsigned)
             }
         } else if kind.isTypeBased {
@@ -84,14 +84,15 @@ struct COREResolution: Equatable {
             }
         }
         let parent = btf.types[last.typeID]
+        let member = parent.members[last.index]
         let memberType: BTFType
-        do { memberType = try COREMatching.skip(btf, parent.members[last.index].type) } catch { throw bad(error) }
+        do { memberType = try COREMatching.skip(btf, member.type) } catch { throw bad(error) }
         let bitOffset = spec.bitOffset
-        var bitSize = Int(parent.bitfieldSize(ofMember: last.index))
+        var bitSize = member.bitfieldSize
         let bitfield = bitSize > 0
         var byteSize: Int, byteOffset: Int
         if bitfield {
-            byteSize = Int(memberType.sizeOrType)
+            byteSize = memberType.size ?? 0
             guard byteSize > 0 else { throw .badTargetType("bitfield of type \(memberType.id) has size 0") }
             byteOffset = bitOffset / 8 / byteSize * byteSize
             // The smallest load that covers the whole bitfield.
@@ -113,7 +114,7 @@ struct COREResolution: Equatable {
         case .fieldByteSize:
             result.value = UInt64(byteSize)
         case .fieldSigned:
-            result.value = (memberType.isEnum && memberType.kindFlag) || memberType.isSignedInt ? 1 : 0
+            result.value = memberType.isSignedInt || memberType.isSignedEnum ? 1 : 0
             result.validate = true
         case .fieldLShiftU64:
             result.value = UInt64(64 - (bitOffset + bitSize - byteOffset * 8)) // little-endian
@@ -143,7 +144,7 @@ struct COREResolution: Equatable {
         case .enumValueExists: return 1
         case .enumValue:
             let accessor = spec.accessors[0]
-            return UInt64(bitPattern: btf.types[accessor.typeID].enumValue(accessor.index))
+            return UInt64(bitPattern: btf.types[accessor.typeID].enumValues[accessor.index].value)
         default: throw .unsupportedKind
         }
     }

@@ -8,8 +8,8 @@ enum MapDefinitions {
         let variables: [String: BTFType]
         do {
             var byName: [String: BTFType] = [:]
-            for member in btf.dataSection(named: ".maps")?.members ?? [] {
-                let variable = try btf.type(member.type, ".maps entry")
+            for entry in btf.dataSection(named: ".maps")?.variables ?? [] {
+                let variable = try btf.type(entry.type, ".maps entry")
                 byName[variable.name] = variable
             }
             variables = byName
@@ -17,19 +17,19 @@ enum MapDefinitions {
 
         var maps: [MapSpec] = []
         for symbol in symbols.sorted(by: { $0.value < $1.value }) {
-            guard let variable = variables[symbol.name], variable.kind == .variable else {
+            guard let variable = variables[symbol.name], case .variable(let type, _) = variable.kind else {
                 throw .btf(.badMapDefinition(map: symbol.name, reason: "no BTF variable describes it"))
             }
             do {
-                maps.append(try btfMap(named: symbol.name, variable: variable, btf: btf, section: section, offset: symbol.value))
+                maps.append(try btfMap(named: symbol.name, type: type, btf: btf, section: section, offset: symbol.value))
             } catch { throw .btf(error) }
         }
         return maps
     }
 
-    private static func btfMap(named name: String, variable: BTFType, btf: BTFSpec, section: ELFSection, offset: UInt64) throws(BTFError) -> MapSpec {
-        let definition = try btf.skipModifiers(Int(variable.sizeOrType))
-        guard definition.kind == .structure else {
+    private static func btfMap(named name: String, type: Int, btf: BTFSpec, section: ELFSection, offset: UInt64) throws(BTFError) -> MapSpec {
+        let definition = try btf.skipModifiers(type)
+        guard definition.rawKind == .structure else {
             throw .badMapDefinition(map: name, reason: "its type is not a struct")
         }
         var spec = MapSpec(name: name, type: .init(rawValue: 0), keySize: 0, valueSize: 0, maxEntries: 0, flags: 0,
@@ -37,20 +37,18 @@ enum MapDefinitions {
                            sectionIndex: section.index, symbolOffset: offset, initialValue: nil, freeze: false)
         var sawType = false
         for member in definition.members {
-            let pointer = try btf.skipModifiers(member.type)
-            guard pointer.kind == .pointer else {
+            guard case .pointer(let pointee) = try btf.skipModifiers(member.type).kind else {
                 throw .badMapDefinition(map: name, reason: "member \(member.name) is not declared with __uint or __type")
             }
             func number() throws(BTFError) -> UInt32 {
-                let array = try btf.skipModifiers(Int(pointer.sizeOrType))
-                guard array.kind == .array else {
+                guard case .array(_, _, let count) = try btf.skipModifiers(pointee).kind, let number = UInt32(exactly: count) else {
                     throw .badMapDefinition(map: name, reason: "member \(member.name) must be __uint(\(member.name), N)")
                 }
-                return array.arrayCount
+                return number
             }
             /// `sizeof` the pointee; BTF sizes reach 2^64, a map's key and value size is a u32.
             func pointeeSize() throws(BTFError) -> UInt32 {
-                let size = try btf.size(of: Int(pointer.sizeOrType))
+                let size = try btf.size(of: pointee)
                 guard let size32 = UInt32(exactly: size) else {
                     throw .badMapDefinition(map: name, reason: "member \(member.name) is \(size) bytes, more than a u32")
                 }
@@ -69,10 +67,10 @@ enum MapDefinitions {
                 }
                 spec.pinning = pinning
             case "key":
-                spec.btfKeyTypeID = Int(pointer.sizeOrType)
+                spec.btfKeyTypeID = pointee
                 spec.keySize = try pointeeSize()
             case "value":
-                spec.btfValueTypeID = Int(pointer.sizeOrType)
+                spec.btfValueTypeID = pointee
                 spec.valueSize = try pointeeSize()
             case "numa_node", "map_extra":
                 _ = try number()

@@ -54,9 +54,9 @@ struct BTFBuilder {
         return count
     }
 
-    mutating func enum64(_ name: String, _ values: [(String, UInt64)]) -> Int {
+    mutating func enum64(_ name: String, signed: Bool = false, _ values: [(String, UInt64)]) -> Int {
         let named = values.map { (self.name($0.0), $0.1) }
-        put([self.name(name), 19 << 24 | UInt32(values.count), 8])
+        put([self.name(name), 19 << 24 | UInt32(values.count) | (signed ? 1 << 31 : 0), 8])
         for value in named { put([value.0, UInt32(truncatingIfNeeded: value.1), UInt32(value.1 >> 32)]) }
         count += 1
         return count
@@ -65,6 +65,36 @@ struct BTFBuilder {
     mutating func typedef(_ name: String, to type: Int) -> Int { add(name, kind: 8, UInt32(type)) }
 
     mutating func forward(_ name: String, union: Bool = false) -> Int { add(name, kind: 7, kindFlag: union, 0) }
+
+    mutating func volatile(of type: Int) -> Int { add("", kind: 9, UInt32(type)) }
+    mutating func const(of type: Int) -> Int { add("", kind: 10, UInt32(type)) }
+    mutating func restrict(of type: Int) -> Int { add("", kind: 11, UInt32(type)) }
+
+    /// A FUNC; `linkage` goes in `vlen` (0 static, 1 global, 2 extern).
+    mutating func function(_ name: String, proto: Int, linkage: Int = 1) -> Int { add(name, kind: 12, vlen: linkage, UInt32(proto)) }
+
+    mutating func functionProto(returns: Int, _ parameters: [(String, Int)]) -> Int {
+        let named = parameters.map { (self.name($0.0), UInt32($0.1)) }
+        put([0, 13 << 24 | UInt32(parameters.count), UInt32(returns)])
+        for parameter in named { put([parameter.0, parameter.1]) }
+        count += 1
+        return count
+    }
+
+    mutating func variable(_ name: String, type: Int, linkage: UInt32 = 1) -> Int { add(name, kind: 14, UInt32(type), [linkage]) }
+
+    /// Variables as (type, offset, size).
+    mutating func dataSection(_ name: String, size: UInt32, _ variables: [(Int, UInt32, UInt32)]) -> Int {
+        add(name, kind: 15, vlen: variables.count, size, variables.flatMap { [UInt32($0.0), $0.1, $0.2] })
+    }
+
+    mutating func float(_ name: String, size: UInt32) -> Int { add(name, kind: 16, size) }
+
+    mutating func declTag(_ name: String, of type: Int, component: Int32 = -1) -> Int {
+        add(name, kind: 17, UInt32(type), [UInt32(bitPattern: component)])
+    }
+
+    mutating func typeTag(_ name: String, of type: Int) -> Int { add(name, kind: 18, UInt32(type)) }
 
     /// The BTF blob: header, types, strings.
     func bytes() -> [UInt8] {
