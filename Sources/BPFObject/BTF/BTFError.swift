@@ -1,9 +1,14 @@
 /// Why BTF (`.BTF`, `.BTF.ext`) or a BTF-defined map could not be decoded.
 public enum BTFError: Error, Equatable, Sendable {
+    /// The header is short, has the wrong magic or version, or places a part outside the section.
     case badHeader(reason: String)
+    /// A type record ends past the type section (`offset` from its start).
     case truncated(what: String, offset: Int)
+    /// A name points outside the string section.
     case badStringOffset(what: String, offset: Int)
+    /// A record of a `BTF_KIND_*` this loader does not know.
     case unknownKind(typeID: Int, kind: Int)
+    /// A reference to a type id that does not exist (or has no size, where one is needed).
     case badTypeID(what: String, typeID: Int)
     /// Following `typeID` through typedefs, modifiers or arrays did not end.
     case typeLoop(typeID: Int)
@@ -16,6 +21,7 @@ public enum BTFError: Error, Equatable, Sendable {
 }
 
 extension BTFError: CustomStringConvertible {
+    /// The error as one line, naming what was being read.
     public var description: String {
         switch self {
         case .badHeader(let reason): return "bad BTF header: \(reason)"

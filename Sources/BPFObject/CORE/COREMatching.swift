@@ -108,18 +108,8 @@ enum COREMatching {
                     if case .forward(let isUnion) = tt.kind { return (lt.rawKind == .union) == isUnion }
                     return false
                 }
-                guard lt.rawKind == tt.rawKind, lt.members.count <= tt.members.count else { return false }
-                for lm in lt.members {
-                    var matched = false
-                    for tm in tt.members where namesMatch(lm.name, tm.name) {
-                        if try typesMatch(local, lm.type, target, tm.type, behindPointer: behind, depth: depth - 1) {
-                            matched = true
-                            break
-                        }
-                    }
-                    guard matched else { return false }
-                }
-                return true
+                guard lt.rawKind == tt.rawKind else { return false }
+                return try membersMatch(local, lt.members, target, tt.members, behindPointer: behind, depth: depth - 1)
             case .int:
                 return tt.rawKind == .int && lt.size == tt.size && lt.isSignedInt == tt.isSignedInt
             case .pointer(let lp):
@@ -139,5 +129,22 @@ enum COREMatching {
             }
         }
         throw .typeLoop(typeID: localID)
+    }
+
+    /// Every local member has a namesake among the target's members whose type matches.
+    private static func membersMatch(_ local: BTFSpec, _ localMembers: [BTFMember], _ target: BTFSpec, _ targetMembers: [BTFMember],
+                                     behindPointer: Bool, depth: Int) throws(BTFError) -> Bool {
+        guard localMembers.count <= targetMembers.count else { return false }
+        for lm in localMembers {
+            var matched = false
+            for tm in targetMembers where namesMatch(lm.name, tm.name) {
+                if try typesMatch(local, lm.type, target, tm.type, behindPointer: behindPointer, depth: depth) {
+                    matched = true
+                    break
+                }
+            }
+            guard matched else { return false }
+        }
+        return true
     }
 }

@@ -3,82 +3,119 @@
 /// Parsing validates the header, every section header, the section name table and the symbol
 /// table up front; section contents are read on demand, always through bounds checks.
 public struct ELFFile: Sendable {
+    /// `EM_BPF`.
     public static let machineBPF: UInt16 = 247
+    /// `ELFCLASS64`.
+    static let class64: UInt8 = 2
+    /// `ELFDATA2LSB`.
+    static let littleEndianData: UInt8 = 1
+    /// `ET_REL`.
+    static let relocatableType: UInt16 = 1
     static let headerSize = 64
     static let sectionHeaderSize = 64
     static let symbolSize = 24
     static let relSize = 16
 
+    /// The file's bytes, for bounds-checked reads.
     public let reader: ByteReader
+    /// Every section, `sections[i].index == i`; section 0 is the null section.
     public let sections: [ELFSection]
+    /// The symbol table, `symbols[i].index == i` (empty without `.symtab`).
     public let symbols: [ELFSymbol]
 
+    /// Parses and checks the header, the section headers and names, and the symbol table.
     public init(bytes: [UInt8]) throws(ELFError) {
         let reader = ByteReader(bytes)
         self.reader = reader
-        guard bytes.count >= Self.headerSize else { throw .tooSmall(size: bytes.count) }
-        guard bytes[0] == 0x7F, bytes[1] == 0x45, bytes[2] == 0x4C, bytes[3] == 0x46 else { throw .badMagic }
-        guard bytes[4] == 2 else { throw .unsupportedClass(bytes[4]) }
-        guard bytes[5] == 1 else { throw .unsupportedByteOrder(bytes[5]) }
+        let table = try Self.readHeader(reader)
+        let headers = try Self.readSectionHeaders(reader, table)
+        let sections = try Self.nameSections(headers, reader, table)
+        try Self.checkNoOverlap(sections, tableOffset: table.offset, tableSize: table.count * Self.sectionHeaderSize)
+        self.sections = sections
+        self.symbols = try Self.readSymbols(reader, sections)
+    }
+
+    /// Where the section header table is (`e_shoff`, `e_shnum`) and which section names the others.
+    private struct SectionTable {
+        let offset: Int
+        let count: Int
+        let namesIndex: Int
+    }
+
+    /// One section header as read, before its name is looked up.
+    private struct SectionHeader {
+        let nameOffset: Int, kind: UInt32, flags: UInt64, offset: Int, size: Int, link: Int, info: Int, entrySize: Int
+    }
+
+    /// `e_ident`, `e_type`, `e_machine` and the section header table's place, all checked.
+    private static func readHeader(_ reader: ByteReader) throws(ELFError) -> SectionTable {
+        let bytes = reader.bytes
+        guard bytes.count >= headerSize else { throw .tooSmall(size: bytes.count) }
+        guard bytes[0] == 0x7F, bytes[1] == 0x45, bytes[2] == 0x4C, bytes[3] == 0x46 else { throw .badMagic } // "\x7fELF"
+        guard bytes[4] == class64 else { throw .unsupportedClass(bytes[4]) }
+        guard bytes[5] == littleEndianData else { throw .unsupportedByteOrder(bytes[5]) }
         let type = try reader.u16(16, "e_type")
         let machine = try reader.u16(18, "e_machine")
-        guard machine == Self.machineBPF else { throw .wrongMachine(machine) }
-        guard type == 1 else { throw .notRelocatable(type) }
+        guard machine == machineBPF else { throw .wrongMachine(machine) }
+        guard type == relocatableType else { throw .notRelocatable(type) }
 
         let shoff = try reader.u64(40, "e_shoff")
         let shentsize = try reader.u16(58, "e_shentsize")
         let shnum = Int(try reader.u16(60, "e_shnum"))
         let shstrndx = Int(try reader.u16(62, "e_shstrndx"))
-        guard shentsize == Self.sectionHeaderSize else { throw .badHeaderField(name: "e_shentsize", value: UInt64(shentsize)) }
+        guard shentsize == sectionHeaderSize else { throw .badHeaderField(name: "e_shentsize", value: UInt64(shentsize)) }
         guard shnum > 0 else { throw .badHeaderField(name: "e_shnum", value: 0) }
         guard shoff <= UInt64(Int.max) else { throw .badHeaderField(name: "e_shoff", value: shoff) }
-        let tableOffset = Int(shoff)
-        try reader.checkRange(tableOffset, shnum * Self.sectionHeaderSize, "section header table")
+        try reader.checkRange(Int(shoff), shnum * sectionHeaderSize, "section header table")
         guard shstrndx < shnum else { throw .badSectionIndex(what: "e_shstrndx", index: shstrndx) }
+        return SectionTable(offset: Int(shoff), count: shnum, namesIndex: shstrndx)
+    }
 
-        var raw: [(nameOffset: Int, kind: UInt32, flags: UInt64, offset: Int, size: Int, link: Int, info: Int, entsize: Int)] = []
-        raw.reserveCapacity(shnum)
-        for i in 0..<shnum {
-            let base = tableOffset + i * Self.sectionHeaderSize
+    /// Every section header, its offset, size and entry size bounded so later arithmetic cannot overflow.
+    private static func readSectionHeaders(_ reader: ByteReader, _ table: SectionTable) throws(ELFError) -> [SectionHeader] {
+        var headers: [SectionHeader] = []
+        headers.reserveCapacity(table.count)
+        for i in 0..<table.count {
+            let base = table.offset + i * sectionHeaderSize
             let what = "section header \(i)"
             let offset = try reader.u64(base + 24, what + " sh_offset")
             let size = try reader.u64(base + 32, what + " sh_size")
             let entsize = try reader.u64(base + 56, what + " sh_entsize")
             guard offset <= UInt64(Int32.max), size <= UInt64(Int32.max), entsize <= UInt64(UInt16.max) else {
-                throw .outOfBounds(what: what, offset: Int(clamping: offset), size: Int(clamping: size), limit: bytes.count)
+                throw .outOfBounds(what: what, offset: Int(clamping: offset), size: Int(clamping: size), limit: reader.count)
             }
-            raw.append((
-                Int(try reader.u32(base, what + " sh_name")),
-                try reader.u32(base + 4, what + " sh_type"),
-                try reader.u64(base + 8, what + " sh_flags"),
-                Int(offset), Int(size),
-                Int(try reader.u32(base + 40, what + " sh_link")),
-                Int(try reader.u32(base + 44, what + " sh_info")),
-                Int(entsize)
-            ))
+            headers.append(SectionHeader(
+                nameOffset: Int(try reader.u32(base, what + " sh_name")),
+                kind: try reader.u32(base + 4, what + " sh_type"),
+                flags: try reader.u64(base + 8, what + " sh_flags"),
+                offset: Int(offset), size: Int(size),
+                link: Int(try reader.u32(base + 40, what + " sh_link")),
+                info: Int(try reader.u32(base + 44, what + " sh_info")),
+                entrySize: Int(entsize)))
         }
+        return headers
+    }
 
-        // Section names come from the section name string table.
-        let names = raw[shstrndx]
+    /// The sections, named from the section name string table, each with its data inside the file.
+    private static func nameSections(_ headers: [SectionHeader], _ reader: ByteReader, _ table: SectionTable) throws(ELFError) -> [ELFSection] {
+        let names = headers[table.namesIndex]
         if names.kind != ELFSection.Kind.strtab.rawValue {
-            throw .badSectionIndex(what: "e_shstrndx (not a string table)", index: shstrndx)
+            throw .badSectionIndex(what: "e_shstrndx (not a string table)", index: table.namesIndex)
         }
         try reader.checkRange(names.offset, names.size, "section name table")
         var sections: [ELFSection] = []
-        sections.reserveCapacity(shnum)
-        for (i, s) in raw.enumerated() {
+        sections.reserveCapacity(headers.count)
+        for (i, s) in headers.enumerated() {
             let name = i == 0 ? "" : try reader.cString(names.offset + s.nameOffset, limit: names.offset + names.size, "name of section \(i)")
             let section = ELFSection(
                 index: i, name: name, kind: .init(rawValue: s.kind), flags: .init(rawValue: s.flags),
-                offset: s.offset, size: s.size, link: s.link, info: s.info, entrySize: s.entsize)
+                offset: s.offset, size: s.size, link: s.link, info: s.info, entrySize: s.entrySize)
             if section.hasFileData {
-                try reader.checkRange(section.offset, section.size, "section \(Self.display(section))")
+                try reader.checkRange(section.offset, section.size, "section \(display(section))")
             }
             sections.append(section)
         }
-        try Self.checkNoOverlap(sections, tableOffset: tableOffset, tableSize: shnum * Self.sectionHeaderSize)
-        self.sections = sections
-        self.symbols = try Self.readSymbols(reader, sections)
+        return sections
     }
 
     /// The bytes of a section (empty for SHT_NOBITS).

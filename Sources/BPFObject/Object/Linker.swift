@@ -93,22 +93,8 @@ struct Linker {
                     guard index + 1 < instructions.count else {
                         throw .badRelocation(section: name, offset: relocation.offset, reason: "ld_imm64 is cut off at the end of the section")
                     }
-                    if let map = maps.first(where: { $0.origin != .globalData && $0.sectionIndex == targetSection.index && $0.symbolOffset == symbol.value }) {
-                        perSection[index] = .map(name: map.name, kind: .fd)
-                    } else if let map = maps.first(where: { $0.origin == .globalData && $0.sectionIndex == targetSection.index }) {
-                        // st_value is untrusted: check it before it becomes an Int64 (2^63 and up would trap).
-                        guard symbol.kind == .section || symbol.value <= UInt64(map.valueSize) else {
-                            throw .badRelocation(section: name, offset: relocation.offset, reason: "symbol \(symbolName) at \(symbol.value) is outside \(map.name)")
-                        }
-                        let base = symbol.kind == .section ? 0 : Int64(symbol.value)
-                        let offset = base + Int64(instruction.immediate)
-                        guard offset >= 0, offset < Int64(map.valueSize) else {
-                            throw .badRelocation(section: name, offset: relocation.offset, reason: "offset \(offset) is outside \(map.name)")
-                        }
-                        perSection[index] = .map(name: map.name, kind: .value(offset: UInt32(offset)))
-                    } else {
-                        throw .unsupportedRelocation(section: name, offset: relocation.offset, kind: relocation.kind.rawValue, symbol: "\(symbolName) in \(targetSection.name)")
-                    }
+                    perSection[index] = try mapTarget(symbol, named: symbolName, in: targetSection, instruction: instruction, maps: maps,
+                                                      relocation: relocation, section: name)
                 case .bpf64_32 where instruction.isCallToFunction:
                     guard code[targetSection.index] != nil, symbol.value % 8 == 0 else {
                         throw .badRelocation(section: name, offset: relocation.offset, reason: "call target \(symbolName) is not code")
@@ -122,6 +108,30 @@ struct Linker {
             targets[section.index] = perSection
         }
         return targets
+    }
+
+    /// What an ld_imm64 relocated against `symbol` loads: a map's fd (a `.maps` or `maps`
+    /// definition), or the address of a byte in a global-data map (its section symbol plus the
+    /// immediate, or a variable's symbol).
+    private static func mapTarget(_ symbol: ELFSymbol, named symbolName: String, in targetSection: ELFSection,
+                                  instruction: Instruction, maps: [MapSpec], relocation: ELFRelocation,
+                                  section name: String) throws(ObjectError) -> Target {
+        if let map = maps.first(where: { $0.origin != .globalData && $0.sectionIndex == targetSection.index && $0.symbolOffset == symbol.value }) {
+            return .map(name: map.name, kind: .fd)
+        }
+        guard let map = maps.first(where: { $0.origin == .globalData && $0.sectionIndex == targetSection.index }) else {
+            throw .unsupportedRelocation(section: name, offset: relocation.offset, kind: relocation.kind.rawValue, symbol: "\(symbolName) in \(targetSection.name)")
+        }
+        // st_value is untrusted: check it before it becomes an Int64 (2^63 and up would trap).
+        guard symbol.kind == .section || symbol.value <= UInt64(map.valueSize) else {
+            throw .badRelocation(section: name, offset: relocation.offset, reason: "symbol \(symbolName) at \(symbol.value) is outside \(map.name)")
+        }
+        let base = symbol.kind == .section ? 0 : Int64(symbol.value)
+        let offset = base + Int64(instruction.immediate)
+        guard offset >= 0, offset < Int64(map.valueSize) else {
+            throw .badRelocation(section: name, offset: relocation.offset, reason: "offset \(offset) is outside \(map.name)")
+        }
+        return .map(name: map.name, kind: .value(offset: UInt32(offset)))
     }
 
     func function(containing instruction: Int, in section: Int) -> Function? {
