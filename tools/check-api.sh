@@ -7,14 +7,17 @@
 #
 # An intended break: in the commit that makes it, set .ci/api-baseline to the commit it is made
 # on (main before it), and say so in the commit message with a line "API break: <what and why>".
-# The baseline must be in this clone's history: a shallow clone fetches it from origin.
+# The baseline must be in this clone's history: a shallow clone fetches it from origin (as tag
+# api-baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 baseline=$(tr -d '[:space:]' < .ci/api-baseline)
-if ! git cat-file -e "$baseline^{commit}" 2>/dev/null && [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+    # SwiftPM checks the baseline out of a `git clone --shared` of this repository, which sees
+    # only commits reachable from a ref: fetch it under one.
     echo "tools/check-api.sh: shallow clone: fetching the API baseline $baseline from origin" >&2
-    git fetch --quiet --depth=1 origin "$baseline" || true
+    git fetch --quiet --depth=1 origin "+$baseline:refs/tags/api-baseline" || true
 fi
 if ! git cat-file -e "$baseline^{commit}" 2>/dev/null; then
     echo "tools/check-api.sh: the API baseline $baseline (.ci/api-baseline) is not in this clone;" \
