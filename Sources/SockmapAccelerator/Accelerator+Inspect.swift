@@ -23,6 +23,8 @@ extension Accelerator {
         do { return try BPFMap(pinned: pins.map(name)) } catch { throw .kernel(error) }
     }
 
+    /// Opens a pinned program of the loaded data path by name; throws `notLoaded` when nothing is
+    /// pinned.
     public func program(_ name: String) throws(AcceleratorError) -> BPFProgram {
         guard BPFFileSystem.exists(pins.directory) else { throw .notLoaded(pinDir: pins.directory) }
         do { return try BPFProgram(pinned: pins.program(name)) } catch { throw .kernel(error) }
@@ -40,6 +42,8 @@ extension Accelerator {
         return try map(name)
     }
 
+    /// The data path's counters, summed over CPUs; throws `notProvided` for an object without our
+    /// counters map.
     public func counters() throws(AcceleratorError) -> Counters {
         let map = try ownMap(DataPath.countersMap, feature: "counters")
         do { return try Counters.read(from: map) } catch { throw .kernel(error) }
@@ -72,11 +76,14 @@ extension Accelerator {
         } catch { throw .kernel(error) }
     }
 
+    /// The data path's config (policy mode, pause); throws `notProvided` for an object without our
+    /// config map.
     public func config() throws(AcceleratorError) -> DataPath.Config {
         let map = try ownMap(DataPath.configMap, feature: "pause, resume or a policy mode")
         do { return DataPath.Config(bytes: try map.lookup(UInt32(0).littleEndianBytes) ?? []) } catch { throw .kernel(error) }
     }
 
+    /// Writes the whole config under the installation lock (needs root).
     public func setConfig(_ config: DataPath.Config) throws(AcceleratorError) {
         try Privileges.requireRoot()
         try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try writeConfig(config) }

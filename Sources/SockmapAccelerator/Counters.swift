@@ -2,11 +2,17 @@ import BPFLoader
 
 /// The data path's counters (`enum sockmap_counter` in `bpf/sockmap_shared.h`), summed over CPUs.
 public struct Counters: Sendable, Equatable, Codable {
+    /// Sockets the sock_ops program added to the SOCKHASH.
     public var socketsInserted: UInt64 = 0
+    /// Sockets the SOCKHASH refused (full, typically); they stay on plain TCP.
     public var insertFailed: UInt64 = 0
+    /// Sends the sk_msg program redirected to the peer socket.
     public var messagesRedirected: UInt64 = 0
+    /// Bytes of those sends.
     public var bytesRedirected: UInt64 = 0
+    /// Sends whose peer socket was not in the map (it went through TCP).
     public var redirectMissed: UInt64 = 0
+    /// Sockets not inserted because the allow/deny list excludes their connection.
     public var skippedByPolicy: UInt64 = 0
     /// Sends of sockets kept on the TCP path because an earlier send of theirs took it (a miss,
     /// a pause, a shut-down sending side): redirecting them again could reorder their bytes.
@@ -26,12 +32,36 @@ public struct Counters: Sendable, Equatable, Codable {
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
-        case socketsInserted = 0, insertFailed, messagesRedirected, bytesRedirected, redirectMissed, skippedByPolicy, keptOnTCP,
-             skippedNotLocal, skippedEarlyData, skippedPaused, backpressureToTCP, socketsReleased
+        /// The slot of ``Counters/socketsInserted``.
+        case socketsInserted = 0
+        /// The slot of ``Counters/insertFailed``.
+        case insertFailed
+        /// The slot of ``Counters/messagesRedirected``.
+        case messagesRedirected
+        /// The slot of ``Counters/bytesRedirected``.
+        case bytesRedirected
+        /// The slot of ``Counters/redirectMissed``.
+        case redirectMissed
+        /// The slot of ``Counters/skippedByPolicy``.
+        case skippedByPolicy
+        /// The slot of ``Counters/keptOnTCP``.
+        case keptOnTCP
+        /// The slot of ``Counters/skippedNotLocal``.
+        case skippedNotLocal
+        /// The slot of ``Counters/skippedEarlyData``.
+        case skippedEarlyData
+        /// The slot of ``Counters/skippedPaused``.
+        case skippedPaused
+        /// The slot of ``Counters/backpressureToTCP``.
+        case backpressureToTCP
+        /// The slot of ``Counters/socketsReleased``.
+        case socketsReleased
     }
 
+    /// All counters zero.
     public init() {}
 
+    /// The counter of `slot`.
     public subscript(slot: Slot) -> UInt64 {
         get {
             switch slot {

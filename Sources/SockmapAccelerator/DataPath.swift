@@ -1,22 +1,32 @@
 /// Names and layouts the accelerator expects in the BPF object (see `bpf/redir.c`).
 public enum DataPath {
+    /// The SOCKHASH of connected sockets (`sock_hash`).
     public static let sockhashMap = "sock_hash"
+    /// The per-CPU array of ``Counters`` (`counters`).
     public static let countersMap = "counters"
+    /// The allow/deny list, keyed by ``PolicyEntry`` (`policy`).
     public static let policyMap = "policy"
+    /// The one-entry array holding ``Config`` (`config`).
     public static let configMap = "config"
 
     /// `struct sockmap_config` flags.
     public static let passthroughFlag: UInt32 = 1
     /// `POLICY_MODE_DENY` / `POLICY_MODE_ALLOW`.
     public enum PolicyMode: UInt32, Sendable, Codable, CaseIterable {
+        /// Connections matching an entry are not accelerated; all others are.
         case deny = 0
+        /// Only connections matching an entry are accelerated.
         case allow = 1
     }
 
+    /// The `config` map's value (`struct sockmap_config`): policy mode and pass-through.
     public struct Config: Sendable, Equatable {
+        /// How the policy list is read.
         public var policyMode: PolicyMode
+        /// Paused: every send takes the TCP path and no socket is added to the map.
         public var passthrough: Bool
 
+        /// A config; the defaults are the data path's own (deny list, not paused).
         public init(policyMode: PolicyMode = .deny, passthrough: Bool = false) {
             self.policyMode = policyMode
             self.passthrough = passthrough

@@ -16,6 +16,7 @@ public enum KernelSupport {
         case informational
     }
 
+    /// How much the accelerator depends on `feature`.
     public static func need(_ feature: KernelFeature) -> Need {
         switch feature {
         case .btf, .sockhashMap, .skStorageMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,

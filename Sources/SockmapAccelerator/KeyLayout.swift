@@ -4,18 +4,24 @@ import BPFLoader
 /// shows the keys of an object that is not ours. The kernel refuses BTF for sockmaps, so the
 /// layout is taken from the object at `load` time and kept in the load state.
 public struct KeyLayout: Codable, Sendable, Equatable {
+    /// One field of the key: its bytes and how to print them.
     public struct Field: Codable, Sendable, Equatable {
         /// Dotted for members of nested structs (`addr.port`).
         public var name: String
+        /// Byte offset in the key.
         public var offset: Int
+        /// Size in bytes.
         public var size: Int
         /// Unsigned little-endian integers of 1, 2, 4 or 8 bytes print as decimal; anything else
         /// (arrays, bit-fields, unions) as hex.
         public var isInteger: Bool
     }
 
+    /// The key type's BTF name (`key` when anonymous).
     public var typeName: String
+    /// The key's size in bytes.
     public var size: Int
+    /// The fields in offset order, nested structs flattened.
     public var fields: [Field]
 
     /// The layout of BTF type `typeID`, or nil when the type is missing or not `size` bytes.
@@ -57,6 +63,7 @@ public struct KeyLayout: Codable, Sendable, Equatable {
 
 /// Lower-case hex of bytes, as `dump-map` shows keys it cannot decode.
 public enum Hex {
+    /// The bytes as two lower-case hex digits each, without separators.
     public static func string(_ bytes: some Sequence<UInt8>) -> String {
         bytes.map { byte in
             let digits = String(byte, radix: 16)

@@ -4,6 +4,7 @@ import Foundation
 /// What `load` records about itself, kept in bpffs next to the pins (a one-entry array map
 /// named `sockmap_state` holding JSON), so pins and their description can never disagree.
 public struct LoadState: Codable, Sendable, Equatable {
+    /// Path of the cgroup the sock_ops program is attached to.
     public var cgroup: String
     /// Whether `load` created the cgroup (then `detach` removes it once empty).
     public var createdCgroup: Bool
@@ -11,8 +12,11 @@ public struct LoadState: Codable, Sendable, Equatable {
     public var object: String
     /// SHA-256 of the object's bytes (as `sha256sum` prints it); nil in older states.
     public var objectSHA256: String?
+    /// When the load (or the last `load --replace`) finished.
     public var loadedAt: Date
+    /// Name of the sock_ops program attached to the cgroup.
     public var sockopsProgram: String
+    /// Name of the sk_msg (or sk_skb stream verdict) program attached to the map.
     public var verdictProgram: String
     /// The SOCKHASH or SOCKMAP the verdict program is attached to.
     public var sockhashMap: String
@@ -41,6 +45,7 @@ public struct LoadState: Codable, Sendable, Equatable {
         keyLayout = data.keyLayout
     }
 
+    /// Name of the map that holds the state, pinned with the others.
     public static let mapName = "sockmap_state"
     static let valueSize = 4096
 

@@ -6,6 +6,7 @@ import BPFLoader
 /// both sockets of a connection always get the same decision. Changes apply to connections
 /// established afterwards; accelerated connections stay accelerated until they close.
 public enum PolicyEntry: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Every connection to or from this port, on any address.
     case port(UInt16)
     /// 16 bytes; IPv4 as ::ffff:a.b.c.d.
     case address([UInt8])
@@ -55,6 +56,7 @@ extension Accelerator {
         do { return try map.keys().compactMap(PolicyEntry.init(key:)) } catch { throw .kernel(error) }
     }
 
+    /// Adds `entry` to the list (needs root); connections established afterwards see it.
     public func addPolicy(_ entry: PolicyEntry) throws(AcceleratorError) {
         try Privileges.requireRoot()
         let map = try ownMap(DataPath.policyMap, feature: "a policy")
@@ -69,6 +71,7 @@ extension Accelerator {
         do { return try map.delete(entry.key) } catch { throw .kernel(error) }
     }
 
+    /// Sets whether the list allows or denies (needs root; under the installation lock).
     public func setPolicyMode(_ mode: DataPath.PolicyMode) throws(AcceleratorError) {
         try updateConfig { $0.policyMode = mode }
     }

@@ -3,14 +3,19 @@ import BPFLoader
 /// What `swift-sockmap probe` shows: every kernel feature, whether this kernel has it, and what
 /// the accelerator does when it is missing.
 public struct ProbeReport: Sendable, Codable {
+    /// One feature: what it is, whether this kernel has it, and what its absence means.
     public struct Entry: Sendable, Codable {
         /// Stable id, e.g. "helper.sk_msg.get_netns_cookie".
         public let feature: KernelFeature
+        /// What the feature is, in a few words.
         public let summary: String
+        /// The Linux release that introduced it ("5.15").
         public let firstKernel: String
+        /// Whether the running kernel has it.
         public let supported: Bool
         /// How the probe decided.
         public let detail: String
+        /// How much the accelerator depends on it.
         public let need: KernelSupport.Need
         /// What the accelerator does without it.
         public let ifMissing: String
@@ -18,6 +23,7 @@ public struct ProbeReport: Sendable, Codable {
 
     /// The running kernel's release.
     public let kernel: String
+    /// Every feature, in ``KernelFeature``'s order.
     public let features: [Entry]
     /// Whether `load` can go ahead on this kernel.
     public let loadable: Bool
@@ -30,6 +36,7 @@ public struct ProbeReport: Sendable, Codable {
         return ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
     }
 
+    /// The report for probe `results` on the kernel named `kernel`.
     public init(results: [FeatureResult], kernel: String) {
         self.kernel = kernel
         features = results.map {

@@ -1,15 +1,22 @@
 /// The 48-byte SOCKHASH key of `bpf/sockmap_shared.h` (`struct sock_key`): a connection as seen
 /// from one socket, with the network-namespace cookie.
 public struct SockKey: Sendable, Equatable, Hashable, Codable {
+    /// The key's size in bytes.
     public static let size = 48
 
+    /// The socket's network-namespace cookie (`bpf_get_netns_cookie`): equal 4-tuples in two
+    /// namespaces get different keys.
     public var netnsCookie: UInt64
     /// 16 bytes, network order; IPv4 is stored as ::ffff:a.b.c.d.
     public var localAddress: [UInt8]
+    /// The peer's address: 16 bytes, network order, IPv4 as ::ffff:a.b.c.d.
     public var remoteAddress: [UInt8]
+    /// The local port, in host order.
     public var localPort: UInt16
+    /// The peer's port, in host order.
     public var remotePort: UInt16
 
+    /// A key from its parts; the addresses must be 16 bytes each.
     public init(netnsCookie: UInt64, localAddress: [UInt8], remoteAddress: [UInt8], localPort: UInt16, remotePort: UInt16) {
         self.netnsCookie = netnsCookie
         self.localAddress = localAddress
@@ -18,6 +25,7 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
         self.remotePort = remotePort
     }
 
+    /// Decodes the 48 bytes of a map key; nil when `bytes` is not 48 bytes long.
     public init?(bytes: [UInt8]) {
         guard bytes.count == Self.size else { return nil }
         netnsCookie = bytes.littleEndian(UInt64.self, at: 0)
@@ -27,12 +35,15 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
         remotePort = UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 44))
     }
 
+    /// The 48 bytes the map stores (little-endian integers, ports in 32-bit slots).
     public var bytes: [UInt8] {
         netnsCookie.littleEndianBytes + localAddress + remoteAddress + UInt32(localPort).littleEndianBytes
             + UInt32(remotePort).littleEndianBytes
     }
 
+    /// The local end as text (`127.0.0.1:6379`, `[::1]:6379`).
     public var local: String { IPAddress.endpoint(localAddress, localPort) }
+    /// The remote end as text (`127.0.0.1:6379`, `[::1]:6379`).
     public var remote: String { IPAddress.endpoint(remoteAddress, remotePort) }
 }
 
@@ -62,6 +73,7 @@ public enum IPAddress {
         return head + "::" + tail
     }
 
+    /// An address and port as text, IPv6 in brackets: `127.0.0.1:80`, `[::1]:80`.
     public static func endpoint(_ a: [UInt8], _ port: UInt16) -> String {
         let text = format(a)
         return text.contains(":") ? "[\(text)]:\(port)" : "\(text):\(port)"

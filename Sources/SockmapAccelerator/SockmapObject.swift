@@ -7,11 +7,13 @@ import BPFLoader
 ///   (attached to the map);
 /// - the SOCKHASH or SOCKMAP the verdict program references (or the one `--map` names).
 public struct SockmapObject: Sendable, Equatable {
+    /// The sock_ops program, attached to the cgroup.
     public var sockopsProgram: String
     /// The sk_msg program, or the sk_skb stream verdict program.
     public var verdictProgram: String
     /// The sk_skb stream parser; nil for an sk_msg data path.
     public var parserProgram: String?
+    /// The SOCKHASH or SOCKMAP the sock_ops program fills and the verdict program is attached to.
     public var sockmap: String
     /// Whether the object has our counters and config maps (it is built from `bpf/redir.c`):
     /// counters, policy, pause and pass-through on detach need them.

@@ -2,39 +2,61 @@ import BPFLoader
 
 /// Everything `status` shows: what is loaded where, and the data path's counters.
 public struct StatusReport: Codable, Sendable {
+    /// One of the installation's programs as the kernel reports it.
     public struct Program: Codable, Sendable {
+        /// The program's name.
         public let name: String
+        /// The kernel's id of the program.
         public let id: ProgramID
+        /// Its program type's name (`sock_ops`, `sk_msg`).
         public let type: String
+        /// What it is attached to (`cgroup /sys/fs/cgroup/…`, `map sock_hash`).
         public let attachedTo: String
         /// From `kernel.bpf_stats_enabled`; zero while statistics are off.
         public let runCount: UInt64
+        /// Total run time in nanoseconds, from `kernel.bpf_stats_enabled`; zero while statistics are off.
         public let runTimeNanoseconds: UInt64
     }
 
+    /// The SOCKHASH (or SOCKMAP) and how full it is.
     public struct Sockhash: Codable, Sendable {
+        /// The kernel's id of the map.
         public let id: MapID
+        /// Sockets in it now.
         public let entries: Int
+        /// Its capacity (`max_entries`).
         public let maxEntries: UInt32
     }
 
+    /// A map a `detach` kept because sockets in it were still open.
     public struct Draining: Codable, Sendable {
+        /// Where it is pinned, under the pin directory's `-draining` sibling.
         public let directory: String
         /// nil when the map cannot be read.
         public let sockets: Int?
     }
 
+    /// Whether a complete installation is in place.
     public let loaded: Bool
     /// Why the installation is incomplete, when it is.
     public let problem: String?
+    /// The pin directory looked at.
     public let pinDirectory: String
+    /// What the last `load` recorded; nil when nothing is pinned or the state cannot be read.
     public let state: LoadState?
+    /// Processes in the cgroup (not its children); nil when not loaded.
     public let cgroupProcesses: Int?
+    /// The attached programs that could be read.
     public let programs: [Program]
+    /// The socket map; nil when it cannot be read.
     public let sockhash: Sockhash?
+    /// The data path's counters; nil for an object without our counters map.
     public let counters: Counters?
+    /// `allow` or `deny`; nil for an object without our config map.
     public let policyMode: String?
+    /// Whether redirection is paused; nil for an object without our config map.
     public let paused: Bool?
+    /// Maps kept by earlier detaches for sockets still open.
     public let draining: [Draining]
 }
 
