@@ -12,6 +12,7 @@ public struct BTFExt: Sendable {
     public struct Record: Sendable, Equatable {
         /// Byte offset of the instruction in its ELF section.
         public var instructionOffset: UInt32
+        /// The record's bytes after `insn_off`, verbatim.
         public var rest: [UInt8]
 
         /// The word at `index` (0-based, after `insn_off`) of the record.
@@ -20,17 +21,24 @@ public struct BTFExt: Sendable {
         }
     }
 
+    /// The smallest `func_info` record the kernel accepts (`struct bpf_func_info`), in bytes.
     public static let funcInfoMinimumSize = 8
+    /// The smallest `line_info` record the kernel accepts (`struct bpf_line_info`), in bytes.
     public static let lineInfoMinimumSize = 16
 
+    /// The `func_info` record size the object declares, in bytes.
     public let funcInfoRecordSize: Int
+    /// The `line_info` record size the object declares, in bytes.
     public let lineInfoRecordSize: Int
     /// Records by ELF section name, in file order (sorted by instruction offset, as clang writes them).
     public let funcInfo: [String: [Record]]
+    /// `line_info` records by ELF section name, in file order.
     public let lineInfo: [String: [Record]]
     /// Whether the object carries CO-RE relocations (`core_relo_len` is not 0).
     public let hasCoreRelocations: Bool
 
+    /// Decodes the `func_info` and `line_info` parts of a `.BTF.ext` section whose names refer to
+    /// `btf`'s strings; throws ``BTFError`` when the header or a record is malformed.
     public init(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) {
         let raw = Array(bytes)
         let headerLength = try Self.headerLength(raw)
@@ -132,13 +140,16 @@ public struct BTFExt: Sendable {
 
     /// A function's code as placed in a linked program.
     public struct Placement: Sendable {
+        /// The ELF section the function is in.
         public var sectionName: String
         /// Instruction range of the function in its section.
         public var start: Int
+        /// End of the range (exclusive), in instructions.
         public var end: Int
         /// Instruction index of the function's first instruction in the linked program.
         public var linkedAt: Int
 
+        /// A placement of instructions `start..<end` of `sectionName` at `linkedAt`.
         public init(sectionName: String, start: Int, end: Int, linkedAt: Int) {
             self.sectionName = sectionName; self.start = start; self.end = end; self.linkedAt = linkedAt
         }
@@ -171,11 +182,16 @@ public struct BTFExt: Sendable {
 /// Per-program `func_info` and `line_info` records from `.BTF.ext`, already rebased onto the
 /// linked program's instruction indices (the kernel counts instructions, not bytes).
 public struct BTFExtInfo: Sendable, Equatable {
+    /// `func_info` records as the kernel takes them (`BPF_PROG_LOAD`'s `func_info`).
     public var funcInfo: [UInt8]
+    /// Size of one `func_info` record, in bytes.
     public var funcInfoRecordSize: UInt32
+    /// `line_info` records as the kernel takes them.
     public var lineInfo: [UInt8]
+    /// Size of one `line_info` record, in bytes.
     public var lineInfoRecordSize: UInt32
 
+    /// Records already in the kernel's form.
     public init(funcInfo: [UInt8], funcInfoRecordSize: UInt32, lineInfo: [UInt8], lineInfoRecordSize: UInt32) {
         self.funcInfo = funcInfo
         self.funcInfoRecordSize = funcInfoRecordSize
@@ -183,6 +199,8 @@ public struct BTFExtInfo: Sendable, Equatable {
         self.lineInfoRecordSize = lineInfoRecordSize
     }
 
+    /// Number of `func_info` records (`func_info_cnt`).
     public var funcInfoCount: Int { funcInfoRecordSize == 0 ? 0 : funcInfo.count / Int(funcInfoRecordSize) }
+    /// Number of `line_info` records (`line_info_cnt`).
     public var lineInfoCount: Int { lineInfoRecordSize == 0 ? 0 : lineInfo.count / Int(lineInfoRecordSize) }
 }

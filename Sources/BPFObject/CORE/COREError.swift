@@ -36,6 +36,7 @@ public struct COREFailure: Equatable, Sendable {
         case badTargetType(String)
     }
 
+    /// The program the relocation is in.
     public let program: String
     /// Index of the instruction in the linked program.
     public let instruction: Int
@@ -45,8 +46,10 @@ public struct COREFailure: Equatable, Sendable {
     public let type: String
     /// The relocation's access string, e.g. `0:1:3`.
     public let accessString: String
+    /// Why it failed.
     public let reason: Reason
 
+    /// A failure of the relocation described by the other arguments.
     public init(program: String, instruction: Int, kind: CORERelocation.Kind, type: String, accessString: String, reason: Reason) {
         self.program = program
         self.instruction = instruction

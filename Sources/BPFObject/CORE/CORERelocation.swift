@@ -64,8 +64,10 @@ public struct CORERelocation: Sendable, Equatable {
     public var typeID: Int
     /// The access string (`0:1:3`: the root's element index, then member or array indices).
     public var accessString: String
+    /// What the instruction is to receive (a field offset, a type's size, an enum value…).
     public var kind: Kind
 
+    /// A relocation of instruction `instruction` (linked index) against local type `typeID`.
     public init(instruction: Int, typeID: Int, accessString: String, kind: Kind) {
         self.instruction = instruction
         self.typeID = typeID

@@ -9,6 +9,7 @@ public struct CORETargetBTF: Sendable {
     /// Type ids by essential name, ascending.
     let candidatesByName: [String: [Int]]
 
+    /// Indexes `btf`'s named types for candidate lookup.
     public init(btf: BTFSpec) {
         self.btf = btf
         var index: [String: [Int]] = [:]

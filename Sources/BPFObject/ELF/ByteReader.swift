@@ -3,10 +3,13 @@
 /// Every read names what it was reading, so a short or corrupt file turns into an error that says
 /// where it broke instead of a trap.
 public struct ByteReader: Sendable {
+    /// The whole buffer.
     public let bytes: [UInt8]
 
+    /// A reader over `bytes`.
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// The buffer's length in bytes.
     public var count: Int { bytes.count }
 
     /// Checks that `count` bytes starting at `offset` lie inside the buffer.
@@ -20,26 +23,31 @@ public struct ByteReader: Sendable {
         }
     }
 
+    /// The byte at `offset`; throws ``ELFError/outOfBounds(what:offset:size:limit:)`` naming `what`.
     public func u8(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt8 {
         try checkRange(offset, 1, what())
         return bytes[offset]
     }
 
+    /// The little-endian `UInt16` at `offset`; throws ``ELFError/outOfBounds(what:offset:size:limit:)`` naming `what`.
     public func u16(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt16 {
         try checkRange(offset, 2, what())
         return bytes.littleEndian(at: offset)
     }
 
+    /// The little-endian `UInt32` at `offset`; throws ``ELFError/outOfBounds(what:offset:size:limit:)`` naming `what`.
     public func u32(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt32 {
         try checkRange(offset, 4, what())
         return bytes.littleEndian(at: offset)
     }
 
+    /// The little-endian `UInt64` at `offset`; throws ``ELFError/outOfBounds(what:offset:size:limit:)`` naming `what`.
     public func u64(_ offset: Int, _ what: @autoclosure () -> String) throws(ELFError) -> UInt64 {
         try checkRange(offset, 8, what())
         return bytes.littleEndian(at: offset)
     }
 
+    /// `count` bytes from `offset`, without copying; throws ``ELFError/outOfBounds(what:offset:size:limit:)`` naming `what`.
     public func slice(_ offset: Int, _ count: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ArraySlice<UInt8> {
         try checkRange(offset, count, what())
         return bytes[offset..<(offset + count)]

@@ -2,6 +2,7 @@
 public enum ELFError: Error, Equatable, Sendable {
     /// Fewer bytes than an ELF64 header.
     case tooSmall(size: Int)
+    /// The file does not start with `\x7fELF`.
     case badMagic
     /// `EI_CLASS` is not `ELFCLASS64` (1 means a 32-bit ELF).
     case unsupportedClass(UInt8)
@@ -11,14 +12,19 @@ public enum ELFError: Error, Equatable, Sendable {
     case wrongMachine(UInt16)
     /// `e_type` is not `ET_REL`: BPF objects from clang are relocatable files.
     case notRelocatable(UInt16)
+    /// A header field has a value no valid object has (an entry size, a count).
     case badHeaderField(name: String, value: UInt64)
     /// A read of `size` bytes at `offset` would pass `limit`.
     case outOfBounds(what: String, offset: Int, size: Int, limit: Int)
+    /// A string table entry runs to the end of its table without a NUL.
     case unterminatedString(what: String, offset: Int)
+    /// A header, symbol or relocation names a section that does not exist.
     case badSectionIndex(what: String, index: Int)
     /// Two sections claim the same bytes of the file.
     case overlappingSections(String, String)
+    /// `.symtab` is malformed (entry size, string table link); `reason` says how.
     case badSymbolTable(section: String, reason: String)
+    /// A `.rel*` section is malformed (entry size, target section); `reason` says how.
     case badRelocationSection(section: String, reason: String)
 }
 

@@ -124,10 +124,12 @@ public struct ELFFile: Sendable {
         return try reader.slice(section.offset, section.size, "section \(Self.display(section))")
     }
 
+    /// The first section called `name`, if any.
     public func section(named name: String) -> ELFSection? {
         sections.first { $0.name == name }
     }
 
+    /// The section at `index`; throws ``ELFError/badSectionIndex(what:index:)`` naming `what`.
     public func section(at index: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ELFSection {
         guard index > 0, index < sections.count else { throw .badSectionIndex(what: what(), index: index) }
         return sections[index]

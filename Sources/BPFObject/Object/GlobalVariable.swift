@@ -3,12 +3,15 @@
 /// the program reads them from a frozen map, so the verifier treats them as constants and prunes
 /// the branches they disable.
 public struct GlobalVariable: Sendable, Equatable {
+    /// The variable's name in the C source.
     public let name: String
     /// The global-data map (named after the section) holding it.
     public let mapName: String
     /// Byte offset and size inside the map's value.
     public let offset: Int
+    /// Its size in bytes.
     public let size: Int
+    /// Whether it lives in `.rodata` (frozen after loading: settable only before).
     public let readOnly: Bool
 
     /// Every named `STT_OBJECT` symbol of a global-data section.
@@ -27,8 +30,11 @@ public struct GlobalVariable: Sendable, Equatable {
 
 /// Why a global variable could not be set.
 public enum GlobalVariableError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No settable variable is called `name`; `known` lists those that are.
     case unknown(name: String, known: [String])
+    /// The bytes given are not the variable's size.
     case wrongSize(name: String, expected: Int, given: Int)
+    /// The integer does not fit the variable's `size` bytes.
     case outOfRange(name: String, value: Int64, size: Int)
     /// `.bss` starts zeroed and is not part of the object's initial data.
     case notInitialised(name: String, map: String)

@@ -1,11 +1,15 @@
 /// One 8-byte eBPF instruction (`struct bpf_insn`), little-endian.
 public struct Instruction: Sendable, Equatable {
+    /// The operation (`code`: class, size or source, mode or operation).
     public var opcode: UInt8
     /// dst_reg in the low nibble, src_reg in the high nibble.
     public var registers: UInt8
+    /// The signed 16-bit offset (`off`): a jump distance or a memory displacement.
     public var offset: Int16
+    /// The signed 32-bit immediate (`imm`).
     public var immediate: Int32
 
+    /// Bytes per instruction (`ld_imm64` takes two).
     public static let size = 8
     /// `BPF_LD | BPF_IMM | BPF_DW`: the first half of a 16-byte 64-bit immediate load.
     public static let loadImm64: UInt8 = 0x18
@@ -39,6 +43,7 @@ public struct Instruction: Sendable, Equatable {
     /// The `BPF_SIZE` codes (`BPF_W`, `BPF_H`, `BPF_B`, `BPF_DW`) by access width in bytes.
     public static let sizeCodes: [Int: UInt8] = [4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18]
 
+    /// An instruction from its four fields.
     public init(opcode: UInt8, registers: UInt8, offset: Int16, immediate: Int32) {
         self.opcode = opcode
         self.registers = registers
@@ -54,11 +59,13 @@ public struct Instruction: Sendable, Equatable {
         immediate = bytes.littleEndian(at: offset + 4)
     }
 
+    /// `src_reg`, the high nibble of ``registers``.
     public var sourceRegister: UInt8 {
         get { registers >> 4 }
         set { registers = (registers & 0x0F) | (newValue << 4) }
     }
 
+    /// Whether this is a bpf-to-bpf call (`call` with `BPF_PSEUDO_CALL`) rather than a helper call.
     public var isCallToFunction: Bool { opcode == Self.call && sourceRegister == Self.pseudoCall }
 
     /// The instruction's 8 bytes as the kernel expects them.

@@ -1,5 +1,6 @@
 /// How a map definition asks to be pinned (`pinning` in a BTF map definition).
 public enum MapPinning: UInt32, Sendable {
+    /// Not pinned (`LIBBPF_PIN_NONE`).
     case none = 0
     /// `LIBBPF_PIN_BY_NAME`: pin under the pin directory by the map's name.
     case byName = 1
@@ -17,25 +18,36 @@ public struct MapSpec: Sendable, Equatable {
         case globalData
     }
 
+    /// The map's name: the symbol of its definition, or the section name for global data.
     public var name: String
+    /// The map type.
     public var type: MapType
+    /// Key size in bytes.
     public var keySize: UInt32
+    /// Value size in bytes.
     public var valueSize: UInt32
+    /// `max_entries`.
     public var maxEntries: UInt32
+    /// `map_flags` (`BPF_F_*`).
     public var flags: UInt32
+    /// Whether the definition asks to be pinned.
     public var pinning: MapPinning
+    /// Where the definition came from.
     public var origin: Origin
     /// BTF ids of the key and value types, when the definition has `__type(key/value, …)`.
     public var btfKeyTypeID: Int
+    /// BTF id of the value type; 0 without one.
     public var btfValueTypeID: Int
     /// ELF section of the definition and the symbol's offset in it.
     public var sectionIndex: Int
+    /// The definition symbol's byte offset in that section.
     public var symbolOffset: UInt64
     /// Initial contents of a global-data map (nil for ordinary maps).
     public var initialValue: [UInt8]?
     /// Freeze after initialisation (`.rodata`), so programs may treat it as constant.
     public var freeze: Bool
 
+    /// A map description; the defaults are those of a legacy map without BTF, pinning or initial value.
     public init(name: String, type: MapType, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32 = 0,
                 pinning: MapPinning = .none, origin: Origin = .legacy, btfKeyTypeID: Int = 0, btfValueTypeID: Int = 0,
                 sectionIndex: Int = 0, symbolOffset: UInt64 = 0, initialValue: [UInt8]? = nil, freeze: Bool = false) {

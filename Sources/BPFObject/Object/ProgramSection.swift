@@ -1,12 +1,18 @@
 /// The conventional ELF section names for program types, as libbpf and clang users write them.
 public struct ProgramSection: Sendable {
+    /// The section name or its first component (`sk_msg`, `cgroup_skb/ingress`).
     public let prefix: String
+    /// The program type such sections hold.
     public let type: ProgramType
+    /// The `expected_attach_type` the kernel checks at load time, if any.
     public let expectedAttachType: AttachType?
+    /// The attach type used to attach such programs, if they attach with `BPF_PROG_ATTACH`.
     public let attachType: AttachType?
     /// Whether names may continue after the prefix with "/anything".
     public let allowsSuffix: Bool
 
+    /// The sections this loader recognises, in match order: the more specific
+    /// `sk_skb/stream_parser` before `sk_skb`.
     public static let known: [ProgramSection] = [
         .init(prefix: "sockops", type: .sockOps, expectedAttachType: nil, attachType: .cgroupSockOps, allowsSuffix: true),
         .init(prefix: "sk_msg", type: .skMsg, expectedAttachType: .skMsgVerdict, attachType: .skMsgVerdict, allowsSuffix: true),

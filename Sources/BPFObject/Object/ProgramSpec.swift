@@ -2,13 +2,20 @@
 public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public static let socketFilter = ProgramType(rawValue: 1) // BPF_PROG_TYPE_SOCKET_FILTER
-    public static let schedCls = ProgramType(rawValue: 3)     // BPF_PROG_TYPE_SCHED_CLS
-    public static let xdp = ProgramType(rawValue: 6)          // BPF_PROG_TYPE_XDP
-    public static let cgroupSkb = ProgramType(rawValue: 8)    // BPF_PROG_TYPE_CGROUP_SKB
-    public static let sockOps = ProgramType(rawValue: 13)     // BPF_PROG_TYPE_SOCK_OPS
-    public static let skSkb = ProgramType(rawValue: 14)       // BPF_PROG_TYPE_SK_SKB
-    public static let skMsg = ProgramType(rawValue: 16)       // BPF_PROG_TYPE_SK_MSG
+    /// `BPF_PROG_TYPE_SOCKET_FILTER`.
+    public static let socketFilter = ProgramType(rawValue: 1)
+    /// `BPF_PROG_TYPE_SCHED_CLS`.
+    public static let schedCls = ProgramType(rawValue: 3)
+    /// `BPF_PROG_TYPE_XDP`.
+    public static let xdp = ProgramType(rawValue: 6)
+    /// `BPF_PROG_TYPE_CGROUP_SKB`.
+    public static let cgroupSkb = ProgramType(rawValue: 8)
+    /// `BPF_PROG_TYPE_SOCK_OPS`.
+    public static let sockOps = ProgramType(rawValue: 13)
+    /// `BPF_PROG_TYPE_SK_SKB`.
+    public static let skSkb = ProgramType(rawValue: 14)
+    /// `BPF_PROG_TYPE_SK_MSG`.
+    public static let skMsg = ProgramType(rawValue: 16)
 
     public var description: String {
         switch self {
@@ -28,12 +35,18 @@ public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringCon
 public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public static let cgroupInetIngress = AttachType(rawValue: 0) // BPF_CGROUP_INET_INGRESS
-    public static let cgroupInetEgress = AttachType(rawValue: 1)  // BPF_CGROUP_INET_EGRESS
-    public static let cgroupSockOps = AttachType(rawValue: 3)     // BPF_CGROUP_SOCK_OPS
-    public static let skSkbStreamParser = AttachType(rawValue: 4) // BPF_SK_SKB_STREAM_PARSER
-    public static let skSkbStreamVerdict = AttachType(rawValue: 5) // BPF_SK_SKB_STREAM_VERDICT
-    public static let skMsgVerdict = AttachType(rawValue: 7)      // BPF_SK_MSG_VERDICT
+    /// `BPF_CGROUP_INET_INGRESS`.
+    public static let cgroupInetIngress = AttachType(rawValue: 0)
+    /// `BPF_CGROUP_INET_EGRESS`.
+    public static let cgroupInetEgress = AttachType(rawValue: 1)
+    /// `BPF_CGROUP_SOCK_OPS`.
+    public static let cgroupSockOps = AttachType(rawValue: 3)
+    /// `BPF_SK_SKB_STREAM_PARSER`.
+    public static let skSkbStreamParser = AttachType(rawValue: 4)
+    /// `BPF_SK_SKB_STREAM_VERDICT`.
+    public static let skSkbStreamVerdict = AttachType(rawValue: 5)
+    /// `BPF_SK_MSG_VERDICT`.
+    public static let skMsgVerdict = AttachType(rawValue: 7)
 
     public var description: String {
         switch self {
@@ -50,6 +63,7 @@ public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConv
 
 /// How an instruction of a linked program refers to a map.
 public struct MapReference: Sendable, Equatable {
+    /// What the instruction's immediate is to become.
     public enum Kind: Sendable, Equatable {
         /// `ld_imm64 rX, map` → `BPF_PSEUDO_MAP_FD`.
         case fd
@@ -59,7 +73,9 @@ public struct MapReference: Sendable, Equatable {
 
     /// Index of the (first half of the) ld_imm64 in the linked program.
     public let instruction: Int
+    /// The map referred to.
     public let mapName: String
+    /// A map's fd, or an address inside its value.
     public let kind: Kind
 }
 
@@ -67,15 +83,21 @@ public struct MapReference: Sendable, Equatable {
 public struct ProgramSpec: Sendable, Equatable {
     /// The entry function's symbol name.
     public var name: String
+    /// The ELF section the program is in (`sk_msg`, `sockops`).
     public var sectionName: String
+    /// The program type, from the section name.
     public var type: ProgramType
     /// The attach type the kernel checks at load time (`expected_attach_type`), if the type has one.
     public var expectedAttachType: AttachType?
     /// The attach type `attach` uses by default for this section.
     public var defaultAttachType: AttachType?
+    /// The linked instructions: the entry function, then each called subprogram.
     public var instructions: [Instruction]
+    /// Instructions that refer to a map, patched with the map's fd at load time.
     public var mapReferences: [MapReference]
+    /// The object's license.
     public var license: String
+    /// The object's kernel version (`version` section), 0 when absent.
     public var kernelVersion: UInt32
     /// This program's func_info and line_info from `.BTF.ext`, rebased onto `instructions`, so
     /// the verifier names functions and prints source lines (used only when BTF is loaded).
