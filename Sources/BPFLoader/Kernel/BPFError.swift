@@ -3,13 +3,16 @@ import SystemPackage
 /// A `bpf(2)` command failed. Carries the command, the errno, what was being done, and for
 /// `BPF_PROG_LOAD` the verifier's log.
 public struct BPFError: Error, Sendable, CustomStringConvertible {
+    /// The command that failed.
     public let command: BPFCommand
+    /// The error the kernel returned.
     public let errno: Errno
     /// What the loader was doing, e.g. "create map sock_hash" or "load program sockmap_redirect".
     public let context: String
     /// The verifier log, when the kernel produced one.
     public let verifierLog: String?
 
+    /// An error of `command` with `errno`, `context` saying what was being done.
     public init(command: BPFCommand, errno: Errno, context: String, verifierLog: String? = nil) {
         self.command = command
         self.errno = errno
@@ -17,6 +20,8 @@ public struct BPFError: Error, Sendable, CustomStringConvertible {
         self.verifierLog = verifierLog
     }
 
+    /// One line: the context, the command and the errno, for `EPERM` its likely cause; then the
+    /// last 30 lines of the verifier log, if any.
     public var description: String {
         var text = "\(context): \(command) failed: \(errno) (errno \(errno.rawValue))"
         switch errno {
@@ -49,23 +54,41 @@ extension BPFError {
 public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
+    /// `BPF_MAP_CREATE`.
     public static let mapCreate = BPFCommand(rawValue: 0)
+    /// `BPF_MAP_LOOKUP_ELEM`.
     public static let mapLookupElem = BPFCommand(rawValue: 1)
+    /// `BPF_MAP_UPDATE_ELEM`.
     public static let mapUpdateElem = BPFCommand(rawValue: 2)
+    /// `BPF_MAP_DELETE_ELEM`.
     public static let mapDeleteElem = BPFCommand(rawValue: 3)
+    /// `BPF_MAP_GET_NEXT_KEY`.
     public static let mapGetNextKey = BPFCommand(rawValue: 4)
+    /// `BPF_PROG_LOAD`.
     public static let progLoad = BPFCommand(rawValue: 5)
+    /// `BPF_OBJ_PIN`.
     public static let objPin = BPFCommand(rawValue: 6)
+    /// `BPF_OBJ_GET`.
     public static let objGet = BPFCommand(rawValue: 7)
+    /// `BPF_PROG_ATTACH`.
     public static let progAttach = BPFCommand(rawValue: 8)
+    /// `BPF_PROG_DETACH`.
     public static let progDetach = BPFCommand(rawValue: 9)
+    /// `BPF_PROG_GET_FD_BY_ID`.
     public static let progGetFDByID = BPFCommand(rawValue: 13)
+    /// `BPF_MAP_GET_FD_BY_ID`.
     public static let mapGetFDByID = BPFCommand(rawValue: 14)
+    /// `BPF_OBJ_GET_INFO_BY_FD`.
     public static let objGetInfoByFD = BPFCommand(rawValue: 15)
+    /// `BPF_PROG_TEST_RUN`.
     public static let progTestRun = BPFCommand(rawValue: 10)
+    /// `BPF_PROG_QUERY`.
     public static let progQuery = BPFCommand(rawValue: 16)
+    /// `BPF_BTF_LOAD`.
     public static let btfLoad = BPFCommand(rawValue: 18)
+    /// `BPF_MAP_FREEZE`.
     public static let mapFreeze = BPFCommand(rawValue: 22)
+    /// `BPF_ENABLE_STATS`.
     public static let enableStats = BPFCommand(rawValue: 32)
 
     public var description: String {

@@ -12,6 +12,8 @@ public enum FeatureProbe {
         KernelFeature.allCases.map(probe)
     }
 
+    /// Probes one feature (a map, a program or a helper call the kernel accepts or refuses; for
+    /// `BPF_F_REPLACE`, the kernel release). Never throws: a failed probe is an unsupported result.
     public static func probe(_ feature: KernelFeature) -> FeatureResult {
         switch feature {
         case .btf: return btf()

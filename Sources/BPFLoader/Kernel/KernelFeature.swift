@@ -2,21 +2,37 @@
 /// first mainline kernel that has it. What each one is for, and what happens without it, is the
 /// accelerator's business (`KernelSupport` in SockmapAccelerator); this is only the catalogue.
 public enum KernelFeature: String, CaseIterable, Sendable, Codable {
+    /// BTF type information (BPF_BTF_LOAD).
     case btf
+    /// SOCKHASH map with 8-byte values (socket cookies).
     case sockhashMap = "map.sockhash"
+    /// Socket-local storage map (BPF_MAP_TYPE_SK_STORAGE).
     case skStorageMap = "map.sk_storage"
+    /// Per-CPU array map.
     case percpuArrayMap = "map.percpu_array"
+    /// Sock_ops programs.
     case sockOpsProgram = "prog.sock_ops"
+    /// Sk_msg programs.
     case skMsgProgram = "prog.sk_msg"
+    /// Bpf_get_netns_cookie in sock_ops.
     case netnsCookieInSockOps = "helper.sock_ops.get_netns_cookie"
+    /// Bpf_get_netns_cookie in sk_msg.
     case netnsCookieInSkMsg = "helper.sk_msg.get_netns_cookie"
+    /// Bpf_sock_hash_update in sock_ops.
     case sockHashUpdateInSockOps = "helper.sock_ops.sock_hash_update"
+    /// Bpf_sk_storage_get in sock_ops.
     case skStorageGetInSockOps = "helper.sock_ops.sk_storage_get"
+    /// Bpf_sk_storage_get in sk_msg.
     case skStorageGetInSkMsg = "helper.sk_msg.sk_storage_get"
+    /// Bpf_msg_redirect_hash in sk_msg.
     case msgRedirectHashInSkMsg = "helper.sk_msg.msg_redirect_hash"
+    /// Bpf_skc_to_tcp_sock in sock_ops.
     case skcToTCPSockInSockOps = "helper.sock_ops.skc_to_tcp_sock"
+    /// Bpf_skc_to_tcp_sock in sk_msg.
     case skcToTCPSockInSkMsg = "helper.sk_msg.skc_to_tcp_sock"
+    /// BPF_F_REPLACE for cgroup attachments.
     case cgroupAttachReplace = "attach.replace"
+    /// BPF memory charged to memory cgroups, not RLIMIT_MEMLOCK.
     case memcgAccounting = "memcg_accounting"
 
     /// One line saying what the feature is.
@@ -60,12 +76,15 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
 
 /// What a probe found out about one feature.
 public struct FeatureResult: Sendable, Equatable, Codable {
+    /// The feature probed.
     public let feature: KernelFeature
+    /// Whether the running kernel has it.
     public let supported: Bool
     /// How it was decided, e.g. "the verifier: unknown func bpf_get_netns_cookie#122", or the
     /// errno of the probe, or "kernel 5.10 (from the release)".
     public let detail: String
 
+    /// A result; `detail` says how it was decided.
     public init(feature: KernelFeature, supported: Bool, detail: String) {
         self.feature = feature
         self.supported = supported

@@ -1,7 +1,9 @@
 /// The running kernel's release (`/proc/sys/kernel/osrelease`, as `uname -r` prints it), for the
 /// few features no probe can tell without side effects.
 public struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConvertible {
+    /// The major version (6 in 6.1).
     public let major: Int
+    /// The minor version (1 in 6.1).
     public let minor: Int
     /// The whole string, e.g. "5.10.0-32-amd64".
     public let text: String
@@ -14,6 +16,7 @@ public struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConver
         major = parts[0]; minor = parts[1]; self.text = trimmed
     }
 
+    /// The release `major.minor`, to compare with.
     public init(major: Int, minor: Int) {
         self.major = major; self.minor = minor; text = "\(major).\(minor)"
     }
@@ -24,14 +27,17 @@ public struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConver
         return KernelRelease(String(decoding: bytes, as: UTF8.self))
     }()
 
+    /// Orders by major, then minor version; the rest of the string is ignored.
     public static func < (a: KernelRelease, b: KernelRelease) -> Bool {
         (a.major, a.minor) < (b.major, b.minor)
     }
 
+    /// Equal when major and minor versions are.
     public static func == (a: KernelRelease, b: KernelRelease) -> Bool {
         (a.major, a.minor) == (b.major, b.minor)
     }
 
+    /// The release string as the kernel gives it.
     public var description: String { text }
 }
 

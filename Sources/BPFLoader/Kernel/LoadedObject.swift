@@ -3,7 +3,9 @@
 /// Creation is all or nothing: if a later map or program fails, the earlier ones are closed
 /// (their fds go away with this value) and nothing remains in the kernel.
 public struct LoadedObject: Sendable {
+    /// The maps, by name (global-data maps by section name: `.rodata`, `.data`, `.bss`).
     public let maps: [String: BPFMap]
+    /// The programs, by the name of their entry function.
     public let programs: [String: BPFProgram]
     /// The object's BTF in the kernel, when it could be loaded.
     public let btf: KernelObject?
@@ -28,6 +30,7 @@ public struct LoadedObject: Sendable {
         /// relocations to apply.
         public var coreBTFPath: String? = nil
 
+        /// Options; the defaults load the object as it is, with BTF, against the running kernel.
         public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:],
                     coreBTFPath: String? = nil) {
             self.maxEntries = maxEntries
