@@ -6,9 +6,12 @@ import SystemPackage
 /// Loads, inspects and removes the accelerator: the sock_ops program on a cgroup, the sk_msg
 /// program on the SOCKHASH, and their pins in bpffs.
 public struct Accelerator: Sendable {
+    /// Where this instance pins its maps and programs.
     public let pins: PinLayout
+    /// Where steps and recoveries are logged.
     public let logger: Logger
 
+    /// An accelerator pinned under `pinDirectory`; nothing is read or loaded until a method asks.
     public init(pinDirectory: String = PinLayout.defaultDirectory, logger: Logger = Logger(label: "swift-sockmap")) {
         self.pins = PinLayout(directory: pinDirectory)
         self.logger = logger
@@ -24,6 +27,7 @@ public struct Accelerator: Sendable {
         public var cgroup: String?
         /// Capacity of the SOCKHASH; nil keeps the object's `max_entries`.
         public var maxEntries: UInt32?
+        /// Whether the policy list allows or denies (the list starts as `policyEntries`).
         public var policyMode: DataPath.PolicyMode
         /// Initial values of `.rodata`/`.data` variables (e.g. `debug` = 1 for trace output).
         public var globals: [String: Int64] = [:]
@@ -34,6 +38,7 @@ public struct Accelerator: Sendable {
         /// The BTF file CO-RE relocations are resolved against; nil: the running kernel's.
         public var btfPath: String?
 
+        /// Options to load `objectPath`; the others keep the object's and the default cgroup's.
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
             self.objectPath = objectPath
             self.cgroup = cgroup
@@ -45,12 +50,27 @@ public struct Accelerator: Sendable {
     /// The steps of `load`, in order. A test may stop the loader after any of them
     /// (`SWIFT_SOCKMAP_TEST_KILL_AFTER_STEP=N` sends SIGKILL to itself).
     public enum LoadStep: Int, CaseIterable, Sendable {
-        case objectParsed = 1, cgroupReady, objectLoaded, verdictAttached, pinnedInStaging, pinsInPlace, cgroupAttached
+        /// The object is parsed and its data path found.
+        case objectParsed = 1
+        /// The cgroup exists (created if needed, recorded in staging first).
+        case cgroupReady
+        /// Maps created and programs loaded.
+        case objectLoaded
+        /// The verdict program (and stream parser) is attached to the map.
+        case verdictAttached
+        /// Everything is pinned in the staging directory.
+        case pinnedInStaging
+        /// Staging renamed to the pin directory.
+        case pinsInPlace
+        /// The sock_ops program is attached to the cgroup: the commit point.
+        case cgroupAttached
     }
 
     /// What is installed under the pin directory.
     public enum Installation: Sendable {
+        /// Nothing is pinned.
         case none
+        /// A complete installation: pins in place, the sock_ops program attached.
         case loaded(LoadState)
         /// Pins exist but the sock_ops program is not attached (a load that died midway).
         case incomplete(reason: String)
@@ -61,6 +81,9 @@ public struct Accelerator: Sendable {
 
     // MARK: load
 
+    /// Loads the object, attaches its programs and pins everything, crash-safely (see
+    /// ``LoadStep``); an incomplete earlier load is removed first. Needs root; one load, detach or
+    /// replace at a time per pin directory. Returns what it recorded.
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()
