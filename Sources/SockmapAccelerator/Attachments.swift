@@ -83,6 +83,7 @@ extension Cgroup {
         /// sock_ops programs in effect on the cgroup (attached to it or inherited) put its sockets
         /// in a SOCKHASH or SOCKMAP, whichever installation loaded them.
         case accelerated(programs: [String])
+        /// No sock_ops program in effect on the cgroup uses a SOCKHASH or SOCKMAP.
         case notAccelerated
         /// The kernel could not be asked.
         case unknown(reason: String)

@@ -12,7 +12,7 @@ public struct StatusReport: Codable, Sendable {
         public let type: String
         /// What it is attached to (`cgroup /sys/fs/cgroup/…`, `map sock_hash`).
         public let attachedTo: String
-        /// From `kernel.bpf_stats_enabled`; zero while statistics are off.
+        /// Times the program ran, from `kernel.bpf_stats_enabled`; zero while statistics are off.
         public let runCount: UInt64
         /// Total run time in nanoseconds, from `kernel.bpf_stats_enabled`; zero while statistics are off.
         public let runTimeNanoseconds: UInt64
