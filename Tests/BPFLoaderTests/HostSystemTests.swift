@@ -80,6 +80,17 @@ struct HostSystemTests {
         }
     }
 
+    @Test("a file can be locked too; as a directory it fails to open with ENOTDIR")
+    func lockFile() throws {
+        try inTemporaryDirectory { root in
+            #expect(FileManager.default.createFile(atPath: root + "/lock", contents: nil))
+            let lock = try FileLock(exclusive: root + "/lock", directory: false)
+            #expect(throws: FileLock.Failure.held) { _ = try FileLock(exclusive: root + "/lock", directory: false) }
+            #expect(throws: FileLock.Failure.open(.notDirectory)) { _ = try FileLock(exclusive: root + "/lock") }
+            _ = consume lock
+        }
+    }
+
     @Test("a lock on a missing path fails to open, with the errno's text")
     func lockMissing() throws {
         try inTemporaryDirectory { root in
