@@ -4,11 +4,14 @@ import Foundation
 extension Accelerator {
     /// What `detach` did.
     public struct DetachReport: Sendable {
+        /// Whether something was installed in the pin directory.
         public var wasLoaded: Bool
+        /// Whether the cgroup the load had created was removed (it was left empty).
         public var removedCgroup: Bool
         /// Sockets still in the map; when non-zero and not forced, the map is kept (unpinned from
         /// the main directory) until they close, so no redirected byte waiting to be read is freed.
         public var socketsStillOpen: Int
+        /// Where the kept map's pins moved (`<pin-dir>-draining/<map id>`), when it was kept.
         public var drainingDirectory: String?
     }
 
