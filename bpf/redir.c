@@ -28,11 +28,6 @@ const volatile __u32 debug = 0;
  * (`load --set backpressure_floor=N`). */
 const volatile __u32 backpressure_floor = 4 << 20;
 
-/* A socket on TCP is taken out of the map (back to plain TCP speed) once nothing redirected waits
- * unread in it, and at least this long after its peer was told to stop redirecting into it: a
- * redirect the peer had already decided on must have landed by then. */
-#define RELEASE_GRACE_NS (10ULL * 1000 * 1000)
-
 struct {
     __uint(type, BPF_MAP_TYPE_SOCKHASH);
     __type(key, struct sock_key);
@@ -40,26 +35,41 @@ struct {
     __uint(max_entries, 65536);
 } sock_hash SEC(".maps");
 
-/* Sockets whose sends once took the TCP path (the peer was not in the map yet, redirection was
- * paused, or the socket was shutting down). They stay on TCP for good: the receiver drains its
- * redirect queue before its TCP receive queue, so redirecting again while TCP bytes may still be
- * unread would deliver later bytes first. */
+/* Per-socket state (SOCK_STATE_* flags), changed only with the socket locked: by its sk_msg
+ * program (inside sendmsg(), under lock_sock) or by its sock_ops callbacks (which the kernel runs
+ * with the socket locked, or defers to the lock owner). The two never run at once for one socket.
+ * - TCP_ONLY: its sends take the TCP path, for good. The receiver drains its redirect queue before
+ *   its TCP receive queue, so redirecting again while TCP bytes may still be unread would deliver
+ *   later bytes first.
+ * - REDIRECTED: at least one of its sends was redirected.
+ * - QUIET: TCP_ONLY, and no redirect of its is in flight any more (published in `closing`). */
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
     __type(value, __u32);
-} tcp_only SEC(".maps");
+} sock_state SEC(".maps");
 
-/* Sockets on their way out of the map (key: the socket's own key; value: since when, ktime ns):
- * their peers must not redirect into them any more. LRU: an entry lost to eviction only matters
- * during the grace period, after which the socket has left the map and redirects into it miss. */
+enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4 };
+
+/* Connections leaving the map, per socket (key: the socket's own key; value: CLOSING_*, which
+ * only grows). A socket's entry tells its peer what the socket does:
+ * - LEAVING: its sends take TCP; the peer must stop redirecting into it (and follows it to TCP);
+ * - QUIET: besides, none of its redirects is in flight: nothing more will ever be queued into
+ *   the peer's redirect queue, so the peer may leave the map once that queue is empty;
+ * - RELEASED: it has left the map.
+ * A socket leaves the map when it is QUIET, its peer is QUIET, and its own redirect queue is
+ * empty: no byte can be freed with it. LRU: an entry lost to eviction only keeps a socket in the
+ * map (slower, never wrong); a stale entry for a reused 4-tuple is deleted when the new socket is
+ * inserted. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __type(key, struct sock_key);
     __type(value, __u64);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 65536);
 } closing SEC(".maps");
+
+enum { CLOSING_LEAVING = 1, CLOSING_QUIET = 2, CLOSING_RELEASED = 3 };
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -148,12 +158,6 @@ static __always_inline int policy_allows(const struct sock_key *key)
     return mode == POLICY_MODE_ALLOW ? matched : !matched;
 }
 
-/* Marks a socket whose bytes just took (or are about to take) the TCP path. */
-static __always_inline void keep_on_tcp(struct bpf_sock *sk)
-{
-    bpf_sk_storage_get(&tcp_only, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-}
-
 /* Whether the socket this message was just redirected to already holds more unread bytes than
  * it may: max(its SO_RCVBUF, backpressure_floor). sk_msg programs cannot release a socket taken
  * from the map (no bpf_sk_release), so the receiver is read through the kernel's sk_msg: the
@@ -174,6 +178,90 @@ static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg)
     return queued > limit;
 }
 
+/* A socket's psock (its sk_user_data when tagged SK_USER_DATA_PSOCK). Returns 0 and sets *psock
+ * (0: the socket has none, it is in no map), or -1 when the socket cannot be read. */
+static __always_inline int psock_of(struct sock___sockmap *sk, struct sk_psock___sockmap **psock)
+{
+    __u64 data = 0;
+    if (!sk || bpf_probe_read_kernel(&data, sizeof(data), &sk->sk_user_data))
+        return -1;
+    *psock = (data & SK_USER_DATA_PSOCK___sockmap) ? (void *)(data & ~SK_USER_DATA_FLAG_BITS___sockmap) : 0;
+    return 0;
+}
+
+/* Whether no thread but the caller is inside the socket's sendmsg(), so none of its redirects is
+ * in flight: tcp_bpf_sendmsg() holds a psock reference from before the verdict until the
+ * redirected bytes are queued at the receiver (tcp_bpf_send_verdict() drops the socket lock in
+ * between, which is why the lock alone does not tell). The psock's reference count is then its
+ * map links (exactly one: ours) plus the caller's own (`own`: 1 from sock_ops, 2 from sk_msg,
+ * which runs inside sendmsg()). A reader blocked in recvmsg() holds one too: that only delays
+ * the answer. A socket without a psock has no redirect in flight (an in-flight sendmsg() would
+ * hold it). */
+static __always_inline int sends_idle(struct sock___sockmap *sk, int own)
+{
+    struct sk_psock___sockmap *psock = 0;
+    if (psock_of(sk, &psock))
+        return 0;
+    if (!psock)
+        return 1;
+    int refs = 0;
+    struct list_head___sockmap *next = 0, *prev = 0;
+    if (bpf_probe_read_kernel(&refs, sizeof(refs), &psock->refcnt.refs.counter) ||
+        bpf_probe_read_kernel(&next, sizeof(next), &psock->link.next) ||
+        bpf_probe_read_kernel(&prev, sizeof(prev), &psock->link.prev))
+        return 0;
+    int one_link = next == prev && next != &psock->link;
+    return one_link && refs == own;
+}
+
+/* Whether nothing redirected to the socket waits unread: its psock's redirect queue
+ * (ingress_msg) is empty. A message stays on it until it is read in full. */
+static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
+{
+    struct sk_psock___sockmap *psock = 0;
+    if (psock_of(sk, &psock))
+        return 0;
+    if (!psock)
+        return 1;
+    struct list_head___sockmap *next = 0;
+    if (bpf_probe_read_kernel(&next, sizeof(next), &psock->ingress_msg.next))
+        return 0;
+    return next == &psock->ingress_msg;
+}
+
+/* Records in `closing` that a socket has reached `state` (states only grow). */
+static __always_inline void publish(const struct sock_key *key, __u64 state)
+{
+    __u64 *current = bpf_map_lookup_elem(&closing, key);
+    if (current && *current >= state)
+        return;
+    bpf_map_update_elem(&closing, key, &state, BPF_ANY);
+}
+
+/* The same connection as seen from the other socket. */
+static __always_inline void peer_key(const struct sock_key *key, struct sock_key *peer)
+{
+    peer->netns = key->netns;
+    for (int i = 0; i < 4; i++) {
+        peer->local_ip[i] = key->remote_ip[i];
+        peer->remote_ip[i] = key->local_ip[i];
+    }
+    peer->local_port = key->remote_port;
+    peer->remote_port = key->local_port;
+}
+
+/* A socket on TCP for good: quiet when it never redirected, or when no redirect of its is in
+ * flight (`own`: see sends_idle). The caller holds the socket's lock and has no redirect of its
+ * own pending. Publishes QUIET, or LEAVING so the peer stops redirecting into it meanwhile. */
+static __always_inline void settle(__u32 *state, struct sock___sockmap *kernel_sk, int own, const struct sock_key *key)
+{
+    __u32 flags = *state | SOCK_STATE_TCP_ONLY;
+    if (!(flags & SOCK_STATE_QUIET) && (!(flags & SOCK_STATE_REDIRECTED) || sends_idle(kernel_sk, own)))
+        flags |= SOCK_STATE_QUIET;
+    *state = flags;
+    publish(key, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
+}
+
 /* The connection as seen from the socket of a sock_ops callback. */
 static __always_inline void sockops_key(struct bpf_sock_ops *skops, __u32 family, struct sock_key *key)
 {
@@ -184,43 +272,53 @@ static __always_inline void sockops_key(struct bpf_sock_ops *skops, __u32 family
     key->remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
 }
 
-/* Bytes charged to a socket's receive side (TCP skbs and redirected messages alike), or -1. */
-static __always_inline int receive_bytes(void *sk)
-{
-    struct sock___sockmap *s = bpf_skc_to_tcp_sock(sk);
-    return s ? s->sk_backlog.rmem_alloc.counter : -1;
-}
-
-/* Takes a socket that is on TCP out of the map once nothing redirected waits unread in it (its
- * receive memory is zero), so it runs at plain TCP speed again. Called from the RTT callback,
- * which fires only for ACKs of data that crossed TCP: sockets still redirecting pay nothing.
- * First call: record in `closing` that nothing may be redirected into this socket any more (the
- * peer's sk_msg sees it and moves to TCP: order kept, the receiver reads its redirect queue
- * first) and start the grace period. Calls after it: remove the socket if its receive memory is
- * zero; removing it frees its redirect queue, so a socket with anything unread waits for a later
- * ACK. Once it is out of the map, the peer's redirects miss, so the `closing` entry can go. */
+/* Moves a connection that has a side on TCP out of the map, both sockets, without freeing a byte
+ * (the kernel frees a socket's redirect queue when it leaves its last map). Runs in the sock_ops
+ * callbacks of every inserted socket: RTT (an ACK of its TCP data arrived) and HDR_OPT_LEN (it
+ * transmits a segment, data or ACK), which only sockets with TCP traffic get: sockets that
+ * redirect pay nothing. For this socket:
+ * 1. if its peer is leaving, it follows to TCP (order-safe: the receiver reads its redirect
+ *    queue first);
+ * 2. it publishes LEAVING, or QUIET once none of its redirects can be in flight (settle);
+ * 3. when its peer is QUIET (nothing more can be queued into this socket's redirect queue) and
+ *    that queue is empty, it deletes itself from the SOCKHASH and turns its callbacks off. The
+ *    kernel then restores its TCP protocol callbacks: plain TCP speed. */
 static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
 {
     struct bpf_sock *sk = skops->sk;
-    if (!sk || !bpf_sk_storage_get(&tcp_only, sk, 0, 0))
+    if (!sk)
         return;
     __u32 family = skops->family;
     if (family != AF_INET && family != AF_INET6)
         return;
-    struct sock_key key = {};
+    struct sock_key key = {}, peer = {};
     sockops_key(skops, family, &key);
+    peer_key(&key, &peer);
 
-    __u64 now = bpf_ktime_get_ns();
-    __u64 *since = bpf_map_lookup_elem(&closing, &key);
-    if (!since) {
-        bpf_map_update_elem(&closing, &key, &now, BPF_ANY);
-        return;
+    __u32 *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !(*state & SOCK_STATE_TCP_ONLY)) {
+        if (!bpf_map_lookup_elem(&closing, &peer))
+            return; /* nothing is leaving */
+        state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+        if (!state)
+            return;
     }
-    if (now - *since < RELEASE_GRACE_NS || receive_bytes(sk) != 0)
+    struct sock___sockmap *kernel_sk = bpf_skc_to_tcp_sock(sk);
+    if (!kernel_sk)
+        return;
+    settle(state, kernel_sk, 1, &key);
+    if (!(*state & SOCK_STATE_QUIET))
+        return;
+    __u64 *peer_state = bpf_map_lookup_elem(&closing, &peer);
+    if (!peer_state || *peer_state < CLOSING_QUIET || !redirect_queue_empty(kernel_sk))
         return;
     if (bpf_map_delete_elem(&sock_hash, &key) == 0)
         count(COUNTER_SOCKETS_RELEASED, 1);
-    bpf_map_delete_elem(&closing, &key);
+    if (*peer_state == CLOSING_RELEASED) {
+        bpf_map_delete_elem(&closing, &peer);
+        bpf_map_delete_elem(&closing, &key);
+    } else
+        publish(&key, CLOSING_RELEASED);
     bpf_sock_ops_cb_flags_set(skops, 0); /* out of the map: no more callbacks */
 }
 
@@ -232,6 +330,7 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
     case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
         break;
     case BPF_SOCK_OPS_RTT_CB:
+    case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
         release_when_drained(skops);
         return 1;
     default:
@@ -270,13 +369,37 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
     long inserted = bpf_sock_hash_update(skops, &sock_hash, &key, BPF_NOEXIST);
     if (inserted == 0) {
         count(COUNTER_SOCKETS_INSERTED, 1);
-        /* ACKs of TCP data call us back: only sockets whose sends moved to TCP get any. */
-        bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG);
+        bpf_map_delete_elem(&closing, &key); /* left by an earlier connection with this 4-tuple */
+        /* TCP segments sent and ACKs received call us back (release_when_drained): only sockets
+         * with TCP traffic get any. */
+        bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
     } else
         count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
     if (debug)
         bpf_printk("swift-sockmap: sockops insert port %u -> %u: %ld", key.local_port, key.remote_port, inserted);
     return 1;
+}
+
+/* The sending socket's own key, from an sk_msg context. */
+static __always_inline void msg_own_key(struct sk_msg_md *msg, __u32 family, struct sock_key *key)
+{
+    key->netns = bpf_get_netns_cookie(msg);
+    SET_IP(key->local_ip, family, msg, local_ip4, local_ip6);
+    SET_IP(key->remote_ip, family, msg, remote_ip4, remote_ip6);
+    key->local_port = msg->local_port;
+    key->remote_port = bpf_ntohl(msg->remote_port);
+}
+
+/* This send and every later one take the TCP path. Nothing of this thread is in flight (this
+ * send is not redirected), so the socket may be quiet already. */
+static __always_inline void move_to_tcp(struct sk_msg_md *msg, __u32 family, __u32 *state)
+{
+    struct sk_msg___sockmap *kernel_msg = (void *)msg;
+    struct sock___sockmap *self = 0;
+    bpf_probe_read_kernel(&self, sizeof(self), &kernel_msg->sk);
+    struct sock_key key = {};
+    msg_own_key(msg, family, &key);
+    settle(state, self, 2, &key);
 }
 
 SEC("sk_msg")
@@ -289,18 +412,25 @@ int sockmap_redirect(struct sk_msg_md *msg)
     struct bpf_sock *sk = msg->sk;
     if (!sk)
         return SK_PASS;
-    if (bpf_sk_storage_get(&tcp_only, sk, 0, 0)) {
+    __u32 *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!state) {
+        count(COUNTER_KEPT_ON_TCP, 1); /* no memory for its state: TCP, which never loses a byte */
+        return SK_PASS;
+    }
+    if (*state & SOCK_STATE_TCP_ONLY) {
+        if (!(*state & SOCK_STATE_QUIET))
+            move_to_tcp(msg, family, state); /* it may be quiet by now */
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
     /* Only an open sending side is redirected: after shutdown(SHUT_WR) the TCP path must refuse
      * the send (EPIPE), which a redirect would not. */
-    __u32 state = sk->state;
+    __u32 sk_state = sk->state;
     __u32 zero = 0;
     struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
     if ((cfg && (cfg->flags & CONFIG_PASSTHROUGH)) ||
-        (state != BPF_TCP_ESTABLISHED && state != BPF_TCP_CLOSE_WAIT)) {
-        keep_on_tcp(sk);
+        (sk_state != BPF_TCP_ESTABLISHED && sk_state != BPF_TCP_CLOSE_WAIT)) {
+        move_to_tcp(msg, family, state);
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
@@ -316,25 +446,31 @@ int sockmap_redirect(struct sk_msg_md *msg)
     __u32 size = msg->size;
     /* The peer is leaving the map: its redirect queue must not get anything new. */
     if (bpf_map_lookup_elem(&closing, &key)) {
-        keep_on_tcp(sk);
+        move_to_tcp(msg, family, state);
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
     long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &key, BPF_F_INGRESS);
     if (verdict == SK_PASS) {
+        *state |= SOCK_STATE_REDIRECTED;
         count(COUNTER_MESSAGES_REDIRECTED, 1);
         count(COUNTER_BYTES_REDIRECTED, size);
         /* Backpressure: this message still goes (the redirect is decided), the next ones take
-         * TCP, whose flow control then holds the sender back. Bounded: limit + one message. */
+         * TCP, whose flow control then holds the sender back. Bounded: limit + one message.
+         * This message is in flight: the socket is LEAVING, not QUIET, until a later send or
+         * callback sees no redirect of its in flight. */
         if (redirected_to_full_peer(msg)) {
-            keep_on_tcp(sk);
+            *state |= SOCK_STATE_TCP_ONLY;
+            struct sock_key own = {};
+            msg_own_key(msg, family, &own);
+            publish(&own, CLOSING_LEAVING);
             count(COUNTER_BACKPRESSURE_TO_TCP, 1);
             if (debug)
                 bpf_printk("swift-sockmap: sk_msg to port %u: peer full, on TCP from now on", key.local_port);
         }
     } else {
         count(COUNTER_REDIRECT_MISSED, 1);
-        keep_on_tcp(sk);
+        move_to_tcp(msg, family, state);
     }
     if (debug)
         bpf_printk("swift-sockmap: sk_msg %u bytes to port %u: %s", size, key.local_port,

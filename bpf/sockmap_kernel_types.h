@@ -17,12 +17,40 @@ struct sock___sockmap {
         atomic_t___sockmap rmem_alloc; /* bytes charged to the receive side: TCP skbs and redirected messages */
     } sk_backlog;
     int sk_rcvbuf;
+    /* The socket's psock while it is in a sockmap, tagged in its low bits (SK_USER_DATA_PSOCK). */
+    void *sk_user_data;
+} __attribute__((preserve_access_index));
+
+/* SK_USER_DATA_PSOCK and SK_USER_DATA_PTRMASK (include/net/sock.h): sk_user_data points to a
+ * psock when this bit is set; the low three bits are flags. */
+#define SK_USER_DATA_PSOCK___sockmap 4ULL
+#define SK_USER_DATA_FLAG_BITS___sockmap 7ULL
+
+/* struct list_head */
+struct list_head___sockmap {
+    struct list_head___sockmap *next;
+    struct list_head___sockmap *prev;
+} __attribute__((preserve_access_index));
+
+/* struct sk_psock (include/linux/skmsg.h): a socket's sockmap state.
+ * - ingress_msg: its redirect queue, messages redirected to it and not read yet;
+ * - link: one entry per map the socket is in;
+ * - refcnt: one per map link, plus one for every thread inside the socket's sendmsg()
+ *   (tcp_bpf_sendmsg() holds it from before the verdict until after the redirected bytes are
+ *   queued at the receiver) or recvmsg(). */
+struct sk_psock___sockmap {
+    struct list_head___sockmap ingress_msg;
+    struct list_head___sockmap link;
+    struct {
+        atomic_t___sockmap refs;
+    } refcnt;
 } __attribute__((preserve_access_index));
 
 /* struct sk_msg: what an sk_msg program's context really is. After bpf_msg_redirect_hash(),
- * sk_redir is the socket the message goes to. */
+ * sk_redir is the socket the message goes to; sk is the sending socket. */
 struct sk_msg___sockmap {
     struct sock___sockmap *sk_redir;
+    struct sock___sockmap *sk;
 } __attribute__((preserve_access_index));
 
 #endif

@@ -8,7 +8,7 @@ struct EmbedDataPath: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let bpf = context.package.directoryURL.appending(path: "bpf")
         let source = bpf.appending(path: "redir.c")
-        let headers = ["sockmap_helpers.h", "sockmap_shared.h"].map { bpf.appending(path: $0) }
+        let headers = ["sockmap_helpers.h", "sockmap_kernel_types.h", "sockmap_shared.h"].map { bpf.appending(path: $0) }
         let object = context.pluginWorkDirectoryURL.appending(path: "redir.o")
         let swiftFile = context.pluginWorkDirectoryURL.appending(path: "EmbeddedDataPathBytes.swift")
         let clang = try context.tool(named: "clang").url

@@ -45,7 +45,9 @@ extension Accelerator {
 
     /// Takes an installation out of service without losing a byte:
     /// 1. pass-through: from here every send takes the TCP path, in order behind the data already
-    ///    queued for the peer (the receive path drains that queue first);
+    ///    queued for the peer (the receive path drains that queue first); connections that are
+    ///    moving data then leave the map (plain TCP speed) while the sock_ops program is still
+    ///    there to release them, which `detach` waits for, briefly (`awaitRelease`);
     /// 2. no new socket enters the map (our sock_ops programs leave the cgroup);
     /// 3. the map is freed only when no socket is left in it (or when forced, after evicting them);
     ///    otherwise, or when that cannot be told, its pins move to `<pin-dir>-draining/<id>`.
@@ -58,6 +60,7 @@ extension Accelerator {
             current.passthrough = true
             stopped = (try? config.update(key: UInt32(0).littleEndianBytes, value: current.bytes)) != nil
         }
+        if stopped, let sockhash { Self.awaitRelease(sockhash) }
         if let state {
             Attachments.detachSockops(cgroup: Cgroup(path: state.cgroup), sockhashPin: layout.map(state.sockhashMap))
         }
@@ -77,6 +80,22 @@ extension Accelerator {
             throw .systemCall(path: target, operation: "move pins aside", errno: error)
         }
         return (open, target)
+    }
+
+    /// Waits until the map is empty, or has not shrunk for `patience` seconds, or `limit` seconds
+    /// have passed. With pass-through on, the sock_ops callbacks of a connection's TCP traffic
+    /// take both its sockets out of the map once nothing redirected to either is left unread
+    /// (docs/backpressure.md); after the sock_ops program has left the cgroup nothing releases
+    /// them, and they would stay on the slower in-map path until they close. Idle connections
+    /// have no traffic, so the wait stops when the map stops shrinking.
+    static func awaitRelease(_ sockhash: BPFMap, limit: TimeInterval = 1, patience: TimeInterval = 0.2) {
+        let deadline = Date().addingTimeInterval(limit)
+        var last = Int.max, lastChange = Date()
+        while Date() < deadline, let open = try? sockhash.keys().count, open > 0 {
+            if open < last { last = open; lastChange = Date() }
+            if Date().timeIntervalSince(lastChange) >= patience { return }
+            usleep(10_000)
+        }
     }
 
     /// Deletes every socket from the SOCKHASH (forced detach): each socket drops its psock, with

@@ -90,7 +90,7 @@ struct RedirObjectTests {
         #expect(dataSection.variables.count == 6)
         let variables = try dataSection.variables.map { try btf.type($0.type, ".maps member") }
         #expect(variables.allSatisfy { $0.rawKind == .variable })
-        #expect(Set(variables.map(\.name)) == ["sock_hash", "tcp_only", "closing", "counters", "policy", "config"])
+        #expect(Set(variables.map(\.name)) == ["sock_hash", "sock_state", "closing", "counters", "policy", "config"])
         #expect(dataSection.variables.allSatisfy { $0.size == 32 })
 
         let sockKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_key" })
@@ -125,8 +125,8 @@ struct RedirObjectTests {
         MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 16),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
-        MapSpec(name: "tcp_only", type: .skStorage, keySize: 4, valueSize: 4, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
-        MapSpec(name: "closing", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 16384),
+        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 4, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "closing", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 65536),
     ])
     func map(_ expected: MapSpec) throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
@@ -150,7 +150,7 @@ struct RedirObjectTests {
     func mapList() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btfMaps = spec.maps.filter { $0.origin == .btf }
-        #expect(btfMaps.map(\.name).sorted() == ["closing", "config", "counters", "policy", "sock_hash", "tcp_only"])
+        #expect(btfMaps.map(\.name).sorted() == ["closing", "config", "counters", "policy", "sock_hash", "sock_state"])
         #expect(btfMaps.map(\.symbolOffset) == btfMaps.map(\.symbolOffset).sorted())
         #expect(Set(spec.maps.map(\.name)).count == spec.maps.count)
     }
@@ -214,7 +214,7 @@ struct RedirObjectTests {
             }
         }
         let wanted: Set<String> = name == "sockmap_sockops"
-            ? ["sock_hash", "tcp_only", "closing", "counters", "policy", "config"] : ["sock_hash", "tcp_only", "closing", "counters", "config"]
+            ? ["sock_hash", "sock_state", "closing", "counters", "policy", "config"] : ["sock_hash", "sock_state", "closing", "counters", "config"]
         #expect(expectedMaps == wanted)
         #expect(program.mapReferences.map(\.instruction) == program.mapReferences.map(\.instruction).sorted())
     }

@@ -211,6 +211,75 @@ extension KernelIntegration {
             #expect(result.error == EPIPE || result.error == ECONNRESET)
         }
 
+        @Test("two threads write one socket while both readers stall and resume, the other side streaming back: no error, every byte of each thread whole and in order", arguments: [SocketPath.accelerated, .plain])
+        func twoWritersToStallingReader(path: SocketPath) throws {
+            let env = try PathEnvironment(path)
+            defer { env.tearDown() }
+            let perWriter = 8 << 20, reply = 16 << 20
+            // The server's reply stream moves to TCP under backpressure (the client's reader
+            // stalls), so the server leaves the map while the client's two writers may each have
+            // a redirect into it in flight; the client's writers then move to TCP too.
+            for round in 0..<3 {
+                let connection = try env.connection(timeouts: 10)
+                let clientFD = connection.client, serverFD = connection.server
+                let patterns = (0..<2).map { TaggedPattern(writer: $0, seed: UInt64(round * 2 + $0) &* 0x51ED_270B) }
+                let writers = patterns.map { pattern in
+                    BackgroundTask { sendTagged(clientFD, pattern, total: perWriter, seed: UInt64(pattern.writer + 17 * round), maxWrite: 16 << 10) }
+                }
+                let replyPattern = StreamPattern(seed: 86 + UInt64(round))
+                let replier = BackgroundTask { () -> Int32 in
+                    let writer = StreamWriter(pattern: replyPattern, total: reply, seed: 96, maxWrite: 64 << 10)
+                    let error = sendStream(serverFD, writer)
+                    return error != 0 ? error : (shutdown(serverFD, Int32(SHUT_WR)) == 0 ? 0 : errno)
+                }
+                let replyReader = BackgroundTask { () -> ReadOutcome? in
+                    usleep(400_000)
+                    let verifier = StreamVerifier(name: "reply", pattern: replyPattern, total: reply)
+                    return try? receiveStream(clientFD, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
+                }
+                let tasks: [() -> Bool] = writers.map { w in { w.wait(timeout: Self.deadline) != nil } }
+                    + [{ replier.wait(timeout: Self.deadline) != nil }, { replyReader.wait(timeout: Self.deadline) != nil }]
+                defer { if !tasks.allSatisfy({ $0() }) { connection.shutdownBoth() } }
+
+                let verifier = TaggedVerifier(patterns: patterns)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
+                defer { buffer.deallocate() }
+                var outcome = ReadOutcome()
+                // Stall, read 2 MiB, stall again, then drain.
+                usleep(400_000)
+                var stalledAgain = false, writersDone = false
+                let deadline = Date().addingTimeInterval(Self.deadline)
+                while Date() < deadline {
+                    if !stalledAgain && outcome.bytes >= 2 << 20 { stalledAgain = true; usleep(300_000) }
+                    if !writersDone && writers.allSatisfy(\.isFinished) {
+                        writersDone = true
+                        shutdown(clientFD, Int32(SHUT_WR))
+                    }
+                    guard pollEvents(serverFD, Int16(POLLIN), milliseconds: 100) & Int16(POLLIN) != 0 else { continue }
+                    let n = recv(serverFD, buffer.baseAddress!, buffer.count, Int32(MSG_DONTWAIT))
+                    if n > 0 {
+                        try verifier.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                        outcome.bytes += n
+                        continue
+                    }
+                    if n == 0 { outcome.end = .endOfStream; break }
+                    if errno == EAGAIN || errno == EINTR { continue }
+                    outcome.end = .error(errno)
+                    break
+                }
+                let results = writers.map { $0.wait(timeout: Self.deadline) }
+                #expect(results.allSatisfy { $0 == 0 }, "writers ended with \(results.map { $0.map(errnoName) ?? "no result" })")
+                #expect(outcome.end == .endOfStream, "\(outcome)")
+                #expect(verifier.offsets == [perWriter, perWriter], "bytes per writer: \(verifier.offsets)")
+                #expect(replier.wait(timeout: Self.deadline) == 0)
+                let replied = replyReader.wait(timeout: Self.deadline) ?? nil
+                #expect(replied?.bytes == reply && replied?.end == .endOfStream, "reply: \(replied.map(\.description) ?? "mismatch")")
+            }
+            let counters = try env.counters()
+            report("\(path): 3 connections, 2 writers + 1 replier: \(counters.backpressureToTCP) moved to TCP by backpressure, \(counters.socketsReleased) sockets released, \(counters.messagesRedirected) messages redirected")
+            if path == .accelerated { #expect(counters.backpressureToTCP >= 1) }
+        }
+
         @Test("TLS-like framing: small non-blocking records to a reader that pauses make progress and arrive whole", arguments: [SocketPath.accelerated, .plain])
         func smallRecordsToPausingReader(path: SocketPath) throws {
             let env = try PathEnvironment(path)

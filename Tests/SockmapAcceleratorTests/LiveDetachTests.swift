@@ -16,15 +16,17 @@ extension KernelIntegration {
             let counters = try env.accelerator.map(DataPath.countersMap)
             let sockhashID = try env.accelerator.map(DataPath.sockhashMap).info().id
 
-            // Large enough that detach (a few milliseconds) lands while every stream is still running.
-            let streams = BidirectionalStreams(pairs: pairs, bytesPerStream: 64 << 20)
+            // Large enough that detach starts while the streams are running.
+            let streams = BidirectionalStreams(pairs: pairs, bytesPerStream: 192 << 20)
             streams.start()
             // On an early exit, stop the threads while their sockets are open; a no-op once they are done.
             defer { withExtendedLifetime(pairs) { streams.stop() } }
             let total = streams.streamCount * streams.bytesPerStream
             #expect(poll(timeout: 30) { streams.progress.reduce(0, +) >= total / 10 || !streams.errors.isEmpty })
-            let report = try env.accelerator.detach()
             let progressAtDetach = streams.progress
+            let detachStarted = Date()
+            let detached = try env.accelerator.detach()
+            let detachSeconds = Date().timeIntervalSince(detachStarted)
             let countersAtDetach = try Counters.read(from: counters)
 
             #expect(streams.wait(), "streams did not finish")
@@ -35,14 +37,21 @@ extension KernelIntegration {
             #expect(countersAfter.messagesRedirected == countersAtDetach.messagesRedirected, "redirecting after detach")
             #expect(countersAfter.bytesRedirected == countersAtDetach.bytesRedirected)
 
-            #expect(report.wasLoaded)
-            // Streams whose reader fell behind moved to TCP (backpressure) and, once drained, left
-            // the map; detach stopped the sock_ops program, so the count no longer moves.
-            #expect(report.socketsStillOpen + Int(countersAtDetach.socketsReleased) == 16)
-            let draining = try #require(report.drainingDirectory, "every socket had left the map before detach")
-            #expect(BPFFileSystem.exists(draining))
+            #expect(detached.wasLoaded)
+            // Pass-through put every stream on TCP and, before the sock_ops program left, the
+            // callbacks of their TCP traffic released the sockets whose redirect queues were empty
+            // (docs/backpressure.md); the count no longer moves after detach.
+            report("detach under 16 live streams: \(countersAtDetach.socketsReleased) sockets left the map, \(detached.socketsStillOpen) still in it at detach; detach took \(String(format: "%.2f", detachSeconds)) s")
+            #expect(detached.socketsStillOpen + Int(countersAtDetach.socketsReleased) == 16)
+            #expect(try Counters.read(from: counters).socketsReleased == countersAtDetach.socketsReleased)
+            if detached.socketsStillOpen > 0 {
+                let draining = try #require(detached.drainingDirectory)
+                #expect(BPFFileSystem.exists(draining))
+                #expect(permissions(env.accelerator.pins.draining) == 0o700)
+            } else {
+                #expect(detached.drainingDirectory == nil, "an empty map is freed at once")
+            }
             #expect(!BPFFileSystem.exists(env.pinDirectory))
-            #expect(permissions(env.accelerator.pins.draining) == 0o700)
 
             // Once the connections are closed, any later detach frees the map.
             pairs.removeAll()
