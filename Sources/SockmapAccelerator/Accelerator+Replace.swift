@@ -19,6 +19,7 @@ extension Accelerator {
         return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try replaceLocked(options) }
     }
 
+    /// `replace`, with the installation lock held (a plain `load` when nothing is loaded).
     private func replaceLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         guard case .loaded(var state) = installation() else { return try loadLocked(options) }
         try KernelSupport.requireReplaceable()
@@ -26,70 +27,16 @@ extension Accelerator {
         // The new programs must use the running installation's map, which keeps its sockets.
         let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName ?? state.sockhashMap)
         let cgroup = Cgroup(path: state.cgroup)
-
-        if let wanted = options.cgroup, try Cgroup.resolve(wanted).path != state.cgroup {
-            throw .objectUnusable(path: options.objectPath, reason: "--replace keeps the cgroup \(state.cgroup); detach and load to move to \(wanted)")
-        }
-
-        // Maps: keep every pinned map the new object names (the SOCKHASH with its sockets, the
-        // counters, the policy and config), except global data, which must be the new object's
-        // (its constants, `--set` values and format strings belong to the new programs).
-        var existing: [String: BPFMap] = [:]
-        for mapSpec in spec.maps where mapSpec.origin != .globalData && BPFFileSystem.exists(pins.map(mapSpec.name)) {
-            existing[mapSpec.name] = try kernel { () throws(BPFError) in try BPFMap(pinned: pins.map(mapSpec.name)) }
-        }
-        guard existing[data.sockmap] != nil else {
-            throw .objectUnusable(path: options.objectPath, reason: "the running installation has no pinned \(data.sockmap) to keep")
-        }
-        let object: LoadedObject
-        do {
-            object = try LoadedObject(spec, options: .init(existingMaps: existing, coreBTFPath: options.btfPath))
-        } catch {
-            throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
-        }
-        for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
-        let maps = object.maps, programs = object.programs
-        let created = maps.keys.filter { existing[$0] == nil }.sorted()
-        let sockhash = maps[data.sockmap]!
-        let oldSockops = Attachments.sockopsPrograms(cgroup: cgroup, sockhashPin: pins.map(state.sockhashMap))
-        guard let oldSockopsProgram = oldSockops.first else { throw .notLoaded(pinDir: pins.directory) }
-        let oldPrograms = pins.programs
-        let oldVerdict = try? BPFProgram(pinned: pins.program(state.verdictProgram))
-        let oldParser = state.parserProgram.flatMap { try? BPFProgram(pinned: pins.program($0)) }
+        try requireSameCgroup(options, running: state)
+        let existing = try pinnedMapsToKeep(for: spec, sockmap: data.sockmap, options: options)
+        let object = try loadNextToRunning(spec, existingMaps: existing, options: options)
+        let running = try runningPrograms(of: state, on: cgroup)
         guard data.verdictAttachType == state.verdictAttachType else {
             throw .objectUnusable(path: options.objectPath, reason: "its verdict program is \(data.verdictAttachType), the running one \(state.verdictAttachType): detach and load instead")
         }
-
-        // 1. New sockets get the new verdict program (attaching replaces the map's program).
-        try kernel { () throws(BPFError) in try Attachments.attachVerdict(of: data, programs: programs, to: sockhash) }
-        // 2. Swap the sock_ops program in place.
-        let cgroupFD = try cgroup.open()
-        defer { try? cgroupFD.close() }
-        do {
-            try programs[data.sockopsProgram]!.attach(toCgroup: cgroupFD, type: .cgroupSockOps, flags: [.allowMulti, .replace],
-                                                      replacing: oldSockopsProgram,
-                                                      context: "replace \(oldSockopsProgram.name) with \(data.sockopsProgram) on \(cgroup.path)")
-        } catch {
-            if let oldParser {
-                _ = try? oldParser.attach(toMap: sockhash, type: .skSkbStreamParser, context: "restore \(oldParser.name) in \(oldPrograms)")
-            }
-            if let oldVerdict {
-                _ = try? oldVerdict.attach(toMap: sockhash, type: state.verdictAttachType, context: "restore \(oldVerdict.name) in \(oldPrograms)")
-            }
-            throw .kernel(error)
-        }
-        // 3. Re-pin. A crash here leaves a working installation whose pins name the old programs;
-        //    it is still recognised (by its map) and detached cleanly.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: pins.programs)) ?? [] {
-            unlink(pins.programs + "/" + name)
-        }
-        try kernel { () throws(BPFError) in
-            for (name, program) in programs { try program.pin(at: pins.program(name)) }
-            for name in created {
-                unlink(pins.map(name)) // an old global-data map stays alive while old programs use it
-                try maps[name]!.pin(at: pins.map(name))
-            }
-        }
+        try swapPrograms(to: data, programs: object.programs, sockhash: object.maps[data.sockmap]!, from: running,
+                         verdictAttachType: state.verdictAttachType, on: cgroup)
+        try repin(object, created: object.maps.keys.filter { existing[$0] == nil }.sorted())
         state.adopt(data, object: options.objectPath)
         state.objectSHA256 = sha256
         if let stateMap = try? BPFMap(pinned: pins.map(LoadState.mapName)) {
@@ -97,5 +44,94 @@ extension Accelerator {
         }
         logger.debug("replaced programs", metadata: ["object": "\(options.objectPath)"])
         return state
+    }
+
+    /// `--replace` keeps the running installation's cgroup.
+    private func requireSameCgroup(_ options: LoadOptions, running state: LoadState) throws(AcceleratorError) {
+        if let wanted = options.cgroup, try Cgroup.resolve(wanted).path != state.cgroup {
+            throw .objectUnusable(path: options.objectPath, reason: "--replace keeps the cgroup \(state.cgroup); detach and load to move to \(wanted)")
+        }
+    }
+
+    /// Every pinned map the new object names (the SOCKHASH with its sockets, the counters, the
+    /// policy and config), except global data, which must be the new object's (its constants,
+    /// `--set` values and format strings belong to the new programs).
+    private func pinnedMapsToKeep(for spec: ObjectSpec, sockmap: String, options: LoadOptions) throws(AcceleratorError) -> [String: BPFMap] {
+        var existing: [String: BPFMap] = [:]
+        for mapSpec in spec.maps where mapSpec.origin != .globalData && BPFFileSystem.exists(pins.map(mapSpec.name)) {
+            existing[mapSpec.name] = try kernel { () throws(BPFError) in try BPFMap(pinned: pins.map(mapSpec.name)) }
+        }
+        guard existing[sockmap] != nil else {
+            throw .objectUnusable(path: options.objectPath, reason: "the running installation has no pinned \(sockmap) to keep")
+        }
+        return existing
+    }
+
+    /// Loads the new object's programs (and its maps that are not kept) beside the running ones.
+    private func loadNextToRunning(_ spec: ObjectSpec, existingMaps: [String: BPFMap],
+                                   options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
+        let object: LoadedObject
+        do {
+            object = try LoadedObject(spec, options: .init(existingMaps: existingMaps, coreBTFPath: options.btfPath))
+        } catch {
+            throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
+        }
+        for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
+        return object
+    }
+
+    /// The programs of the running installation: the sock_ops program found on the cgroup (by
+    /// its map), and the pinned verdict program and stream parser, to restore if the swap fails.
+    private struct RunningPrograms {
+        let sockops: BPFProgram
+        let verdict: BPFProgram?
+        let parser: BPFProgram?
+    }
+
+    private func runningPrograms(of state: LoadState, on cgroup: Cgroup) throws(AcceleratorError) -> RunningPrograms {
+        let sockops = Attachments.sockopsPrograms(cgroup: cgroup, sockhashPin: pins.map(state.sockhashMap))
+        guard let first = sockops.first else { throw .notLoaded(pinDir: pins.directory) }
+        return RunningPrograms(sockops: first, verdict: try? BPFProgram(pinned: pins.program(state.verdictProgram)),
+                               parser: state.parserProgram.flatMap { try? BPFProgram(pinned: pins.program($0)) })
+    }
+
+    /// 1. New sockets get the new verdict program (attaching replaces the map's program).
+    /// 2. The sock_ops program is swapped in place; if that fails, the old verdict program and
+    ///    stream parser go back on the map.
+    private func swapPrograms(to data: SockmapObject, programs: [String: BPFProgram], sockhash: BPFMap,
+                              from running: RunningPrograms, verdictAttachType: AttachType,
+                              on cgroup: Cgroup) throws(AcceleratorError) {
+        try kernel { () throws(BPFError) in try Attachments.attachVerdict(of: data, programs: programs, to: sockhash) }
+        let cgroupFD = try cgroup.open()
+        defer { try? cgroupFD.close() }
+        do {
+            try programs[data.sockopsProgram]!.attach(toCgroup: cgroupFD, type: .cgroupSockOps, flags: [.allowMulti, .replace],
+                                                      replacing: running.sockops,
+                                                      context: "replace \(running.sockops.name) with \(data.sockopsProgram) on \(cgroup.path)")
+        } catch {
+            let oldPrograms = pins.programs
+            if let oldParser = running.parser {
+                _ = try? oldParser.attach(toMap: sockhash, type: .skSkbStreamParser, context: "restore \(oldParser.name) in \(oldPrograms)")
+            }
+            if let oldVerdict = running.verdict {
+                _ = try? oldVerdict.attach(toMap: sockhash, type: verdictAttachType, context: "restore \(oldVerdict.name) in \(oldPrograms)")
+            }
+            throw .kernel(error)
+        }
+    }
+
+    /// 3. Re-pin. A crash here leaves a working installation whose pins name the old programs;
+    ///    it is still recognised (by its map) and detached cleanly.
+    private func repin(_ object: LoadedObject, created: [String]) throws(AcceleratorError) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: pins.programs)) ?? [] {
+            unlink(pins.programs + "/" + name)
+        }
+        try kernel { () throws(BPFError) in
+            for (name, program) in object.programs { try program.pin(at: pins.program(name)) }
+            for name in created {
+                unlink(pins.map(name)) // an old global-data map stays alive while old programs use it
+                try object.maps[name]!.pin(at: pins.map(name))
+            }
+        }
     }
 }

@@ -92,94 +92,50 @@ public struct Accelerator: Sendable {
         return try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try loadLocked(options) }
     }
 
-    /// `load`, with the installation lock held.
+    /// `load`, with the installation lock held: each step below in order; a failure after the
+    /// checks undoes, newest first, what the steps before it did.
     func loadLocked(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         let (spec, sha256) = try parseObject(options)
         let data = try SockmapObject(spec: spec, path: options.objectPath, mapName: options.mapName)
-        if !data.providesOwnMaps {
-            if options.policyMode != .deny || !options.policyEntries.isEmpty {
-                throw .notProvided(feature: "a policy", object: options.objectPath)
-            }
-        }
+        try requireOwnMapsForPolicy(options, data)
         let cgroup = try Cgroup.resolve(options.cgroup)
-        try recoverIncomplete()
-        switch installation() {
-        case .loaded(let state): throw .alreadyLoaded(pinDir: pins.directory, cgroup: state.cgroup)
-        case .unknown(let reason): throw .unverifiable(pinDir: pins.directory, reason: reason)
-        case .none, .incomplete: break
-        }
-        try refuseSecondInstallation(on: cgroup, program: data.sockopsProgram)
-        collectDrainedMaps()
+        try requireNoInstallation(on: cgroup, program: data.sockopsProgram)
         testHook(.objectParsed)
 
         var undo = Undo(logger: logger)
         do {
-            // Record in staging that this load creates the cgroup *before* creating it: a load
-            // killed from here on leaves staging pins, and the next load or detach removes the
-            // cgroup along with them (recoverIncomplete). Otherwise the next load would take the
-            // cgroup for the user's and no detach would ever remove it.
             let staging = pins.relocated(to: pins.staging)
-            BPFFileSystem.removeTree(staging.directory)
-            undo.add("remove staging pins") { BPFFileSystem.removeTree(staging.directory) }
-            let stateMap = try kernel { () throws(BPFError) in try LoadState.createMap() }
-            var state = LoadState(cgroup: cgroup, object: options.objectPath, data: data)
-            state.objectSHA256 = sha256
-            do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
-            try BPFFileSystem.makeDirectory(staging.maps)
-            try BPFFileSystem.makeDirectory(staging.programs)
-            try kernel { () throws(BPFError) in try stateMap.pin(at: staging.map(LoadState.mapName)) }
-
-            let created = try cgroup.create()
-            if created { undo.add("remove cgroup \(cgroup.path)") { _ = cgroup.removeIfEmpty() } }
-            if created != state.createdCgroup { // someone else created it meanwhile
-                state.createdCgroup = created
-                do { try state.store(in: stateMap) } catch { throw AcceleratorError.io(path: LoadState.mapName, reason: "\(error)") }
-            }
+            var (state, stateMap) = try stageState(cgroup: cgroup, data: data, options: options, sha256: sha256,
+                                                   staging: staging, undo: &undo)
+            try createCgroup(cgroup, recordingIn: &state, stateMap: stateMap, undo: &undo)
             testHook(.cgroupReady)
-            var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
-            if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
-            let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
-            for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
-            let sockhash = object.maps[data.sockmap]!
-            try kernel { () throws(BPFError) in
-                try object.maps[DataPath.configMap]?.update(
-                    key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
-                if let policy = object.maps[DataPath.policyMap] {
-                    for entry in options.policyEntries { try policy.update(key: entry.key, value: UInt32(1).littleEndianBytes) }
-                }
-            }
+            let object = try loadObject(spec, data: data, options: options)
             testHook(.objectLoaded)
-
-            try kernel { () throws(BPFError) in try Attachments.attachVerdict(of: data, programs: object.programs, to: sockhash) }
+            try kernel { () throws(BPFError) in
+                try Attachments.attachVerdict(of: data, programs: object.programs, to: object.maps[data.sockmap]!)
+            }
             testHook(.verdictAttached)
-
-            try kernel { () throws(BPFError) in
-                for (name, map) in object.maps { try map.pin(at: staging.map(name)) }
-                for (name, program) in object.programs { try program.pin(at: staging.program(name)) }
-            }
+            try pin(object, in: staging)
             testHook(.pinnedInStaging)
-
-            try BPFFileSystem.makeDirectory(pins.parentDirectory)
-            do { try HostSystem.move(staging.directory, to: pins.directory) } catch {
-                throw AcceleratorError.systemCall(path: pins.directory, operation: "move pins into place", errno: error)
-            }
-            undo.add("remove pins") { BPFFileSystem.removeTree(pins.directory) }
+            try movePinsIntoPlace(from: staging, undo: &undo)
             testHook(.pinsInPlace)
-
-            let cgroupFD = try cgroup.open()
-            defer { try? cgroupFD.close() }
-            try kernel { () throws(BPFError) in
-                _ = try object.programs[data.sockopsProgram]!.attach(toCgroup: cgroupFD, type: .cgroupSockOps, flags: .allowMulti,
-                                                                     context: "attach \(data.sockopsProgram) to cgroup \(cgroup.path)")
-            }
+            try attachSockops(of: data, programs: object.programs, to: cgroup)
             testHook(.cgroupAttached)
             logger.debug("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])
             return state
         } catch {
             undo.run()
-            if let error = error as? AcceleratorError { throw error }
-            throw .io(path: options.objectPath, reason: "\(error)")
+            throw error
         }
+    }
+
+    /// Moves the staged pins to the pin directory in one rename: from here on the installation exists.
+    private func movePinsIntoPlace(from staging: PinLayout, undo: inout Undo) throws(AcceleratorError) {
+        try BPFFileSystem.makeDirectory(pins.parentDirectory)
+        do { try HostSystem.move(staging.directory, to: pins.directory) } catch {
+            throw AcceleratorError.systemCall(path: pins.directory, operation: "move pins into place", errno: error)
+        }
+        undo.add("remove pins") { [pins] in BPFFileSystem.removeTree(pins.directory) }
     }
 
     /// Parses the object (and hashes it) and sets its global variables as `options` asks.
@@ -203,7 +159,7 @@ public struct Accelerator: Sendable {
     }
 
     /// A second installation on the same cgroup would put every socket in two SOCKHASHes.
-    private func refuseSecondInstallation(on cgroup: Cgroup, program name: String) throws(AcceleratorError) {
+    func refuseSecondInstallation(on cgroup: Cgroup, program name: String) throws(AcceleratorError) {
         guard cgroup.exists, let fd = try? cgroup.open() else { return }
         defer { try? fd.close() }
         for id in (try? CgroupAttachment.query(cgroup: fd, type: .cgroupSockOps)) ?? [] {
