@@ -46,7 +46,7 @@ extension Accelerator {
     /// counters map.
     public func counters() throws(AcceleratorError) -> Counters {
         let map = try ownMap(DataPath.countersMap, feature: "counters")
-        do { return try Counters.read(from: map) } catch { throw .kernel(error) }
+        do { return try Counters.read(from: map) } catch { throw AcceleratorError(error) }
     }
 
     /// Every socket in the SOCKHASH of our data path, with its socket cookie.
@@ -80,7 +80,7 @@ extension Accelerator {
     /// config map.
     public func config() throws(AcceleratorError) -> DataPath.Config {
         let map = try ownMap(DataPath.configMap, feature: "pause, resume or a policy mode")
-        do { return DataPath.Config(bytes: try map.lookup(UInt32(0).littleEndianBytes) ?? []) } catch { throw .kernel(error) }
+        do { return DataPath.Config(bytes: try map.lookup(UInt32(0).littleEndianBytes) ?? []) } catch { throw AcceleratorError(error) }
     }
 
     /// Writes the whole config under the installation lock (needs root).
@@ -103,6 +103,6 @@ extension Accelerator {
 
     private func writeConfig(_ config: DataPath.Config) throws(AcceleratorError) {
         let map = try ownMap(DataPath.configMap, feature: "pause, resume or a policy mode")
-        do { try map.update(key: UInt32(0).littleEndianBytes, value: config.bytes) } catch { throw .kernel(error) }
+        do { try map.update(key: UInt32(0).littleEndianBytes, value: config.bytes) } catch { throw AcceleratorError(error) }
     }
 }

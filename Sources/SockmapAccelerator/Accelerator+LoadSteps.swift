@@ -60,9 +60,13 @@ extension Accelerator {
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
         if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
-        let object = try kernel { () throws(BPFError) in try LoadedObject(spec, options: loadOptions) }
+        let object: LoadedObject
+        do { object = try LoadedObject(spec, options: loadOptions) } catch {
+            if let kernelError = error.kernelError { throw .kernel(kernelError) }
+            throw .objectUnusable(path: options.objectPath, reason: error.description)
+        }
         for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
-        try kernel { () throws(BPFError) in
+        try mapAccess { () throws(BPFMapError) in
             try object.maps[DataPath.configMap]?.update(
                 key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
             if let policy = object.maps[DataPath.policyMap] {

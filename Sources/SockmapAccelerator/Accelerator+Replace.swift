@@ -29,7 +29,7 @@ extension Accelerator {
         let cgroup = Cgroup(path: state.cgroup)
         try requireSameCgroup(options, running: state)
         let existing = try pinnedMapsToKeep(for: spec, sockmap: data.sockmap, options: options)
-        let object = try loadNextToRunning(spec, existingMaps: existing, options: options)
+        let object = try loadNextToRunning(spec, existingMaps: existing, sockmap: data.sockmap, options: options)
         let running = try runningPrograms(of: state, on: cgroup)
         guard data.verdictAttachType == state.verdictAttachType else {
             throw .objectUnusable(path: options.objectPath, reason: "its verdict program is \(data.verdictAttachType), the running one \(state.verdictAttachType): detach and load instead")
@@ -68,11 +68,14 @@ extension Accelerator {
     }
 
     /// Loads the new object's programs (and its maps that are not kept) beside the running ones.
-    private func loadNextToRunning(_ spec: ObjectSpec, existingMaps: [String: BPFMap],
+    /// The kept SOCKHASH keeps its capacity (the running load may have set it with `--max-entries`).
+    private func loadNextToRunning(_ spec: ObjectSpec, existingMaps: [String: BPFMap], sockmap: String,
                                    options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         let object: LoadedObject
+        let capacity = existingMaps[sockmap].map { [sockmap: $0.maxEntries] } ?? [:]
         do {
-            object = try LoadedObject(spec, options: .init(existingMaps: existingMaps, coreBTFPath: options.btfPath))
+            object = try LoadedObject(spec, options: .init(maxEntries: capacity, existingMaps: existingMaps,
+                                                           coreBTFPath: options.btfPath))
         } catch {
             throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
         }

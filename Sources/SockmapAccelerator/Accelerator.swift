@@ -175,6 +175,10 @@ public struct Accelerator: Sendable {
         do { return try body() } catch { throw .kernel(error) }
     }
 
+    func mapAccess<T>(_ body: () throws(BPFMapError) -> T) throws(AcceleratorError) -> T {
+        do { return try body() } catch { throw AcceleratorError(error) }
+    }
+
     private func testHook(_ step: LoadStep) {
         guard let text = getenv("SWIFT_SOCKMAP_TEST_KILL_AFTER_STEP"),
               let wanted = Int(String(cString: text)), wanted == step.rawValue else { return }

@@ -29,6 +29,8 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
     case missingMap(name: String, path: String)
     /// A bpf(2) command failed.
     case kernel(BPFError)
+    /// A key or value that does not fit a map's layout (refused before any system call).
+    case map(BPFMapError)
     /// Something at `path` could not be done, as `reason` says.
     case io(path: String, reason: String)
     /// A host-system call on `path` failed: `operation` says what was being done ("move pins
@@ -62,6 +64,7 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
         case .missingProgram(let kind, let path): return "\(path) has no \(kind) program"
         case .missingMap(let name, let path): return "\(path) has no map named \(name)"
         case .kernel(let error): return error.description
+        case .map(let error): return error.description
         case .io(let path, let reason): return "\(path): \(reason)"
         case .systemCall(let path, let operation, let errno): return "\(path): cannot \(operation): \(errno)"
         case .notProvided(let feature, let object):
@@ -71,5 +74,12 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
                 + KernelSupport.consequence(feature)
         case .badPolicyEntry(let text): return "bad policy entry \"\(text)\": expected a port (1-65535) or an IPv4/IPv6 address"
         }
+    }
+}
+
+extension AcceleratorError {
+    /// A failed map operation: the kernel's error as `.kernel`, a refused key or value as `.map`.
+    public init(_ error: BPFMapError) {
+        if case .kernel(let kernelError) = error { self = .kernel(kernelError) } else { self = .map(error) }
     }
 }

@@ -98,7 +98,7 @@ public struct Counters: Sendable, Equatable, Codable {
     }
 
     /// Reads and sums every CPU's slot.
-    public static func read(from map: BPFMap) throws(BPFError) -> Counters {
+    public static func read(from map: BPFMap) throws(BPFMapError) -> Counters {
         var counters = Counters()
         for slot in Slot.allCases {
             guard let value = try map.lookup(slot.rawValue.littleEndianBytes) else { continue }

@@ -60,7 +60,7 @@ extension Accelerator {
     public func addPolicy(_ entry: PolicyEntry) throws(AcceleratorError) {
         try Privileges.requireRoot()
         let map = try ownMap(DataPath.policyMap, feature: "a policy")
-        do { try map.update(key: entry.key, value: UInt32(1).littleEndianBytes) } catch { throw .kernel(error) }
+        do { try map.update(key: entry.key, value: UInt32(1).littleEndianBytes) } catch { throw AcceleratorError(error) }
     }
 
     /// Returns whether the entry was there.
@@ -68,7 +68,7 @@ extension Accelerator {
     public func removePolicy(_ entry: PolicyEntry) throws(AcceleratorError) -> Bool {
         try Privileges.requireRoot()
         let map = try ownMap(DataPath.policyMap, feature: "a policy")
-        do { return try map.delete(entry.key) } catch { throw .kernel(error) }
+        do { return try map.delete(entry.key) } catch { throw AcceleratorError(error) }
     }
 
     /// Sets whether the list allows or denies (needs root; under the installation lock).

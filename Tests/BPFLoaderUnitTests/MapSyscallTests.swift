@@ -69,8 +69,9 @@ struct MapSyscallTests {
 
     @Test func lookupFailureOtherThanENOENTThrows() {
         let kernel = MockKernel { _, _, _ in .failure(.badFileDescriptor) }
-        let error = #expect(throws: BPFError.self) { try kernel.run { try testMap().lookup([0, 0, 0, 0]) } }
-        #expect(error?.command == .mapLookupElem && error?.errno == .badFileDescriptor)
+        let thrown = #expect(throws: BPFMapError.self) { try kernel.run { try testMap().lookup([0, 0, 0, 0]) } }
+        guard case .kernel(let error) = thrown else { Issue.record("\(String(describing: thrown))"); return }
+        #expect(error.command == .mapLookupElem && error.errno == .badFileDescriptor)
     }
 
     @Test(arguments: [(MapUpdateFlag.any, UInt64(0)), (.noExist, 1), (.exist, 2)])
@@ -86,10 +87,11 @@ struct MapSyscallTests {
 
     @Test func updateOfAnExistingKeyWithNoExistThrowsEEXIST() {
         let kernel = MockKernel { _, _, _ in .failure(.fileExists) }
-        let error = #expect(throws: BPFError.self) {
+        let thrown = #expect(throws: BPFMapError.self) {
             try kernel.run { try testMap().update(key: [0, 0, 0, 0], value: [UInt8](repeating: 0, count: 8), flag: .noExist) }
         }
-        #expect(error?.command == .mapUpdateElem && error?.errno == .fileExists)
+        guard case .kernel(let error) = thrown else { Issue.record("\(String(describing: thrown))"); return }
+        #expect(error.command == .mapUpdateElem && error.errno == .fileExists)
     }
 
     @Test func deleteIsFalseForAnAbsentKey() throws {

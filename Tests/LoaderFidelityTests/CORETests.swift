@@ -101,7 +101,7 @@ struct CORETests {
     /// verifier rejects the program at that instruction, with the message libbpf's load gets.
     @Test func unguardedMissingFieldIsRejectedByTheVerifier() throws {
         let object = Environment.fixture("libbpf_core_unguarded")
-        let error = try #require(throws: BPFError.self) { try LoadedObject(try ObjectSpec(path: object)) }
+        let error = try #require(try #require(throws: LoadError.self) { try LoadedObject(try ObjectSpec(path: object)) }.kernelError)
         #expect(error.verifierLog?.contains("invalid func unknown#195896080") == true, "\(error)")
         #expect(error.context.contains("instruction 1 is a poisoned CO-RE relocation (byte_off, access 0:0)"), "\(error.context)")
         let pins = try PinDirectory("core-unguarded")
@@ -123,9 +123,9 @@ struct CORETests {
         #expect(try Self.run(fromFile.programs, results: #require(fromFile.maps["results"]))[.offRcvbuf]
             == (try Self.run(fromKernel.programs, results: #require(fromKernel.maps["results"])))[.offRcvbuf])
 
-        let error = try #require(throws: BPFError.self) {
+        let error = try #require(try #require(throws: LoadError.self) {
             try LoadedObject(spec, options: .init(coreBTFPath: "/nonexistent/vmlinux"))
-        }
+        }.kernelError)
         #expect(error.context.contains("/nonexistent/vmlinux"))
     }
 }

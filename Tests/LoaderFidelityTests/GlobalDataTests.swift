@@ -13,7 +13,7 @@ struct GlobalDataTests {
         let info = try rodata.info()
         #expect(info.flags == MapFlags(rawValue: MapSpec.flagReadOnlyProgram | MapSpec.flagMmapable))
         #expect(info.btfID != 0 && info.btfValueTypeID != 0)
-        #expect(throws: BPFError.self) { try rodata.update(key: [0, 0, 0, 0], value: [UInt8](repeating: 1, count: 64)) } // frozen
+        #expect(throws: BPFMapError.self) { try rodata.update(key: [0, 0, 0, 0], value: [UInt8](repeating: 1, count: 64)) } // frozen
 
         let pair = try UDPPair()
         try pair.attach(object.programs["count_packets"]!)

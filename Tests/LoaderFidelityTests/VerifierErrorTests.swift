@@ -10,7 +10,7 @@ struct VerifierErrorTests {
         let info = try #require(spec.program(named: "unchecked_lookup")?.btfExtInfo)
         #expect(info.funcInfoCount == 1)
         #expect(info.lineInfoCount > 3)
-        let error = try #require(throws: BPFError.self) { try LoadedObject(spec) }
+        let error = try #require(try #require(throws: LoadError.self) { try LoadedObject(spec) }.kernelError)
         let log = try #require(error.verifierLog)
         #expect(log.contains("*total += skb->len; /* BUG: total may be NULL */ @ verifier_reject.c:19"), "\(log)")
         #expect(log.contains("invalid mem access 'map_value_or_null'"), "\(log)")
@@ -20,7 +20,7 @@ struct VerifierErrorTests {
 
     @Test func withoutBTFTheLogHasNoSourceLines() throws {
         let spec = try ObjectSpec(path: Environment.fixture("verifier_reject"))
-        let error = try #require(throws: BPFError.self) { try LoadedObject(spec, options: .init(useBTF: false)) }
+        let error = try #require(try #require(throws: LoadError.self) { try LoadedObject(spec, options: .init(useBTF: false)) }.kernelError)
         #expect(error.verifierLog?.contains("@ verifier_reject.c") == false)
     }
 }

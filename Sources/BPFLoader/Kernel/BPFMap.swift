@@ -38,7 +38,7 @@ public final class BPFMap: Sendable {
         self.init(object: object, name: spec.name, type: spec.type, keySize: Int(spec.keySize),
                   valueSize: Int(spec.valueSize), maxEntries: spec.maxEntries, flags: MapFlags(rawValue: spec.flags))
         if let initial = spec.initialValue {
-            try update(key: [0, 0, 0, 0], value: initial)
+            try BPFSyscall.update(map: fd, key: [0, 0, 0, 0], value: initial)
             if spec.freeze { try BPFSyscall.freeze(map: fd, name: spec.name) }
         }
     }
@@ -68,35 +68,29 @@ public final class BPFMap: Sendable {
     }
 
     /// The value stored under `key` (for per-CPU maps, every CPU's slot); nil when absent.
-    public func lookup(_ key: [UInt8]) throws(BPFError) -> [UInt8]? {
-        try check(key: key, "look up")
-        return try BPFSyscall.lookup(map: fd, key: key, valueSize: lookupSize)
+    public func lookup(_ key: [UInt8]) throws(BPFMapError) -> [UInt8]? {
+        try check(key: key)
+        do { return try BPFSyscall.lookup(map: fd, key: key, valueSize: lookupSize) } catch { throw .kernel(error) }
     }
 
     /// Stores `value` under `key`.
-    public func update(key: [UInt8], value: [UInt8], flag: MapUpdateFlag = .any) throws(BPFError) {
-        try check(key: key, "update")
-        guard value.count == lookupSize else {
-            throw BPFError(command: .mapUpdateElem, errno: .invalidArgument,
-                           context: "update map \(name): value is \(value.count) bytes, the map's are \(lookupSize)")
-        }
-        try BPFSyscall.update(map: fd, key: key, value: value, flag: flag)
+    public func update(key: [UInt8], value: [UInt8], flag: MapUpdateFlag = .any) throws(BPFMapError) {
+        try check(key: key)
+        guard value.count == lookupSize else { throw .valueSize(map: name, expected: lookupSize, got: value.count) }
+        do { try BPFSyscall.update(map: fd, key: key, value: value, flag: flag) } catch { throw .kernel(error) }
     }
 
     /// Removes `key`; returns false when it was not there.
     @discardableResult
-    public func delete(_ key: [UInt8]) throws(BPFError) -> Bool {
-        try check(key: key, "delete from")
-        return try BPFSyscall.delete(map: fd, key: key)
+    public func delete(_ key: [UInt8]) throws(BPFMapError) -> Bool {
+        try check(key: key)
+        do { return try BPFSyscall.delete(map: fd, key: key) } catch { throw .kernel(error) }
     }
 
     /// The kernel reads exactly `keySize` bytes from the key's address: a shorter buffer would be
-    /// read past its end.
-    private func check(key: [UInt8], _ what: String) throws(BPFError) {
-        guard key.count == keySize else {
-            throw BPFError(command: .mapLookupElem, errno: .invalidArgument,
-                           context: "\(what) map \(name): key is \(key.count) bytes, the map's are \(keySize)")
-        }
+    /// read past its end, so no call is made with one.
+    private func check(key: [UInt8]) throws(BPFMapError) {
+        guard key.count == keySize else { throw .keySize(map: name, expected: keySize, got: key.count) }
     }
 
     /// All keys, in the kernel's iteration order.

@@ -42,8 +42,27 @@ public struct LoadedObject: Sendable {
 
     /// Creates the maps and loads the programs of `spec`, first applying its CO-RE relocations
     /// (against `options.coreBTFPath`) if it has any; a relocation that cannot be applied fails
-    /// the load as `BPF_PROG_LOAD` with EINVAL, the `COREError` message as context.
-    public init(_ spec: ObjectSpec, options: Options = .init()) throws(BPFError) {
+    /// the load as `BPF_PROG_LOAD` with EINVAL, the `COREError` message as context. Maps in
+    /// `options.existingMaps` are checked against their definitions (with `options.maxEntries`
+    /// applied) before anything is created: one that differs fails with `.incompatibleMap`.
+    public init(_ spec: ObjectSpec, options: Options = .init()) throws(LoadError) {
+        try Self.checkReusable(options.existingMaps, for: spec, maxEntries: options.maxEntries)
+        do { try self.init(creating: spec, options: options) } catch { throw .kernel(error) }
+    }
+
+    /// Throws for the first existing map that differs from the definition of its name.
+    static func checkReusable(_ existingMaps: [String: BPFMap], for spec: ObjectSpec,
+                              maxEntries: [String: UInt32]) throws(LoadError) {
+        for var mapSpec in spec.maps {
+            guard let existing = existingMaps[mapSpec.name] else { continue }
+            if let override = maxEntries[mapSpec.name] { mapSpec.maxEntries = override }
+            let differences = MapDifference.between(existing, mapSpec)
+            guard differences.isEmpty else { throw .incompatibleMap(name: mapSpec.name, differences: differences) }
+        }
+    }
+
+    /// `init(_:options:)` once the existing maps are known to fit.
+    private init(creating spec: ObjectSpec, options: Options) throws(BPFError) {
         var spec = spec
         if spec.needsCORE {
             do {
@@ -66,12 +85,7 @@ public struct LoadedObject: Sendable {
         var maps: [String: BPFMap] = [:]
         for var mapSpec in spec.maps {
             if let existing = options.existingMaps[mapSpec.name] {
-                guard existing.type == mapSpec.type, existing.keySize == Int(mapSpec.keySize),
-                      existing.valueSize == Int(mapSpec.valueSize) else {
-                    throw BPFError(command: .mapCreate, errno: .invalidArgument,
-                                   context: "reuse map \(mapSpec.name): it is \(existing.type) with \(existing.keySize)-byte keys and \(existing.valueSize)-byte values, the object wants \(mapSpec.type) with \(mapSpec.keySize) and \(mapSpec.valueSize)")
-                }
-                maps[mapSpec.name] = existing
+                maps[mapSpec.name] = existing // checked by `init(_:options:)`
                 continue
             }
             if let override = options.maxEntries[mapSpec.name] { mapSpec.maxEntries = override }

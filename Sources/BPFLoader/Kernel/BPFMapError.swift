@@ -1,0 +1,74 @@
+/// Why a map operation failed: the loader refused it before any system call because the key or
+/// value does not fit the map's layout, or the kernel failed it.
+public enum BPFMapError: Error, Sendable, CustomStringConvertible {
+    /// A key of `got` bytes for a map whose keys are `expected` bytes (the kernel would read
+    /// `expected` bytes from the key's address, past the end of a shorter buffer).
+    case keySize(map: String, expected: Int, got: Int)
+    /// A value of `got` bytes for a map whose values are `expected` bytes (for per-CPU maps, one
+    /// 8-byte aligned slot per possible CPU).
+    case valueSize(map: String, expected: Int, got: Int)
+    /// The kernel refused the operation.
+    case kernel(BPFError)
+
+    /// What failed, as one line.
+    public var description: String {
+        switch self {
+        case .keySize(let map, let expected, let got): "map \(map): its keys are \(expected) bytes, this one is \(got)"
+        case .valueSize(let map, let expected, let got): "map \(map): its values are \(expected) bytes, this one is \(got)"
+        case .kernel(let error): error.description
+        }
+    }
+}
+
+/// Why `LoadedObject` could not be created.
+public enum LoadError: Error, Sendable, CustomStringConvertible {
+    /// A `bpf(2)` command failed (for a rejected program, with the verifier log).
+    case kernel(BPFError)
+    /// A map passed in `Options.existingMaps` differs from the object's definition in every
+    /// field listed, so it cannot stand for it (like cilium/ebpf's `MapSpec.Compatible`).
+    case incompatibleMap(name: String, differences: [MapDifference])
+
+    /// What failed.
+    public var description: String {
+        switch self {
+        case .kernel(let error):
+            error.description
+        case .incompatibleMap(let name, let differences):
+            "reuse map \(name): it differs from the object's definition in " + differences.map(\.description).joined(separator: ", ")
+        }
+    }
+
+    /// The kernel's error, when a system call failed.
+    public var kernelError: BPFError? {
+        if case .kernel(let error) = self { return error }
+        return nil
+    }
+}
+
+/// One field in which an existing map differs from the definition it is to stand for.
+public struct MapDifference: Sendable, Equatable, CustomStringConvertible {
+    /// The field: "type", "key size", "value size", "max entries" or "flags".
+    public let field: String
+    /// The existing map's value.
+    public let existing: String
+    /// The definition's value.
+    public let wanted: String
+
+    /// For example "key size 4 (the object's: 8)".
+    public var description: String { "\(field) \(existing) (the object's: \(wanted))" }
+
+    /// Every field in which `map` differs from `spec`, in the order type, key size, value size,
+    /// max entries, flags; empty when the map may stand for the definition.
+    public static func between(_ map: BPFMap, _ spec: MapSpec) -> [MapDifference] {
+        var differences: [MapDifference] = []
+        func compare<T: Equatable>(_ field: String, _ existing: T, _ wanted: T) {
+            if existing != wanted { differences.append(MapDifference(field: field, existing: "\(existing)", wanted: "\(wanted)")) }
+        }
+        compare("type", map.type, spec.type)
+        compare("key size", map.keySize, Int(spec.keySize))
+        compare("value size", map.valueSize, Int(spec.valueSize))
+        compare("max entries", map.maxEntries, spec.maxEntries)
+        compare("flags", map.flags, MapFlags(rawValue: spec.flags))
+        return differences
+    }
+}
