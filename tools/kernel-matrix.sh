@@ -16,10 +16,14 @@
 # host's / read-only over 9p, mounts proc, sys, cgroup2, bpffs and tmpfs, and runs the already
 # built test binary (.build/debug/swift-sockmapPackageTests.xctest, so build first) with CI=true
 # and a filter covering load, redirect (bytes checked), dump-map, netns isolation, policy, pause,
-# replace and detach, plus the kernel-feature probes and `swift-sockmap probe`.
+# replace and detach, plus the kernel-feature probes and `swift-sockmap probe`, and the loader's
+# CO-RE tests (the fixtures loaded, run and compared with libbpf's load), which run on every
+# kernel, including those where `load` is refused.
 #
 # Environment: KERNEL_MATRIX_SUITES (default "bullseye bookworm trixie sid"),
-# KERNEL_MATRIX_FILTER (a swift-testing --filter regex), KERNEL_MATRIX_TIMEOUT (seconds per guest).
+# KERNEL_MATRIX_FILTER (a swift-testing --filter regex), KERNEL_MATRIX_CORE_FILTER (the CO-RE
+# part, which the default filter includes and refused kernels run too; empty for none),
+# KERNEL_MATRIX_TIMEOUT (seconds per guest).
 # Needs qemu-system-x86, busybox-static, xz-utils, zstd and kmod (installed when missing).
 # Exit status: 0 when no test failed on any kernel (a clear refusal counts as expected), 1 otherwise.
 set -euo pipefail
@@ -28,7 +32,9 @@ root=$(pwd)
 
 cache="$root/.build/kernel-matrix"
 suites=${KERNEL_MATRIX_SUITES:-"bullseye bookworm trixie sid"}
-filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|KernelFeatureTests|ProbeCommandTests"}
+# explicitBTFFile is left out: reading BTF from a file does not depend on the kernel.
+core_filter=${KERNEL_MATRIX_CORE_FILTER-"CORETests/(programsRead|probeRead|unguarded)|OracleTests/sameCORE"}
+filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
 guest_timeout=${KERNEL_MATRIX_TIMEOUT:-600}
 tests_binary="$root/.build/debug/swift-sockmapPackageTests.xctest"
 modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p"
@@ -170,7 +176,7 @@ build_initramfs() {
 # Boots one suite's kernel and runs the guest script; its console goes to $cache/<suite>/console.log.
 boot() {
     local suite=$1
-    printf '%q ' "$root/tools/kernel-matrix-guest.sh" "$root" "$filter" >"$cache/$suite/guest-command"
+    printf '%q ' "$root/tools/kernel-matrix-guest.sh" "$root" "$filter" "$core_filter" >"$cache/$suite/guest-command"
     # The command reaches the guest through a file on the (read-only) host root.
     timeout "$guest_timeout" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
         -kernel "$cache/$suite/vmlinuz" -initrd "$cache/$suite/initramfs.cpio.gz" \

@@ -1,13 +1,16 @@
-import BPFLoader
+@testable import BPFLoader
 import Foundation
 import Testing
 
-/// The CO-RE fixture (Tests/Fixtures/bpf/libbpf_core.c) loaded by this loader and by libbpf:
-/// both runs of each program, in this thread, must write the same values, and the values the
-/// kernel knows about this process must be the ones user space sees.
+/// The CO-RE fixtures loaded by this loader and by libbpf: both runs of each program, in this
+/// thread, must write the same values, and the values the kernel knows about this process must
+/// be the ones user space sees. Tests/Fixtures/bpf/libbpf_core.c reads the task as socket
+/// filters do on newer kernels (bpf_get_current_task_btf, direct loads);
+/// libbpf_core_probe_read.c reads it as raw tracepoints do on every kernel from 5.10 on
+/// (bpf_get_current_task, BPF_CORE_READ through bpf_probe_read_kernel), into the same slots.
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct CORETests {
-    /// Result slots of libbpf_core.c (its `enum { R_TGID, … }`).
+    /// Result slots of libbpf_core.h (its `enum { R_TGID, … }`).
     enum Slot: Int, CaseIterable {
         case tgid, netnsInum, nsID, comm0, comm8, inExecve, resetOnFork, missing
         case offRcvbuf, sizeRcvbuf, existsRcvbuf, existsMissing, signedRcvbuf, signedType
@@ -18,12 +21,23 @@ struct CORETests {
         case nsMatches
     }
 
+    /// The programs both fixtures run, in this order.
     static let programs = ["core_task", "core_kinds"]
     static let packet = [UInt8](repeating: 0, count: 64)
 
-    /// Runs both programs in this thread and reads every slot of `results`.
+    /// Whether this kernel's socket filters may call bpf_get_current_task_btf (helper 158), as
+    /// libbpf_core.c's core_task does: asked the way FeatureProbe asks about the accelerator's
+    /// helpers (the feature it is given only labels the result). 5.10's may not.
+    static let socketFiltersGetTaskBTF = FeatureProbe.program(
+        .btf, type: .socketFilter, helper: .init(id: 158, name: "bpf_get_current_task_btf")).supported
+
+    /// Runs both programs in this thread (a socket filter on a packet, a raw tracepoint on
+    /// nothing) and reads every slot of `results`.
     static func run(_ programs: [String: BPFProgram], results: BPFMap) throws -> [Slot: UInt64] {
-        for name in Self.programs { _ = try #require(programs[name]).testRun(packet: packet) }
+        for name in Self.programs {
+            let program = try #require(programs[name])
+            _ = program.type == .rawTracepoint ? try program.testRun() : try program.testRun(packet: packet)
+        }
         var values: [Slot: UInt64] = [:]
         for slot in Slot.allCases {
             let key = UInt32(slot.rawValue).littleEndianBytes
@@ -40,15 +54,24 @@ struct CORETests {
         return name
     }
 
-    @Test func programsReadTheKernelAsLibbpfsDo() throws {
-        let object = Environment.fixture("libbpf_core")
+    @Test(.enabled(if: socketFiltersGetTaskBTF, "socket filters cannot call bpf_get_current_task_btf on this kernel"))
+    func programsReadTheKernelAsLibbpfsDo() throws {
+        try readsTheKernelAsLibbpfDoes("libbpf_core")
+    }
+
+    @Test func probeReadProgramsReadTheKernelAsLibbpfsDo() throws {
+        try readsTheKernelAsLibbpfDoes("libbpf_core_probe_read")
+    }
+
+    func readsTheKernelAsLibbpfDoes(_ fixture: String) throws {
+        let object = Environment.fixture(fixture)
         let spec = try ObjectSpec(path: object)
         #expect(spec.needsCORE)
         let ours = try LoadedObject(spec)
         let comm = try Self.threadComm()
         let mine = try Self.run(ours.programs, results: try #require(ours.maps["results"]))
 
-        let pins = try PinDirectory("core")
+        let pins = try PinDirectory(fixture)
         let programDirectory = try pins.sub("programs"), mapDirectory = try pins.sub("maps")
         _ = try Bpftool.run(["prog", "loadall", object, programDirectory, "pinmaps", mapDirectory])
         var theirPrograms: [String: BPFProgram] = [:]
@@ -117,7 +140,7 @@ struct CORETests {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("swift-sockmap-core-\(getpid()).btf").path
         defer { try? FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: CORETargetBTF.kernelPath, toPath: copy)
-        let spec = try ObjectSpec(path: Environment.fixture("libbpf_core"))
+        let spec = try ObjectSpec(path: Environment.fixture("libbpf_core_probe_read"))
         let fromKernel = try LoadedObject(spec)
         let fromFile = try LoadedObject(spec, options: .init(coreBTFPath: copy))
         #expect(try Self.run(fromFile.programs, results: #require(fromFile.maps["results"]))[.offRcvbuf]

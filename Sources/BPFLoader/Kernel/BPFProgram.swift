@@ -86,6 +86,13 @@ public final class BPFProgram: Sendable {
         try BPFSyscall.testRun(program: fd, input: packet, name: name)
     }
 
+    /// Runs the program once without input (`BPF_PROG_TEST_RUN` for raw tracepoint programs,
+    /// which take neither a packet nor a repeat count) in the calling thread; returns its return
+    /// value.
+    public func testRun() throws(BPFError) -> UInt32 {
+        try BPFSyscall.testRun(program: fd, input: [], name: name)
+    }
+
     /// Turns on run-time statistics (`BPF_ENABLE_STATS`), so `info()` reports run time and
     /// count, for as long as the returned descriptor is open.
     public static func enableRunTimeStatistics() throws(BPFError) -> KernelObject {

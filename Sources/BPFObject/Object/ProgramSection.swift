@@ -25,6 +25,8 @@ public struct ProgramSection: Sendable {
         .init(prefix: "classifier", type: .schedCls, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
         .init(prefix: "cgroup_skb/ingress", type: .cgroupSkb, expectedAttachType: .cgroupInetIngress, attachType: .cgroupInetIngress, allowsSuffix: false),
         .init(prefix: "cgroup_skb/egress", type: .cgroupSkb, expectedAttachType: .cgroupInetEgress, attachType: .cgroupInetEgress, allowsSuffix: false),
+        .init(prefix: "raw_tp", type: .rawTracepoint, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "raw_tracepoint", type: .rawTracepoint, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
     ]
 
     /// The first entry whose prefix is the whole name or the name up to a "/".

@@ -16,6 +16,8 @@ public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let skSkb = ProgramType(rawValue: 14)
     /// `BPF_PROG_TYPE_SK_MSG`.
     public static let skMsg = ProgramType(rawValue: 16)
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`.
+    public static let rawTracepoint = ProgramType(rawValue: 17)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .sockOps: "sock_ops"
         case .skSkb: "sk_skb"
         case .skMsg: "sk_msg"
+        case .rawTracepoint: "raw_tracepoint"
         default: "type \(rawValue)"
         }
     }

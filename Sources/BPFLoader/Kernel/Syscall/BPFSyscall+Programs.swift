@@ -79,18 +79,21 @@ extension BPFSyscall {
         return (result, log.text)
     }
 
-    /// `BPF_PROG_TEST_RUN` once with `input` as the packet (socket filters, tc, XDP): the
-    /// program's return value. Runs in the calling thread, so helpers such as
+    /// `BPF_PROG_TEST_RUN` once with `input` as the packet (socket filters, tc, XDP), or with
+    /// no data at all when `input` is empty (raw tracepoints, which refuse data and a repeat
+    /// count): the program's return value. Runs in the calling thread, so helpers such as
     /// `bpf_get_current_task_btf` see the caller.
     static func testRun(program: FileDescriptor, input: [UInt8], name: String) throws(BPFError) -> UInt32 {
         let inputBuffer = KernelBuffer(input), output = KernelBuffer(count: input.count + 256)
         var attr = bpf_attr()
         attr.test.prog_fd = fdField(program.rawValue)
-        attr.test.data_in = inputBuffer.address
-        attr.test.data_size_in = UInt32(input.count)
-        attr.test.data_out = output.address
-        attr.test.data_size_out = UInt32(output.count)
-        attr.test.repeat = 1
+        if !input.isEmpty {
+            attr.test.data_in = inputBuffer.address
+            attr.test.data_size_in = UInt32(input.count)
+            attr.test.data_out = output.address
+            attr.test.data_size_out = UInt32(output.count)
+            attr.test.repeat = 1
+        }
         _ = try withExtendedLifetime((inputBuffer, output)) { () throws(BPFError) in
             try call(.progTestRun, &attr, "test-run program \(name)")
         }
