@@ -2,9 +2,9 @@
 import Foundation
 import Testing
 
-/// The CO-RE fixtures loaded by this loader and by libbpf: both runs of each program, in this
-/// thread, must write the same values, and the values the kernel knows about this process must
-/// be the ones user space sees. Tests/Fixtures/bpf/libbpf_core.c reads the task as socket
+/// The CO-RE fixtures loaded by this loader and by libbpf: translated alike (as OracleTests
+/// compares the other fixtures), both runs of each program, in this thread, must write the same
+/// values, and the values the kernel knows about this process must be the ones user space sees. Tests/Fixtures/bpf/libbpf_core.c reads the task as socket
 /// filters do on newer kernels (bpf_get_current_task_btf, direct loads);
 /// libbpf_core_probe_read.c reads it as raw tracepoints do on every kernel from 5.10 on
 /// (bpf_get_current_task, BPF_CORE_READ through bpf_probe_read_kernel), into the same slots.
@@ -30,6 +30,10 @@ struct CORETests {
     /// helpers (the feature it is given only labels the result). 5.10's may not.
     static let socketFiltersGetTaskBTF = FeatureProbe.program(
         .btf, type: .socketFilter, helper: .init(id: 158, name: "bpf_get_current_task_btf")).supported
+
+    /// The running kernel's BTF, decoded once for the loads here (decoding it is most of a
+    /// load's time, under the kernel matrix's emulation above all).
+    static let kernelTarget = Result { try CORETargetBTF() }
 
     /// Runs both programs in this thread (a socket filter on a packet, a raw tracepoint on
     /// nothing) and reads every slot of `results`.
@@ -67,13 +71,18 @@ struct CORETests {
         let object = Environment.fixture(fixture)
         let spec = try ObjectSpec(path: object)
         #expect(spec.needsCORE)
-        let ours = try LoadedObject(spec)
+        let ours = try LoadedObject(spec, options: .init(coreTarget: try Self.kernelTarget.get()))
         let comm = try Self.threadComm()
         let mine = try Self.run(ours.programs, results: try #require(ours.maps["results"]))
 
         let pins = try PinDirectory(fixture)
         let programDirectory = try pins.sub("programs"), mapDirectory = try pins.sub("maps")
         _ = try Bpftool.run(["prog", "loadall", object, programDirectory, "pinmaps", mapDirectory])
+        // Loaded identically: what OracleTests checks for the other fixtures.
+        #expect(ours.btfFallbacks.isEmpty, "\(ours.btfFallbacks)")
+        let ourDirectory = try pins.sub("ours")
+        for (name, program) in ours.programs { try program.pin(at: ourDirectory + "/" + name) }
+        try OracleTests.samePinnedPrograms(fixture, ours: ourDirectory, theirs: programDirectory)
         var theirPrograms: [String: BPFProgram] = [:]
         for name in Self.programs { theirPrograms[name] = try BPFProgram(pinned: programDirectory + "/" + name) }
         let theirs = try Self.run(theirPrograms, results: try BPFMap(pinned: mapDirectory + "/results"))
@@ -109,7 +118,7 @@ struct CORETests {
         }
 
         // Offsets, sizes and ids as the kernel's BTF gives them.
-        let vmlinux = try CORETargetBTF()
+        let vmlinux = try Self.kernelTarget.get()
         let sock = try #require(vmlinux.btf.types.first { $0.rawKind == .structure && $0.name == "sock" })
         let rcvbuf = try #require(sock.members.firstIndex { $0.name == "sk_rcvbuf" })
         #expect(mine[.offRcvbuf] == UInt64(sock.members[rcvbuf].bitOffset / 8))
@@ -124,7 +133,9 @@ struct CORETests {
     /// verifier rejects the program at that instruction, with the message libbpf's load gets.
     @Test func unguardedMissingFieldIsRejectedByTheVerifier() throws {
         let object = Environment.fixture("libbpf_core_unguarded")
-        let error = try #require(try #require(throws: LoadError.self) { try LoadedObject(try ObjectSpec(path: object)) }.kernelError)
+        let error = try #require(try #require(throws: LoadError.self) {
+            try LoadedObject(try ObjectSpec(path: object), options: .init(coreTarget: try Self.kernelTarget.get()))
+        }.kernelError)
         #expect(error.verifierLog?.contains("invalid func unknown#195896080") == true, "\(error)")
         #expect(error.context.contains("instruction 1 is a poisoned CO-RE relocation (byte_off, access 0:0)"), "\(error.context)")
         let pins = try PinDirectory("core-unguarded")

@@ -4,26 +4,14 @@ import Testing
 
 /// Loads each fixture with this loader and with libbpf (through `bpftool prog loadall`) and
 /// compares what the kernel holds: the translated instructions of every program (with their
-/// source lines and function names, which come from func_info/line_info) and every map.
+/// source lines and function names, which come from func_info/line_info) and every map. The
+/// CO-RE fixtures are compared the same way by CORETests, on the loads it runs.
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct OracleTests {
     static let fixtures = ["global_data", "multi_prog", "subprogs", "btf_maps", "libbpf_sockmap", "libbpf_seed_sockmap", "libbpf_skb_sockmap"]
-    /// The CO-RE fixtures, apart so that tools/kernel-matrix.sh can run them on every kernel:
-    /// libbpf_core only where its socket filters may call bpf_get_current_task_btf (elsewhere,
-    /// on 5.10, libbpf's load fails as ours does); libbpf_core_probe_read everywhere.
-    static let coreFixtures = ["libbpf_core_probe_read"] + (CORETests.socketFiltersGetTaskBTF ? ["libbpf_core"] : [])
 
     @Test(arguments: fixtures)
     func sameProgramsAndMapsAsLibbpf(_ fixture: String) throws {
-        try compareWithLibbpf(fixture)
-    }
-
-    @Test(arguments: coreFixtures)
-    func sameCOREProgramsAndMapsAsLibbpf(_ fixture: String) throws {
-        try compareWithLibbpf(fixture)
-    }
-
-    func compareWithLibbpf(_ fixture: String) throws {
         let object = Environment.fixture(fixture)
         let pins = try PinDirectory(fixture)
 
@@ -36,21 +24,30 @@ struct OracleTests {
 
         let theirDirectory = try pins.sub("libbpf")
         try Bpftool.loadAll(object, into: theirDirectory)
-        let theirNames = try FileManager.default.contentsOfDirectory(atPath: theirDirectory).sorted()
-        #expect(theirNames == ours.programs.keys.sorted())
+        try Self.samePinnedPrograms(fixture, ours: ourDirectory, theirs: theirDirectory)
+    }
 
-        var ourMaps: [Bpftool.Map] = [], theirMaps: [Bpftool.Map] = []
+    /// The programs pinned by name in `ourDirectory` and in `theirDirectory` (by `bpftool prog
+    /// loadall`) are the same: the same names, each loaded with BTF and translated alike
+    /// (`bpftool prog dump xlated`), using the same maps (`bpftool map show`).
+    static func samePinnedPrograms(_ fixture: String, ours ourDirectory: String, theirs theirDirectory: String) throws {
+        let ourNames = try FileManager.default.contentsOfDirectory(atPath: ourDirectory).sorted()
+        let theirNames = try FileManager.default.contentsOfDirectory(atPath: theirDirectory).sorted()
+        #expect(theirNames == ourNames)
+
+        var ourMaps: [Int: Bpftool.Map] = [:], theirMaps: [Int: Bpftool.Map] = [:]
         for name in theirNames {
-            let mine = try Bpftool.program(pinned: ourDirectory + "/" + name)
-            let theirs = try Bpftool.program(pinned: theirDirectory + "/" + name)
+            let mine = try BPFProgram(pinned: ourDirectory + "/" + name).info()
+            let theirs = try BPFProgram(pinned: theirDirectory + "/" + name).info()
             #expect(mine.btfID != 0, "\(name) loaded without BTF")
-            let ourText = try Bpftool.xlated(programID: mine.id, mapIDs: mine.mapIDs)
-            let theirText = try Bpftool.xlated(programID: theirs.id, mapIDs: theirs.mapIDs)
+            for id in mine.mapIDs.map(Int.init) where ourMaps[id] == nil { ourMaps[id] = try Bpftool.map(id: id) }
+            for id in theirs.mapIDs.map(Int.init) where theirMaps[id] == nil { theirMaps[id] = try Bpftool.map(id: id) }
+            let ourText = try Bpftool.xlated(programID: Int(mine.id), maps: ourMaps)
+            let theirText = try Bpftool.xlated(programID: Int(theirs.id), maps: theirMaps)
             #expect(ourText == theirText, "\(fixture) \(name): translated programs differ\n--- ours\n\(ourText)\n--- libbpf\n\(theirText)")
-            ourMaps += try mine.mapIDs.map { try Bpftool.map(id: $0) }
-            theirMaps += try theirs.mapIDs.map { try Bpftool.map(id: $0) }
         }
-        let sortedOurs = Set(ourMaps.map(\.description)).sorted(), sortedTheirs = Set(theirMaps.map(\.description)).sorted()
+        let sortedOurs = Set(ourMaps.values.map(\.description)).sorted()
+        let sortedTheirs = Set(theirMaps.values.map(\.description)).sorted()
         #expect(sortedOurs == sortedTheirs)
     }
 }

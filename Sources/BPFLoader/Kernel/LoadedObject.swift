@@ -29,19 +29,23 @@ public struct LoadedObject: Sendable {
         /// nil: the running kernel's, `/sys/kernel/btf/vmlinux`. Read only when the object has
         /// relocations to apply.
         public var coreBTFPath: String? = nil
+        /// The target BTF already decoded, used instead of reading `coreBTFPath` (or the kernel's):
+        /// a caller loading many objects decodes it once, as with cilium/ebpf's `KernelTypes`.
+        public var coreTarget: CORETargetBTF? = nil
 
         /// Options; the defaults load the object as it is, with BTF, against the running kernel.
         public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:],
-                    coreBTFPath: String? = nil) {
+                    coreBTFPath: String? = nil, coreTarget: CORETargetBTF? = nil) {
             self.maxEntries = maxEntries
             self.useBTF = useBTF
             self.existingMaps = existingMaps
             self.coreBTFPath = coreBTFPath
+            self.coreTarget = coreTarget
         }
     }
 
     /// Creates the maps and loads the programs of `spec`, first applying its CO-RE relocations
-    /// (against `options.coreBTFPath`) if it has any; a relocation that cannot be applied fails
+    /// (against `options.coreTarget` or `options.coreBTFPath`) if it has any; a relocation that cannot be applied fails
     /// the load as `BPF_PROG_LOAD` with EINVAL, the `COREError` message as context. Maps in
     /// `options.existingMaps` are checked against their definitions (with `options.maxEntries`
     /// applied) before anything is created: one that differs fails with `.incompatibleMap`.
@@ -66,7 +70,10 @@ public struct LoadedObject: Sendable {
         var spec = spec
         if spec.needsCORE {
             do {
-                spec = try spec.relocatingCORE(against: try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath))
+                let target = if let given = options.coreTarget { given } else {
+                    try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath)
+                }
+                spec = try spec.relocatingCORE(against: target)
             } catch {
                 throw BPFError(command: .progLoad, errno: .invalidArgument, context: error.description)
             }

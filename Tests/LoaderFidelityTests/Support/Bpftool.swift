@@ -23,27 +23,6 @@ enum Bpftool {
         _ = try run(["prog", "loadall", object, directory])
     }
 
-    struct Program {
-        let id: Int
-        let name: String
-        let mapIDs: [Int]
-        let btfID: Int
-    }
-
-    static func program(pinned path: String) throws -> Program {
-        try program(["prog", "show", "pinned", path])
-    }
-
-    static func program(id: UInt32) throws -> Program {
-        try program(["prog", "show", "id", "\(id)"])
-    }
-
-    private static func program(_ arguments: [String]) throws -> Program {
-        let object = try json(arguments) as? [String: Any] ?? [:]
-        return Program(id: object["id"] as? Int ?? 0, name: object["name"] as? String ?? "",
-                       mapIDs: object["map_ids"] as? [Int] ?? [], btfID: object["btf_id"] as? Int ?? 0)
-    }
-
     /// A map as `bpftool map show -j` describes it, with the name libbpf gives global-data maps
     /// ("<object prefix>.rodata") reduced to the section name, as this loader names them.
     struct Map: Equatable, CustomStringConvertible {
@@ -78,16 +57,15 @@ enum Bpftool {
     }
 
     /// `bpftool prog dump xlated id N` (with source lines and function names from BTF), every
-    /// `map[id:N]` replaced by the map's normalised name so two loads of one object compare equal.
-    static func xlated(programID: Int, mapIDs: [Int]) throws -> String {
+    /// `map[id:N]` replaced by the name of map N in `maps` (its normalised name), so two loads of
+    /// one object compare equal.
+    static func xlated(programID: Int, maps: [Int: Map]) throws -> String {
         var text = try run(["prog", "dump", "xlated", "id", "\(programID)"])
-        var names: [Int: String] = [:]
-        for id in mapIDs { names[id] = try map(id: id).name }
         let pattern = try NSRegularExpression(pattern: #"map\[id:(\d+)\]"#)
         for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
             let range = Range(match.range, in: text)!
             let id = Int(text[Range(match.range(at: 1), in: text)!])!
-            text.replaceSubrange(range, with: "map[\(names[id] ?? "id?")]")
+            text.replaceSubrange(range, with: "map[\(maps[id]?.name ?? "id?")]")
         }
         return text
     }
