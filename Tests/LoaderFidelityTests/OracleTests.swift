@@ -40,10 +40,10 @@ struct OracleTests {
             let mine = try BPFProgram(pinned: ourDirectory + "/" + name).info()
             let theirs = try BPFProgram(pinned: theirDirectory + "/" + name).info()
             #expect(mine.btfID != 0, "\(name) loaded without BTF")
-            for id in mine.mapIDs.map(Int.init) where ourMaps[id] == nil { ourMaps[id] = try Bpftool.map(id: id) }
-            for id in theirs.mapIDs.map(Int.init) where theirMaps[id] == nil { theirMaps[id] = try Bpftool.map(id: id) }
-            let ourText = try Bpftool.xlated(programID: Int(mine.id), maps: ourMaps)
-            let theirText = try Bpftool.xlated(programID: Int(theirs.id), maps: theirMaps)
+            for id in mine.mapIDs.map(\.rawValue).map(Int.init) where ourMaps[id] == nil { ourMaps[id] = try Bpftool.map(id: id) }
+            for id in theirs.mapIDs.map(\.rawValue).map(Int.init) where theirMaps[id] == nil { theirMaps[id] = try Bpftool.map(id: id) }
+            let ourText = try Bpftool.xlated(programID: Int(mine.id.rawValue), maps: ourMaps)
+            let theirText = try Bpftool.xlated(programID: Int(theirs.id.rawValue), maps: theirMaps)
             #expect(ourText == theirText, "\(fixture) \(name): translated programs differ\n--- ours\n\(ourText)\n--- libbpf\n\(theirText)")
         }
         let sortedOurs = Set(ourMaps.values.map(\.description)).sorted()
