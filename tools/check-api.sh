@@ -5,8 +5,9 @@
 # .build/<triple>/apidiff (a full debug build: about 2 minutes; the baseline's API is kept in
 # .build/api-baseline for the next run).
 #
-# An intended break: in the commit that makes it, set .ci/api-baseline to the commit it is made
-# on (main before it), and say so in the commit message with a line "API break: <what and why>".
+# An intended break: say so in the commit that makes it with a line "API break: <what and why>",
+# then set .ci/api-baseline to that commit in the commit right after it (the tree is compared
+# with the baseline, so the baseline must already hold the break).
 # The baseline must be in this clone's history: a shallow clone fetches it from origin (as tag
 # api-baseline).
 set -euo pipefail

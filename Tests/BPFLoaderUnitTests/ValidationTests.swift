@@ -71,4 +71,20 @@ struct ValidationTests {
         // With max_entries overridden to the existing map's, it fits.
         try LoadedObject.checkReusable(["legacy_flows": wrong], for: spec, maxEntries: ["legacy_flows": 64])
     }
+    static let coreFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/bpf/libbpf_core_probe_read.o").standardized.path
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: coreFixture), "make -C bpf builds the fixtures"))
+    func anUnreadableCORETargetFailsTheLoadAsCOREBeforeAnySyscall() throws {
+        let spec = try ObjectSpec(path: Self.coreFixture)
+        #expect(spec.needsCORE)
+        let kernel = MockKernel()
+        let error = #expect(throws: LoadError.self) {
+            try kernel.run { try LoadedObject(spec, options: .init(coreBTFPath: "/nonexistent/vmlinux")) }
+        }
+        guard case .core(.targetUnavailable(let path, _)) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(path == "/nonexistent/vmlinux")
+        #expect(error?.kernelError == nil)
+        #expect(kernel.calls.isEmpty)
+    }
 }

@@ -157,10 +157,17 @@ struct CORETests {
         #expect(try Self.run(fromFile.programs, results: #require(fromFile.maps["results"]))[.offRcvbuf]
             == (try Self.run(fromKernel.programs, results: #require(fromKernel.maps["results"])))[.offRcvbuf])
 
-        let error = try #require(try #require(throws: LoadError.self) {
+        // Refused as a CO-RE error of its own, before any system call, naming the path.
+        let error = try #require(throws: LoadError.self) {
             try LoadedObject(spec, options: .init(coreBTFPath: "/nonexistent/vmlinux"))
-        }.kernelError)
-        #expect(error.context.contains("/nonexistent/vmlinux"))
+        }
+        guard case .core(.targetUnavailable(let path, _)) = error else {
+            Issue.record("expected a CO-RE target error, got \(error)")
+            return
+        }
+        #expect(path == "/nonexistent/vmlinux")
+        #expect(error.kernelError == nil)
+        #expect(error.description.contains("/nonexistent/vmlinux"), "\(error)")
     }
 }
 

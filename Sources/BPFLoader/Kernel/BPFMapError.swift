@@ -27,6 +27,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     /// A map passed in `Options.existingMaps` differs from the object's definition in every
     /// field listed, so it cannot stand for it (like cilium/ebpf's `MapSpec.Compatible`).
     case incompatibleMap(name: String, differences: [MapDifference])
+    /// The object's CO-RE relocations could not be applied: the target BTF is unreadable, or a
+    /// relocation (named by program, instruction and access string) does not resolve.
+    case core(COREError)
 
     /// What failed.
     public var description: String {
@@ -35,6 +38,8 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
             error.description
         case .incompatibleMap(let name, let differences):
             "reuse map \(name): it differs from the object's definition in " + differences.map(\.description).joined(separator: ", ")
+        case .core(let error):
+            error.description
         }
     }
 

@@ -45,13 +45,26 @@ public struct LoadedObject: Sendable {
     }
 
     /// Creates the maps and loads the programs of `spec`, first applying its CO-RE relocations
-    /// (against `options.coreTarget` or `options.coreBTFPath`) if it has any; a relocation that cannot be applied fails
-    /// the load as `BPF_PROG_LOAD` with EINVAL, the `COREError` message as context. Maps in
+    /// (against `options.coreTarget` or `options.coreBTFPath`) if it has any; an unreadable target
+    /// or a relocation that cannot be applied fails with `.core`, before any system call. Maps in
     /// `options.existingMaps` are checked against their definitions (with `options.maxEntries`
     /// applied) before anything is created: one that differs fails with `.incompatibleMap`.
     public init(_ spec: ObjectSpec, options: Options = .init()) throws(LoadError) {
         try Self.checkReusable(options.existingMaps, for: spec, maxEntries: options.maxEntries)
-        do { try self.init(creating: spec, options: options) } catch { throw .kernel(error) }
+        let relocated: ObjectSpec
+        do { relocated = try Self.applyingCORE(to: spec, options: options) } catch { throw .core(error) }
+        do { try self.init(creating: relocated, options: options) } catch { throw .kernel(error) }
+    }
+
+    /// `spec` with its CO-RE relocations applied against the target `options` names (the decoded
+    /// `coreTarget`, else the BTF at `coreBTFPath`, else the running kernel's); `spec` itself
+    /// when it has none.
+    static func applyingCORE(to spec: ObjectSpec, options: Options) throws(COREError) -> ObjectSpec {
+        guard spec.needsCORE else { return spec }
+        let target = if let given = options.coreTarget { given } else {
+            try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath)
+        }
+        return try spec.relocatingCORE(against: target)
     }
 
     /// Throws for the first existing map that differs from the definition of its name.
@@ -67,17 +80,6 @@ public struct LoadedObject: Sendable {
 
     /// `init(_:options:)` once the existing maps are known to fit.
     private init(creating spec: ObjectSpec, options: Options) throws(BPFError) {
-        var spec = spec
-        if spec.needsCORE {
-            do {
-                let target = if let given = options.coreTarget { given } else {
-                    try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath)
-                }
-                spec = try spec.relocatingCORE(against: target)
-            } catch {
-                throw BPFError(command: .progLoad, errno: .invalidArgument, context: error.description)
-            }
-        }
         var fallbacks: [String] = []
         var btf: KernelObject?
         if options.useBTF, let specBTF = spec.btf {
