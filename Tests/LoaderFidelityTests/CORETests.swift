@@ -170,7 +170,3 @@ struct CORETests {
         #expect(error.description.contains("/nonexistent/vmlinux"), "\(error)")
     }
 }
-
-extension UInt32 {
-    fileprivate var littleEndianBytes: [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: self >> (8 * UInt32($0))) } }
-}

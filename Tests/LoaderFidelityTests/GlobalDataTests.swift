@@ -115,15 +115,11 @@ final class UDPPair {
 }
 
 extension [UInt8] {
-    func littleEndianU64(at offset: Int) -> UInt64 {
-        (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) }
-    }
+    func littleEndianU64(at offset: Int) -> UInt64 { littleEndian(at: offset) }
 
-    func littleEndianU32(at offset: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(self[offset + $1]) << (8 * UInt32($1)) }
-    }
+    func littleEndianU32(at offset: Int) -> UInt32 { littleEndian(at: offset) }
 }
 
 extension UInt32 {
-    var bytes: [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: self >> (8 * UInt32($0))) } }
+    var bytes: [UInt8] { littleEndianBytes }
 }

@@ -106,9 +106,9 @@ struct RawELF {
 }
 
 extension [UInt8] {
-    func le16(_ o: Int) -> UInt16 { UInt16(self[o]) | UInt16(self[o + 1]) << 8 }
-    func le32(_ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(self[o + $1]) << (8 * $1) } }
-    func le64(_ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(self[o + $1]) << (8 * $1) } }
+    func le16(_ o: Int) -> UInt16 { littleEndian(at: o) }
+    func le32(_ o: Int) -> UInt32 { littleEndian(at: o) }
+    func le64(_ o: Int) -> UInt64 { littleEndian(at: o) }
 
     func cString(_ o: Int) -> String {
         var end = o
