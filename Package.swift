@@ -87,6 +87,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The benchmark's statistics and report, no root: round pairing, mode order, ratios.
+        .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
             dependencies: ["SockmapAccelerator", "BPFLoader", "BPFObject"]

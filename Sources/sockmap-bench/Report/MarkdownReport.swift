@@ -30,7 +30,7 @@ struct MarkdownReport {
             ("kernel", machine.kernel),
             ("CPU", "\(machine.cpuModel), \(machine.onlineCPUs) online"),
             ("date (UTC)", machine.date),
-            ("rounds", "\(settings.rounds) (\(profile)); every cell is the median over rounds, modes interleaved per round"),
+            ("rounds", "\(settings.rounds) (\(profile)); every cell is the median over rounds, modes interleaved per round (the order rotates each round); a ratio is the median of per-round ratios"),
         ]
         if settings.workloads.contains(.rtt) {
             rows.append(("RTT", "\(settings.rttIterations) timed round trips per run (+\(settings.rttWarmup) warm-up), TCP_NODELAY"))
@@ -66,10 +66,26 @@ struct MarkdownReport {
         for row in series {
             var cells = [row.label, row.metric.name]
             cells += modes.map { row.median(for: $0).map(formatNumber) ?? "–" }
-            cells += ratios.map { pair in row.ratio(pair.0, over: pair.1).map { formatNumber($0) + "×" } ?? "–" }
+            cells += ratios.map { pair in
+                guard let ratio = row.ratio(pair.0, over: pair.1) else { return "–" }
+                let median = formatNumber(ratio.median) + "×"
+                // The paused column has a target: show how far the rounds spread around it.
+                return pair.0 == .paused ? "\(median) (\(formatNumber(ratio.min))–\(formatNumber(ratio.max)))" : median
+            }
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
+        if ratios.contains(where: { $0.0 == .paused }) { out += pausedSummary(series) }
         return out + "\n"
+    }
+
+    /// How many stream rows meet the paused/plain target, by their median per-round ratio.
+    private func pausedSummary(_ series: [MetricSeries]) -> String {
+        let medians = series.compactMap { $0.ratio(.paused, over: .plain)?.median }
+        guard !medians.isEmpty else { return "" }
+        let met = medians.filter { $0 >= 0.97 }.count
+        let overall = Statistics.median(medians)
+        return "\npaused/plain: \(met) of \(medians.count) rows ≥ 0.97× (median of rows \(formatNumber(overall))×); "
+            + "in brackets the lowest and highest round.\n"
     }
 
     private func loaderSection(_ loader: LoaderResults) -> String {
@@ -97,20 +113,34 @@ struct MarkdownReport {
 
     private func redirectionSection() -> String {
         guard results.settings.needsAcceleratedCgroup else { return "" }
-        var out = "## Was accelerated mode accelerated?\n\n"
+        let accelerated = modes.contains(.accelerated)
+        var out = accelerated ? "## Was accelerated mode accelerated?\n\n" : "## Did paused connections leave the map?\n\n"
         if let delta = results.redirectDelta {
             let messages = Int(delta.messagesRedirected)
             let bytes = delta.bytesRedirected
             if messages > 0 {
                 out += "Yes: \(messages) messages (\(formatNumber(bytes / 1e6)) MB) were redirected by sockmap during the run"
-            } else {
+            } else if accelerated {
                 out += "**No: the redirect counters did not move; the accelerated column is plain TCP.**"
+            } else {
+                out += "No message was redirected (none should be: every paused connection sends on TCP)"
             }
+            if modes.contains(.paused) { out += pausedReleaseSentence(delta) }
             let others = delta.values.filter { !["messagesRedirected", "bytesRedirected"].contains($0.key) && $0.value != 0 }
                 .sorted { $0.key < $1.key }.map { "\($0.key) +\(Int($0.value))" }
             if !others.isEmpty { out += " (also: \(others.joined(separator: ", ")))" }
             return out + ".\n"
         }
         return out + "Unknown: the redirect counters could not be read (see warnings).\n"
+    }
+
+    /// Paused runs against `socketsReleased`: two per connection means every paused connection
+    /// ran its stream as plain TCP, out of the SOCKHASH.
+    private func pausedReleaseSentence(_ delta: RedirectCounters) -> String {
+        let connections = results.series.filter { $0.scenario.kind == .stream }
+            .reduce(0) { $0 + ($1.rounds[Mode.paused.rawValue]?.count ?? 0) }
+        let released = Int(delta.values["socketsReleased"] ?? 0)
+        let verdict = released >= 2 * connections ? "every one left the map" : "**not every one left the map**"
+        return "; \(connections) paused connections, \(released) sockets released from the map: \(verdict)"
     }
 }

@@ -61,7 +61,7 @@ struct SVGChart {
 
     /// Relative performance against plain, larger = better; nil without both medians.
     private func speedUp(_ row: MetricSeries, _ mode: Mode) -> Double? {
-        guard let ratio = row.ratio(mode, over: .plain), ratio > 0, ratio.isFinite else { return nil }
+        guard let ratio = row.ratio(mode, over: .plain)?.median, ratio > 0, ratio.isFinite else { return nil }
         return row.metric.higherIsBetter ? ratio : 1 / ratio
     }
 

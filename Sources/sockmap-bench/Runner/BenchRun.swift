@@ -1,5 +1,6 @@
 /// The measured part: rounds of every scenario × mode, interleaved (plain, accelerated, unix,
-/// plain, …) so drift over the run hits all modes alike; the loader cycles at the end of each round.
+/// plain, …) so drift over the run hits all modes alike, the order rotated each round so no mode
+/// always runs first or last; the loader cycles at the end of each round.
 struct BenchRun {
     let settings: RunSettings
     let runner: PairRunner
@@ -17,7 +18,7 @@ struct BenchRun {
         for round in 1...settings.rounds {
             for scenario in scenarios {
                 var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
-                for mode in settings.modes where mode != .paused || scenario.kind == .stream {
+                for mode in Self.order(settings.modes, round: round) where mode != .paused || scenario.kind == .stream {
                     sequence += 1
                     let outcome: PairRunner.Outcome
                     do {
@@ -41,6 +42,13 @@ struct BenchRun {
                 }
             }
         }
+    }
+
+    /// `modes` rotated left by `round - 1`: round 1 runs them as given, round 2 from the second, ….
+    static func order(_ modes: [Mode], round: Int) -> [Mode] {
+        guard !modes.isEmpty else { return [] }
+        let shift = (round - 1) % modes.count
+        return Array(modes[shift...] + modes[..<shift])
     }
 
     /// The client's report as the scenario's metrics, in `Scenario.metrics` order.

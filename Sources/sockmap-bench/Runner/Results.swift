@@ -20,10 +20,35 @@ struct MetricSeries: Codable, Sendable {
 
     func median(for mode: Mode) -> Double? { medians[mode.rawValue] }
 
-    /// `numerator`/`denominator` of the medians, when both exist.
-    func ratio(_ numerator: Mode, over denominator: Mode) -> Double? {
-        guard let top = median(for: numerator), let bottom = median(for: denominator), bottom > 0 else { return nil }
-        return top / bottom
+    /// The ratio `numerator`/`denominator` as the median of per-round ratios (round i's value of
+    /// one mode over round i's of the other: the two ran next to each other, so drift over the run
+    /// cancels), with the smallest and largest of them; nil when no round has both.
+    func ratio(_ numerator: Mode, over denominator: Mode) -> PairedRatio? {
+        PairedRatio(rounds[numerator.rawValue] ?? [], over: rounds[denominator.rawValue] ?? [])
+    }
+}
+
+/// The per-round ratios of two modes of one scenario, summarised.
+struct PairedRatio: Equatable, Sendable {
+    /// Median of the per-round ratios.
+    let median: Double
+    let min: Double
+    let max: Double
+    /// Rounds that had a finite value for both modes.
+    let rounds: Int
+
+    /// Pairs round i of `top` with round i of `bottom`; rounds missing on either side or with a
+    /// zero or non-finite denominator are left out.
+    init?(_ top: [Double], over bottom: [Double]) {
+        let ratios = zip(top, bottom).compactMap { top, bottom -> Double? in
+            guard top.isFinite, bottom.isFinite, bottom > 0 else { return nil }
+            return top / bottom
+        }
+        guard !ratios.isEmpty else { return nil }
+        median = Statistics.median(ratios)
+        min = ratios.min()!
+        max = ratios.max()!
+        rounds = ratios.count
     }
 }
 
