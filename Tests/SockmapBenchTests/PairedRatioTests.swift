@@ -52,20 +52,47 @@ struct MarkdownReportTests {
         settings.workloads = [.stream]
         settings.modes = [.plain, .paused]
         var series = MetricSeries(scenario: Scenario(kind: .stream, size: 64, pinning: .sameCPU), metric: .throughput)
-        for (plain, paused) in [(100.0, 99.0), (120.0, 100.0), (80.0, 96.0)] {
+        for (plain, paused, reference) in [(100.0, 99.0, 100.0), (120.0, 100.0, 98.0), (80.0, 96.0, 100.0)] {
             series.append(plain, for: .plain)
             series.append(paused, for: .paused)
+            series.appendReference(reference, for: .paused)
         }
         var results = BenchResults(
             machine: MachineInfo(kernel: "test", cpuModel: "test", onlineCPUs: 2, date: "2026-12-03"),
             settings: settings
         )
         results.series = [series]
-        results.redirectDelta = RedirectCounters(values: ["socketsReleased": 6, "keptOnTCP": 3])
+        results.redirectDelta = RedirectCounters(values: ["socketsReleased": Double(3 * 2 * PausedPair.pairs), "keptOnTCP": 3])
         let report = MarkdownReport(results: results, profile: "quick").render()
-        #expect(report.contains("| stream 64 B writes same-cpu | throughput | 100 | 99.0 | 0.990× (0.833–1.20) |"))
-        #expect(report.contains("paused/plain: 1 of 1 rows ≥ 0.97×"))
-        #expect(report.contains("3 paused connections, 6 sockets released from the map: every one left the map"))
+        // Separate runs: 0.99, 0.833, 1.2; same processes: 0.99, 1.02, 0.96.
+        #expect(report.contains("| stream 64 B writes same-cpu | throughput | 100 | 99.0 | 0.990× (0.833–1.20) | 0.990× (0.960–1.02) |"))
+        #expect(report.contains("Target met (same processes, median ≥ 0.97×) on 1 of 1 rows"))
+        #expect(report.contains("\(3 * PausedPair.pairs) paused connections, \(6 * PausedPair.pairs) sockets released from the map: every one left the map"))
         #expect(!report.contains("accelerated column is plain TCP"))
+    }
+
+    @Test func controlColumnShowsTheNoiseFloor() {
+        var settings = RunSettings.quick(rounds: 2)
+        settings.workloads = [.stream]
+        settings.modes = [.plain, .paused, .control]
+        var series = MetricSeries(scenario: Scenario(kind: .stream, size: 64, pinning: .crossCPU), metric: .throughput)
+        for (plain, paused, pausedReference, control, controlReference) in [(10.0, 9.0, 10.0, 8.0, 10.0), (10.0, 10.0, 10.0, 11.0, 10.0)] {
+            series.append(plain, for: .plain)
+            series.append(paused, for: .paused)
+            series.appendReference(pausedReference, for: .paused)
+            series.append(control, for: .control)
+            series.appendReference(controlReference, for: .control)
+        }
+        var results = BenchResults(
+            machine: MachineInfo(kernel: "test", cpuModel: "test", onlineCPUs: 2, date: "2026-12-03"),
+            settings: settings
+        )
+        results.series = [series]
+        let report = MarkdownReport(results: results, profile: "quick").render()
+        #expect(report.contains("| paused/plain, separate runs | paused/plain, same processes (target ≥ 0.97) | control: plain/plain, same processes (noise floor) |"))
+        #expect(report.contains("| 0.950× (0.900–1.00) | 0.950× (0.900–1.00) | 0.950× (0.800–1.10) |"))
+        #expect(report.contains("Target met (same processes, median ≥ 0.97×) on 0 of 1 rows"))
+        #expect(report.contains("Control medians 0.950–0.950×."))
+        #expect(report.contains("Unknown: the redirect counters could not be read"))
     }
 }

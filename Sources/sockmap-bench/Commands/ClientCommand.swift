@@ -26,7 +26,20 @@ struct ClientCommand: ParsableCommand {
     @Option(help: "Paused mode (stream): once connected, pause the installation pinned here; resume at the end.")
     var pausePins: String?
 
+    @Option(help: "Paused and control modes (stream): the server's plain reference endpoint, connected before joining --cgroup and written in slices taken in turn with the connections to --connect (paused with --pause-pins, plain without).")
+    var referenceConnect: Endpoint?
+
+    func validate() throws {
+        if referenceConnect != nil, role.workload != .stream || role.cgroup == nil {
+            throw ValidationError("--reference-connect goes with --workload stream and --cgroup")
+        }
+    }
+
     func run() throws {
+        if let referenceConnect {
+            try runPausedPair(reference: referenceConnect)
+            return
+        }
         try role.enterPlacement()
         let report: ChildReport
         switch role.workload {
@@ -42,6 +55,29 @@ struct ClientCommand: ParsableCommand {
         case .connect, .loader:
             report = try ConnectRate.run(to: connect, duration: duration, timeouts: role.timeouts)
         }
+        try report.emit()
+    }
+
+    /// Paused and control modes: the reference connections from outside the cgroup, the others
+    /// from inside (then paused, in paused mode).
+    private func runPausedPair(reference endpoint: Endpoint) throws {
+        role.armAlarm()
+        var connections: [PausedPair.Connection] = []
+        for _ in 0..<PausedPair.pairs {
+            let socket = try Socket.connect(to: endpoint, timeouts: role.timeouts, noDelay: !role.nagle)
+            connections.append(PausedPair.Connection(socket, isReference: true))
+        }
+        try role.joinCgroupAndPin()
+        for _ in 0..<PausedPair.pairs {
+            let socket = try Socket.connect(to: connect, timeouts: role.timeouts, noDelay: !role.nagle)
+            connections.append(PausedPair.Connection(socket, isReference: false))
+        }
+        let accelerator = pausePins.map { Accelerator(pinDirectory: $0) }   // nil: control mode
+        try accelerator?.setPaused(true)
+        defer { try? accelerator?.setPaused(false) }
+        // Reference and paused connections alternate in the writing order.
+        let order = (0..<PausedPair.pairs).flatMap { [connections[$0], connections[PausedPair.pairs + $0]] }
+        let report = try PausedPair.send(order, writeSize: role.size, duration: duration, timeouts: role.timeouts)
         try report.emit()
     }
 }

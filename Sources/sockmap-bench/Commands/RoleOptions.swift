@@ -33,7 +33,18 @@ struct RoleOptions: ParsableArguments {
 
     /// First things first: the hang bound, then the cgroup (before any socket exists), then the CPU.
     func enterPlacement() throws {
+        armAlarm()
+        try joinCgroupAndPin()
+    }
+
+    /// The hang bound alone: paused mode makes its plain reference socket after this, before
+    /// `joinCgroupAndPin()`.
+    func armAlarm() {
         alarm(timeout)
+    }
+
+    /// The cgroup (sockets made from now on belong to it), then the CPU.
+    func joinCgroupAndPin() throws {
         if let cgroup { try CgroupPlacement.joinSelf(cgroup) }
         if let cpu { try CPUAffinity.pinSelf(to: cpu) }
     }

@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Comma-separated subset of rtt,stream,connect,loader.")
     var workloads: String?
 
-    @Option(help: "Comma-separated subset of plain,accelerated,unix,paused (paused: stream only, the connection made accelerated, then `pause`).")
+    @Option(help: "Comma-separated subset of plain,accelerated,unix,paused,control (paused: stream only, connections made accelerated, then `pause`, each run against plain TCP connections of the same processes; control: the same harness with plain TCP on both sides, its noise floor).")
     var modes: String?
 
     @Option(help: "The swift-sockmap binary (default: next to this executable).")
@@ -126,6 +126,7 @@ struct RunCommand: ParsableCommand {
             executable: executable,
             acceleratedCgroup: accelerated?.path,
             pinDir: accelerated?.pinDir,
+            controlCgroup: settings.modes.contains(.control) && settings.workloads.contains(.stream) ? try makeControlCgroup() : nil,
             settings: settings,
             canPinTwoCPUs: Set(CPUAffinity.allowedCPUs()).isSuperset(of: [0, 1])
         )
@@ -144,6 +145,16 @@ struct RunCommand: ParsableCommand {
         try writeLineToStdout(report)
         if let json { try ResultFiles.writeJSON(results, to: json) }
         if let svg { try ResultFiles.writeText(SVGChart(results: results).render(), to: svg) }
+    }
+
+    /// Control mode's cgroup: a fresh one with nothing attached, removed at the end.
+    private func makeControlCgroup() throws -> String {
+        let path = "\(try CgroupPlacement.cgroup2Mount())/sockmap-bench-\(getpid())-control"
+        try CgroupPlacement.create(path)
+        Cleanup.shared.register("control cgroup") {
+            do { try CgroupPlacement.remove(path) } catch { note("warning: \(error)") }
+        }
+        return path
     }
 
     /// A separate cgroup and pin directory, so cycles never touch the accelerated cgroup.

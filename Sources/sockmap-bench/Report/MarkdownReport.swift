@@ -59,33 +59,56 @@ struct MarkdownReport {
         }
         if kind == .stream, modes.contains(.paused), modes.contains(.plain) {
             ratios.append((.paused, .plain))
-            columns.append("paused/plain (target ≥ 0.97)")
+            columns.append("paused/plain, separate runs")
         }
+        let pausedReference = kind == .stream && modes.contains(.paused)
+        if pausedReference { columns.append("paused/plain, same processes (target ≥ 0.97)") }
+        let controlReference = kind == .stream && modes.contains(.control)
+        if controlReference { columns.append("control: plain/plain, same processes (noise floor)") }
         var out = "## \(title)\n\n| " + columns.joined(separator: " | ") + " |\n"
         out += "|---|---|" + String(repeating: "--:|", count: columns.count - 2) + "\n"
         for row in series {
             var cells = [row.label, row.metric.name]
             cells += modes.map { row.median(for: $0).map(formatNumber) ?? "–" }
+            // The paused columns show how far the rounds spread, in brackets.
             cells += ratios.map { pair in
-                guard let ratio = row.ratio(pair.0, over: pair.1) else { return "–" }
-                let median = formatNumber(ratio.median) + "×"
-                // The paused column has a target: show how far the rounds spread around it.
-                return pair.0 == .paused ? "\(median) (\(formatNumber(ratio.min))–\(formatNumber(ratio.max)))" : median
+                row.ratio(pair.0, over: pair.1).map { pair.0 == .paused ? withRange($0) : formatNumber($0.median) + "×" } ?? "–"
             }
+            if pausedReference { cells.append(row.ratioToReference(.paused).map(withRange) ?? "–") }
+            if controlReference { cells.append(row.ratioToReference(.control).map(withRange) ?? "–") }
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        if ratios.contains(where: { $0.0 == .paused }) { out += pausedSummary(series) }
+        if pausedReference || controlReference { out += pausedSummary(series) }
         return out + "\n"
     }
 
-    /// How many stream rows meet the paused/plain target, by their median per-round ratio.
+    private func withRange(_ ratio: PairedRatio) -> String {
+        "\(formatNumber(ratio.median))× (\(formatNumber(ratio.min))–\(formatNumber(ratio.max)))"
+    }
+
+    /// What the paused columns mean, and how many rows meet the target.
     private func pausedSummary(_ series: [MetricSeries]) -> String {
-        let medians = series.compactMap { $0.ratio(.paused, over: .plain)?.median }
-        guard !medians.isEmpty else { return "" }
-        let met = medians.filter { $0 >= 0.97 }.count
-        let overall = Statistics.median(medians)
-        return "\npaused/plain: \(met) of \(medians.count) rows ≥ 0.97× (median of rows \(formatNumber(overall))×); "
-            + "in brackets the lowest and highest round.\n"
+        var out = """
+
+            Paused: \(PausedPair.pairs) connections made accelerated, then `pause` before their first write. \
+            "Same processes" divides their throughput by that of \(PausedPair.pairs) plain TCP connections \
+            between the same two processes, made outside the cgroup, all of them written in \
+            \(Int(PausedPair.sliceSeconds * 1000)) ms slices in a new random order every cycle, after an \
+            untimed warm-up; "separate runs" divides by the plain run of the same round (other processes: \
+            run-to-run noise counts). Control: the same harness with plain TCP on both sides (the second \
+            group made in a cgroup with nothing attached): how far from 1 noise alone moves the ratio. \
+            In brackets the lowest and highest round.
+            """
+        let medians = series.compactMap { $0.ratioToReference(.paused)?.median }
+        if !medians.isEmpty {
+            let met = medians.filter { $0 >= 0.97 }.count
+            out += " Target met (same processes, median ≥ 0.97×) on \(met) of \(medians.count) rows, median of rows \(formatNumber(Statistics.median(medians)))×."
+        }
+        let controls = series.compactMap { $0.ratioToReference(.control)?.median }
+        if !controls.isEmpty {
+            out += " Control medians \(formatNumber(controls.min()!))–\(formatNumber(controls.max()!))×."
+        }
+        return out + "\n"
     }
 
     private func loaderSection(_ loader: LoaderResults) -> String {
@@ -137,8 +160,9 @@ struct MarkdownReport {
     /// Paused runs against `socketsReleased`: two per connection means every paused connection
     /// ran its stream as plain TCP, out of the SOCKHASH.
     private func pausedReleaseSentence(_ delta: RedirectCounters) -> String {
-        let connections = results.series.filter { $0.scenario.kind == .stream }
+        let runs = results.series.filter { $0.scenario.kind == .stream }
             .reduce(0) { $0 + ($1.rounds[Mode.paused.rawValue]?.count ?? 0) }
+        let connections = runs * PausedPair.pairs
         let released = Int(delta.values["socketsReleased"] ?? 0)
         let verdict = released >= 2 * connections ? "every one left the map" : "**not every one left the map**"
         return "; \(connections) paused connections, \(released) sockets released from the map: \(verdict)"

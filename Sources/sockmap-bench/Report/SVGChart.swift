@@ -4,7 +4,7 @@
 struct SVGChart {
     let results: BenchResults
 
-    private static let colours: [Mode: String] = [.plain: "#8c8c8c", .accelerated: "#1f77b4", .unix: "#2ca02c", .paused: "#ff7f0e"]
+    private static let colours: [Mode: String] = [.plain: "#8c8c8c", .accelerated: "#1f77b4", .unix: "#2ca02c", .paused: "#ff7f0e", .control: "#bcbd22"]
     private let labelWidth = 330.0
     private let plotWidth = 520.0
     private let barHeight = 11.0

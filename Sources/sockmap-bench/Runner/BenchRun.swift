@@ -18,7 +18,7 @@ struct BenchRun {
         for round in 1...settings.rounds {
             for scenario in scenarios {
                 var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
-                for mode in Self.order(settings.modes, round: round) where mode != .paused || scenario.kind == .stream {
+                for mode in Self.order(settings.modes, round: round) where !mode.isStreamOnly || scenario.kind == .stream {
                     sequence += 1
                     let outcome: PairRunner.Outcome
                     do {
@@ -29,6 +29,9 @@ struct BenchRun {
                     let values = Self.metricValues(scenario, outcome.client)
                     for (offset, value) in values.enumerated() {
                         results.series[firstSeries[scenario]! + offset].append(value, for: mode)
+                    }
+                    if let reference = Self.referenceValue(outcome.client) {
+                        results.series[firstSeries[scenario]!].appendReference(reference, for: mode)
                     }
                     line += " \(mode.rawValue) \(formatNumber(values[0])) \(scenario.metrics[0].unit)"
                 }
@@ -49,6 +52,12 @@ struct BenchRun {
         guard !modes.isEmpty else { return [] }
         let shift = (round - 1) % modes.count
         return Array(modes[shift...] + modes[..<shift])
+    }
+
+    /// The in-run plain TCP reference's throughput (MB/s), when the run had one (paused mode).
+    static func referenceValue(_ report: ChildReport) -> Double? {
+        guard let bytes = report.referenceBytes, let seconds = report.referenceSeconds, seconds > 0 else { return nil }
+        return Double(bytes) / seconds / 1e6
     }
 
     /// The client's report as the scenario's metrics, in `Scenario.metrics` order.

@@ -8,6 +8,8 @@ struct PairRunner {
     let acceleratedCgroup: String?
     /// The accelerated cgroup's pins, for paused mode (its client pauses redirection after connecting).
     let pinDir: String?
+    /// Control mode's cgroup: nothing attached to it.
+    var controlCgroup: String? = nil
     let settings: RunSettings
     /// False on a one-CPU machine: "cross-cpu" then runs unpinned.
     let canPinTwoCPUs: Bool
@@ -21,7 +23,7 @@ struct PairRunner {
         let listen: Endpoint = mode == .unix
             ? .unixAbstract(name: "sockmap-bench-\(getpid())-\(sequence)")
             : .loopbackTCP(port: 0)
-        let budget = childBudgetSeconds(for: scenario)
+        let budget = childBudgetSeconds(for: scenario, mode: mode)
         var common = [
             "--workload", scenario.kind.rawValue, "--size", "\(scenario.size)",
             "--idle-timeout", "\(settings.idleTimeoutSeconds)", "--timeout", "\(Int(budget.rounded(.up)))",
@@ -29,6 +31,10 @@ struct PairRunner {
         if mode == .accelerated || mode == .paused {
             guard let acceleratedCgroup else { throw BenchError("\(mode.rawValue) mode without an accelerated cgroup") }
             common += ["--cgroup", acceleratedCgroup]
+        }
+        if mode == .control {
+            guard let controlCgroup else { throw BenchError("control mode without its cgroup") }
+            common += ["--cgroup", controlCgroup]
         }
         var clientOnly: [String] = []
         if mode == .paused {
@@ -42,12 +48,20 @@ struct PairRunner {
 
         let server = try ChildProcess(
             path: executable,
-            arguments: ["_server"] + common + (pin ? ["--cpu", "\(scenario.pinning.serverCPU)"] : []) + ["--listen", "\(listen)"],
+            arguments: ["_server"] + common + (mode.hasReference ? ["--reference"] : [])
+                + (pin ? ["--cpu", "\(scenario.pinning.serverCPU)"] : []) + ["--listen", "\(listen)"],
             captureStderr: false
         )
-        guard let ready = try server.readLine(until: deadline), ready.hasPrefix("READY "),
-              let endpoint = Endpoint(argument: String(ready.dropFirst(6)))
+        // "READY <endpoint>"; paused and control: "READY <endpoint> <reference endpoint>".
+        let ready = try server.readLine(until: deadline)
+        let words = ready.map { $0.split(separator: " ").map(String.init) } ?? []
+        guard words.first == "READY", words.count == (mode.hasReference ? 3 : 2),
+              let endpoint = Endpoint(argument: words[1])
         else { throw BenchError("server did not report READY (exit \(try server.wait(until: deadline)))") }
+        if mode.hasReference {
+            guard let reference = Endpoint(argument: words[2]) else { throw BenchError("server reported no reference endpoint: \(ready!)") }
+            clientOnly += ["--reference-connect", "\(reference)"]
+        }
 
         let client = try ChildProcess(
             path: executable,
@@ -83,7 +97,11 @@ struct PairRunner {
             let expected = UInt64(settings.rttIterations + settings.rttWarmup)
             guard server.messages == expected else { throw BenchError("server echoed \(server.messages) of \(expected) messages") }
         case .stream:
-            guard server.bytes == client.bytes else { throw BenchError("sent \(client.bytes) bytes, received \(server.bytes)") }
+            // Paused and control modes' client reports the timed part only and checks the server's full count
+            // of each connection itself (PausedPair.send).
+            guard client.referenceBytes != nil || server.bytes == client.bytes else {
+                throw BenchError("sent \(client.bytes) bytes, received \(server.bytes)")
+            }
             guard server.patternErrors == 0 else { throw BenchError("\(server.patternErrors) reads did not match the pattern") }
         case .connect:
             guard server.messages == client.messages + 1 else {
@@ -95,10 +113,10 @@ struct PairRunner {
     }
 
     /// Generous wall-clock bound for one measurement; the children get it as their alarm too.
-    private func childBudgetSeconds(for scenario: Scenario) -> Double {
+    private func childBudgetSeconds(for scenario: Scenario, mode: Mode) -> Double {
         let work = scenario.kind == .rtt
             ? Double(settings.rttIterations + settings.rttWarmup) * 0.001   // 1 ms per round trip is already pathological
-            : settings.duration
+            : settings.duration * (mode.hasReference ? 2.5 : 1)   // the reference connections write as long again, after a warm-up
         return 3 * settings.idleTimeoutSeconds + work
     }
 }

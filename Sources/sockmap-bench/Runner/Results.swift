@@ -6,6 +6,9 @@ struct MetricSeries: Codable, Sendable {
     /// Mode raw value → one value per round, in round order.
     var rounds: [String: [Double]] = [:]
     var medians: [String: Double] = [:]
+    /// Mode raw value → per round, the plain TCP reference measured inside that mode's own run
+    /// (paused mode's `PausedPair`), when the mode has one.
+    var references: [String: [Double]] = [:]
 
     init(scenario: Scenario, metric: Metric) {
         self.scenario = scenario
@@ -18,7 +21,19 @@ struct MetricSeries: Codable, Sendable {
         medians[mode.rawValue] = Statistics.median(rounds[mode.rawValue]!)
     }
 
+    /// Records round n's in-run plain TCP reference of `mode`; call once per round, after `append`.
+    mutating func appendReference(_ value: Double, for mode: Mode) {
+        references[mode.rawValue, default: []].append(value)
+    }
+
     func median(for mode: Mode) -> Double? { medians[mode.rawValue] }
+
+    /// `mode` over the plain TCP reference measured in the same runs (same processes, writes
+    /// interleaved), round by round; nil for a mode without a reference.
+    func ratioToReference(_ mode: Mode) -> PairedRatio? {
+        guard let references = references[mode.rawValue] else { return nil }
+        return PairedRatio(rounds[mode.rawValue] ?? [], over: references)
+    }
 
     /// The ratio `numerator`/`denominator` as the median of per-round ratios (round i's value of
     /// one mode over round i's of the other: the two ran next to each other, so drift over the run

@@ -12,6 +12,16 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
     /// path, then `pause` before the first write: what a connection still open after `pause` (or
     /// moved to TCP by backpressure) runs at once it has left the map.
     case paused
+    /// Stream only, the noise floor of paused mode: its harness (`PausedPair`) with both groups
+    /// of connections plain TCP, the second made in a cgroup with nothing attached. Its ratio to
+    /// its own reference would be 1 on a quiet machine.
+    case control
+
+    /// Only the stream workload has these modes.
+    var isStreamOnly: Bool { self == .paused || self == .control }
+
+    /// Runs in `PausedPair`'s harness: reference connections inside the same run.
+    var hasReference: Bool { isStreamOnly }
 }
 
 /// The four workload kinds; `--workloads` selects among them.
