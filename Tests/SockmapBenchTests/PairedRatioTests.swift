@@ -34,6 +34,17 @@ struct PairedRatioTests {
         #expect(series.ratio(.accelerated, over: .plain) == nil)
     }
 
+    @Test func medianIntervalTakesTheBinomialRanks() throws {
+        // n = 100: ranks 50 − 9.8 → 40 and 1 + 50 + 9.8 → 61 (1-based), i.e. values 39 and 60.
+        let interval = try #require(Statistics.medianInterval((0..<100).map(Double.init).shuffled()))
+        #expect(interval.low == 39)
+        #expect(interval.high == 60)
+        // n = 6: the ranks clamp to the smallest and the largest value.
+        let small = try #require(Statistics.medianInterval([6, 1, 5, 2, 4, 3]))
+        #expect(small.low == 1 && small.high == 6)
+        #expect(Statistics.medianInterval([1, 2, 3, 4, 5]) == nil)
+    }
+
     @Test func modeOrderRotatesEachRound() {
         let modes: [Mode] = [.plain, .accelerated, .paused]
         #expect(BenchRun.order(modes, round: 1) == [.plain, .accelerated, .paused])
@@ -91,8 +102,8 @@ struct MarkdownReportTests {
         let report = MarkdownReport(results: results, profile: "quick").render()
         #expect(report.contains("| paused/plain, separate runs | paused/plain, same processes (target ≥ 0.97) | control: plain/plain, same processes (noise floor) |"))
         #expect(report.contains("| 0.950× (0.900–1.00) | 0.950× (0.900–1.00) | 0.950× (0.800–1.10) |"))
-        #expect(report.contains("Target met (same processes, median ≥ 0.97×) on 0 of 1 rows"))
-        #expect(report.contains("Control medians 0.950–0.950×."))
+        #expect(report.contains("Target met (same processes, median ≥ 0.97×) on 0 of 1 rows; all 2 paused rounds together: median 0.950×."))
+        #expect(report.contains("Control: 1 of 1 rows below 0.97× by noise alone; all 2 control rounds together: median 0.950×."))
         #expect(report.contains("Unknown: the redirect counters could not be read"))
     }
 }

@@ -99,16 +99,27 @@ struct MarkdownReport {
             group made in a cgroup with nothing attached): how far from 1 noise alone moves the ratio. \
             In brackets the lowest and highest round.
             """
-        let medians = series.compactMap { $0.ratioToReference(.paused)?.median }
-        if !medians.isEmpty {
-            let met = medians.filter { $0 >= 0.97 }.count
-            out += " Target met (same processes, median ≥ 0.97×) on \(met) of \(medians.count) rows, median of rows \(formatNumber(Statistics.median(medians)))×."
+        let paused = series.compactMap { $0.ratioToReference(.paused) }
+        if !paused.isEmpty {
+            let met = paused.filter { $0.median >= 0.97 }.count
+            out += " Target met (same processes, median ≥ 0.97×) on \(met) of \(paused.count) rows; \(pooled("paused", paused))."
         }
-        let controls = series.compactMap { $0.ratioToReference(.control)?.median }
+        let controls = series.compactMap { $0.ratioToReference(.control) }
         if !controls.isEmpty {
-            out += " Control medians \(formatNumber(controls.min()!))–\(formatNumber(controls.max()!))×."
+            let below = controls.filter { $0.median < 0.97 }.count
+            out += " Control: \(below) of \(controls.count) rows below 0.97× by noise alone; \(pooled("control", controls))."
         }
         return out + "\n"
+    }
+
+    /// Every round of every row together: the median ratio and its 95% interval.
+    private func pooled(_ name: String, _ ratios: [PairedRatio]) -> String {
+        let values = ratios.flatMap(\.values)
+        var text = "all \(values.count) \(name) rounds together: median \(formatNumber(Statistics.median(values)))×"
+        if let interval = Statistics.medianInterval(values) {
+            text += " (95% interval \(formatNumber(interval.low))–\(formatNumber(interval.high))×)"
+        }
+        return text
     }
 
     private func loaderSection(_ loader: LoaderResults) -> String {

@@ -50,7 +50,9 @@ struct PairedRatio: Equatable, Sendable {
     let min: Double
     let max: Double
     /// Rounds that had a finite value for both modes.
-    let rounds: Int
+    var rounds: Int { values.count }
+    /// Every round's ratio, in round order.
+    let values: [Double]
 
     /// Pairs round i of `top` with round i of `bottom`; rounds missing on either side or with a
     /// zero or non-finite denominator are left out.
@@ -63,7 +65,7 @@ struct PairedRatio: Equatable, Sendable {
         median = Statistics.median(ratios)
         min = ratios.min()!
         max = ratios.max()!
-        rounds = ratios.count
+        values = ratios
     }
 }
 
@@ -95,5 +97,18 @@ enum Statistics {
         guard !sorted.isEmpty else { return .nan }
         let middle = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// A 95% confidence interval for the median that assumes nothing about the distribution: the
+    /// values at ranks n/2 − 0.98·√n and 1 + n/2 + 0.98·√n (the binomial's normal approximation);
+    /// nil for fewer than 6 values.
+    static func medianInterval(_ values: [Double]) -> (low: Double, high: Double)? {
+        guard values.count >= 6 else { return nil }
+        let sorted = values.sorted()
+        let count = Double(sorted.count)
+        let half = 0.98 * count.squareRoot()
+        let lowRank = max(1, Int((count / 2 - half).rounded(.down)))
+        let highRank = min(sorted.count, Int((1 + count / 2 + half).rounded(.up)))
+        return (sorted[lowRank - 1], sorted[highRank - 1])
     }
 }
