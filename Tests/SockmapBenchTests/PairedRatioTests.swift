@@ -58,6 +58,15 @@ struct PairedRatioTests {
 
 @Suite("benchmark report")
 struct MarkdownReportTests {
+    static func results(_ settings: RunSettings, _ series: [MetricSeries]) -> BenchResults {
+        var results = BenchResults(
+            machine: MachineInfo(kernel: "test", cpuModel: "test", onlineCPUs: 2, date: "2026-12-03"),
+            settings: settings
+        )
+        results.series = series
+        return results
+    }
+
     @Test func pausedColumnShowsTheMedianRatioAndItsRange() {
         var settings = RunSettings.quick(rounds: 3)
         settings.workloads = [.stream]
@@ -68,11 +77,7 @@ struct MarkdownReportTests {
             series.append(paused, for: .paused)
             series.appendReference(reference, for: .paused)
         }
-        var results = BenchResults(
-            machine: MachineInfo(kernel: "test", cpuModel: "test", onlineCPUs: 2, date: "2026-12-03"),
-            settings: settings
-        )
-        results.series = [series]
+        var results = Self.results(settings, [series])
         results.redirectDelta = RedirectCounters(values: ["socketsReleased": Double(3 * 2 * PausedPair.pairs), "keptOnTCP": 3])
         let report = MarkdownReport(results: results, profile: "quick").render()
         // Separate runs: 0.99, 0.833, 1.2; same processes: 0.99, 1.02, 0.96.
@@ -94,11 +99,7 @@ struct MarkdownReportTests {
             series.append(control, for: .control)
             series.appendReference(controlReference, for: .control)
         }
-        var results = BenchResults(
-            machine: MachineInfo(kernel: "test", cpuModel: "test", onlineCPUs: 2, date: "2026-12-03"),
-            settings: settings
-        )
-        results.series = [series]
+        let results = Self.results(settings, [series])
         let report = MarkdownReport(results: results, profile: "quick").render()
         #expect(report.contains("| paused/plain, separate runs | paused/plain, same processes (target ≥ 0.97) | control: plain/plain, same processes (noise floor) |"))
         #expect(report.contains("| 0.950× (0.900–1.00) | 0.950× (0.900–1.00) | 0.950× (0.800–1.10) |"))

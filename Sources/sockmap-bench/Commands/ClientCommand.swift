@@ -23,7 +23,7 @@ struct ClientCommand: ParsableCommand {
     @Option(help: "Seconds of writing (stream) or connecting (connect).")
     var duration: Double = 1
 
-    @Option(help: "Paused mode (stream): once connected, pause the installation pinned here; resume at the end.")
+    @Option(help: "Paused mode (stream, with --reference-connect): once connected, pause the installation pinned here; resume at the end.")
     var pausePins: String?
 
     @Option(help: "Paused and control modes (stream): the server's plain reference endpoint, connected before joining --cgroup and written in slices taken in turn with the connections to --connect (paused with --pause-pins, plain without).")
@@ -32,6 +32,9 @@ struct ClientCommand: ParsableCommand {
     func validate() throws {
         if referenceConnect != nil, role.workload != .stream || role.cgroup == nil {
             throw ValidationError("--reference-connect goes with --workload stream and --cgroup")
+        }
+        if pausePins != nil, referenceConnect == nil {
+            throw ValidationError("--pause-pins goes with --reference-connect (paused mode)")
         }
     }
 
@@ -48,9 +51,6 @@ struct ClientCommand: ParsableCommand {
             report = try PingPong.run(connection, size: role.size, iterations: iterations, warmup: warmup, timeouts: role.timeouts)
         case .stream:
             let connection = try Socket.connect(to: connect, timeouts: role.timeouts, noDelay: !role.nagle)
-            let paused = pausePins.map { Accelerator(pinDirectory: $0) }
-            try paused?.setPaused(true)
-            defer { try? paused?.setPaused(false) }
             report = try Stream.send(connection, writeSize: role.size, duration: duration, timeouts: role.timeouts)
         case .connect, .loader:
             report = try ConnectRate.run(to: connect, duration: duration, timeouts: role.timeouts)

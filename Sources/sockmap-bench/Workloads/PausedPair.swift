@@ -67,9 +67,7 @@ enum PausedPair {
                     open[index] = false
                     continue
                 }
-                let position = counts[index]
-                if buffer[0] != Stream.expectedByte(at: position, writeSize: writeSize) { report.patternErrors += 1 }
-                if buffer[n - 1] != Stream.expectedByte(at: position + UInt64(n - 1), writeSize: writeSize) { report.patternErrors += 1 }
+                report.patternErrors += Stream.patternErrors(in: buffer, count: n, at: counts[index], writeSize: writeSize)
                 counts[index] += UInt64(n)
             }
         }
@@ -90,9 +88,8 @@ enum PausedPair {
     /// its count checked against the server's. `bytes`/`seconds` are the paused connections' timed
     /// writing, `referenceBytes`/`referenceSeconds` the reference ones'.
     static func send(_ connections: [Connection], writeSize: Int, duration: Double, timeouts: SocketTimeouts) throws -> ChildReport {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: writeSize, alignment: 64)
+        let buffer = Stream.patternBuffer(writeSize: writeSize)
         defer { buffer.deallocate() }
-        for index in 0..<writeSize { buffer[index] = UInt8(truncatingIfNeeded: index % 251) }
         let bytes = UnsafeRawBufferPointer(buffer)
         var written = [UInt64](repeating: 0, count: connections.count)
 

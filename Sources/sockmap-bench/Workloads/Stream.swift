@@ -8,6 +8,19 @@ enum Stream {
         UInt8(truncatingIfNeeded: (position % UInt64(writeSize)) % 251)
     }
 
+    /// One write's worth of the pattern, for the sender; the caller deallocates it.
+    static func patternBuffer(writeSize: Int) -> UnsafeMutableRawBufferPointer {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: writeSize, alignment: 64)
+        for index in 0..<writeSize { buffer[index] = UInt8(truncatingIfNeeded: index % 251) }
+        return buffer
+    }
+
+    /// How many of a read's first and last byte (`count` bytes read at stream `position`) break the pattern: 0, 1 or 2.
+    static func patternErrors(in buffer: UnsafeMutableRawBufferPointer, count: Int, at position: UInt64, writeSize: Int) -> UInt64 {
+        (buffer[0] != expectedByte(at: position, writeSize: writeSize) ? 1 : 0)
+            + (buffer[count - 1] != expectedByte(at: position + UInt64(count - 1), writeSize: writeSize) ? 1 : 0)
+    }
+
     /// Server: count every byte, check the first and last byte of every read against the pattern.
     static func receive(_ listener: borrowing Socket, writeSize: Int, noDelay: Bool, timeouts: SocketTimeouts) throws -> ChildReport {
         let connection = try listener.accept(timeouts: timeouts, noDelay: noDelay)
@@ -19,8 +32,7 @@ enum Stream {
             let n = try connection.receiveSome(into: buffer, timeouts: timeouts)
             if n == 0 { break }
             if first == nil { first = monotonicNanos() }
-            if buffer[0] != expectedByte(at: report.bytes, writeSize: writeSize) { report.patternErrors += 1 }
-            if buffer[n - 1] != expectedByte(at: report.bytes + UInt64(n - 1), writeSize: writeSize) { report.patternErrors += 1 }
+            report.patternErrors += patternErrors(in: buffer, count: n, at: report.bytes, writeSize: writeSize)
             report.bytes += UInt64(n)
             report.messages += 1
         }
@@ -32,9 +44,8 @@ enum Stream {
 
     /// Client: write for `duration` seconds, then require the server's count to equal ours.
     static func send(_ connection: borrowing Socket, writeSize: Int, duration: Double, timeouts: SocketTimeouts) throws -> ChildReport {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: writeSize, alignment: 64)
+        let buffer = patternBuffer(writeSize: writeSize)
         defer { buffer.deallocate() }
-        for index in 0..<writeSize { buffer[index] = UInt8(truncatingIfNeeded: index % 251) }
         var report = ChildReport()
         let start = monotonicNanos()
         let end = start + UInt64(duration * 1e9)
