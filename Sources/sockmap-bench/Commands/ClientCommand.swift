@@ -75,9 +75,7 @@ struct ClientCommand: ParsableCommand {
         let accelerator = pausePins.map { Accelerator(pinDirectory: $0) }   // nil: control mode
         try accelerator?.setPaused(true)
         defer { try? accelerator?.setPaused(false) }
-        // Reference and paused connections alternate in the writing order.
-        let order = (0..<PausedPair.pairs).flatMap { [connections[$0], connections[PausedPair.pairs + $0]] }
-        let report = try PausedPair.send(order, writeSize: role.size, duration: duration, timeouts: role.timeouts)
+        let report = try PausedPair.send(connections, writeSize: role.size, duration: duration, timeouts: role.timeouts)
         try report.emit()
     }
 }

@@ -18,7 +18,7 @@ struct BenchRun {
         for round in 1...settings.rounds {
             for scenario in scenarios {
                 var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
-                for mode in Self.order(settings.modes, round: round) where !mode.isStreamOnly || scenario.kind == .stream {
+                for mode in Self.order(settings.modes, round: round) where !mode.hasReference || scenario.kind == .stream {
                     sequence += 1
                     let outcome: PairRunner.Outcome
                     do {

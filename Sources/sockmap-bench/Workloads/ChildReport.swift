@@ -13,7 +13,7 @@ struct ChildReport: Codable, Sendable {
     var latencyNanos: [String: Double]?
     /// Stream bytes that did not match the sender's pattern.
     var patternErrors: UInt64 = 0
-    /// Paused mode: the plain TCP reference connection's bytes and writing time (`PausedPair`;
+    /// Paused and control modes: the plain TCP reference connections' bytes and writing time (`PausedPair`;
     /// the client's `bytes` and these leave out the untimed warm-up, the server's count it all).
     var referenceBytes: UInt64?
     var referenceSeconds: Double?

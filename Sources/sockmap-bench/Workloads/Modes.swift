@@ -17,11 +17,9 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
     /// its own reference would be 1 on a quiet machine.
     case control
 
-    /// Only the stream workload has these modes.
-    var isStreamOnly: Bool { self == .paused || self == .control }
-
-    /// Runs in `PausedPair`'s harness: reference connections inside the same run.
-    var hasReference: Bool { isStreamOnly }
+    /// Runs in `PausedPair`'s harness, plain TCP reference connections inside the same run; a
+    /// stream harness, so these modes have no other workload.
+    var hasReference: Bool { self == .paused || self == .control }
 }
 
 /// The four workload kinds; `--workloads` selects among them.
