@@ -8,10 +8,16 @@ import Testing
 @Suite("pins, ids and info (mock kernel)")
 struct ObjectSyscallTests {
     /// Answers `BPF_OBJ_GET_INFO_BY_FD` with `info` (copied into the loader's buffer, at most
-    /// `info_len` bytes) and every other command with a new descriptor.
-    static func kernel<T>(info: T, alsoWrite: @escaping (bpf_attr) -> Void = { _ in }) -> MockKernel {
+    /// `info_len` bytes) and every other command with a new descriptor, after `onOpen` has seen
+    /// its attribute (memory it points to lives only as long as the call).
+    static func kernel<T>(
+        info: T, alsoWrite: @escaping (bpf_attr) -> Void = { _ in }, onOpen: @escaping (bpf_attr) -> Void = { _ in }
+    ) -> MockKernel {
         MockKernel { command, attr, _ in
-            guard command == .objGetInfoByFD else { return .success(MockKernel.newFD()) }
+            guard command == .objGetInfoByFD else {
+                onOpen(attr)
+                return .success(MockKernel.newFD())
+            }
             #expect(Int(attr.info.info_len) == MemoryLayout<T>.size)
             alsoWrite(attr)
             MockKernel.write(value: info, at: attr.info.info)
@@ -34,10 +40,12 @@ struct ObjectSyscallTests {
         (info.type, info.id, info.map_flags) = (MapType.sockhash.rawValue, 31, 0)
         (info.key_size, info.value_size, info.max_entries) = (36, 8, 65_535)
         withUnsafeMutableBytes(of: &info.name) { $0.copyBytes(from: Array("sock_hash".utf8)) }
-        let kernel = Self.kernel(info: info)
+        // The path is read during the call: the loader's copy of it is freed once the call returns.
+        let kernel = Self.kernel(info: info, onOpen: { attr in
+            #expect(MockKernel.string(at: attr.pathname) == "/sys/fs/bpf/x/sock_hash")
+        })
         let map = try kernel.run { try BPFMap(pinned: "/sys/fs/bpf/x/sock_hash") }
         #expect(kernel.commands == [.objGet, .objGetInfoByFD])
-        #expect(MockKernel.string(at: kernel.calls[0].attr.pathname).isEmpty == false)
         #expect(kernel.calls[1].attr.info.bpf_fd == field(map.fd))
         #expect(map.name == "sock_hash" && map.type == .sockhash && map.keySize == 36 && map.valueSize == 8)
         #expect(map.maxEntries == 65_535 && map.flags == [])
