@@ -1,6 +1,7 @@
 #include "CBPFHost.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -36,4 +37,9 @@ int cbpf_memlock_raise(void)
         (void)setrlimit(RLIMIT_MEMLOCK, &limit);
     }
     return -error;
+}
+
+int cbpf_enter_network_namespace(int fd)
+{
+    return setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
 }

@@ -20,6 +20,15 @@ public enum HostSystem {
         try check(negated: cbpf_socket_cookie(socket, &cookie))
         return cookie
     }
+
+    /// Moves the calling thread into the network namespace at `path` (`setns(2)` with
+    /// `CLONE_NEWNET`, e.g. on `/proc/PID/ns/net`). Only that thread changes namespace, for the
+    /// rest of its life: call it on a thread of its own.
+    public static func enterNetworkNamespace(_ path: String) throws(Errno) {
+        let namespace = try open(path, .readOnly)
+        defer { try? namespace.close() }
+        try check(negated: cbpf_enter_network_namespace(namespace.rawValue))
+    }
 }
 
 // MARK: errno, once

@@ -88,8 +88,12 @@ public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let btfLoad = BPFCommand(rawValue: 18)
     /// `BPF_MAP_FREEZE`.
     public static let mapFreeze = BPFCommand(rawValue: 22)
+    /// `BPF_LINK_CREATE`.
+    public static let linkCreate = BPFCommand(rawValue: 28)
     /// `BPF_ENABLE_STATS`.
     public static let enableStats = BPFCommand(rawValue: 32)
+    /// `BPF_ITER_CREATE`.
+    public static let iterCreate = BPFCommand(rawValue: 33)
 
     public var description: String {
         switch self {
@@ -110,7 +114,9 @@ public struct BPFCommand: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .progQuery: "BPF_PROG_QUERY"
         case .btfLoad: "BPF_BTF_LOAD"
         case .mapFreeze: "BPF_MAP_FREEZE"
+        case .linkCreate: "BPF_LINK_CREATE"
         case .enableStats: "BPF_ENABLE_STATS"
+        case .iterCreate: "BPF_ITER_CREATE"
         default: "bpf command \(rawValue)"
         }
     }

@@ -43,7 +43,7 @@ public final class BPFProgram: Sendable {
         var attributes = BPFSyscall.ProgramAttributes(
             type: spec.type, instructions: instructions.flatMap(\.bytes), license: spec.license,
             kernelVersion: spec.kernelVersion, name: spec.name, expectedAttachType: spec.expectedAttachType,
-            btfFD: btf?.fd.rawValue)
+            btfFD: btf?.fd.rawValue, attachBTFID: spec.attachBTFID)
         if let funcInfo, btf != nil {
             attributes.funcInfo = funcInfo.funcInfo
             attributes.funcInfoRecordSize = funcInfo.funcInfoRecordSize

@@ -15,6 +15,9 @@ public struct LoadedObject: Sendable {
     /// map and program that could have BTF got it (map types the kernel never gives BTF, such as
     /// SOCKHASH, are not listed).
     public let btfFallbacks: [String]
+    /// Programs of `Options.optionalPrograms` that were left out, with why (the kernel lacks
+    /// their attach function, or refused to load them). Empty when every program loaded.
+    public let skippedPrograms: [String: String]
 
     /// Options for loading an object.
     public struct Options: Sendable {
@@ -32,6 +35,10 @@ public struct LoadedObject: Sendable {
         /// The target BTF already decoded, used instead of reading `coreBTFPath` (or the kernel's):
         /// a caller loading many objects decodes it once, as with cilium/ebpf's `KernelTypes`.
         public var coreTarget: CORETargetBTF? = nil
+        /// Programs the object works without: if the kernel cannot load one (it lacks the
+        /// function the program attaches to, or refuses the program), it is left out and listed
+        /// in `skippedPrograms` instead of failing the whole load.
+        public var optionalPrograms: Set<String> = []
 
         /// Options; the defaults load the object as it is, with BTF, against the running kernel.
         public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:],
@@ -53,7 +60,11 @@ public struct LoadedObject: Sendable {
         try Self.checkReusable(options.existingMaps, for: spec, maxEntries: options.maxEntries)
         let relocated: ObjectSpec
         do { relocated = try Self.applyingCORE(to: spec, options: options) } catch { throw .core(error) }
-        do { try self.init(creating: relocated, options: options) } catch { throw .kernel(error) }
+        var skipped: [String: String] = [:]
+        for program in spec.programs where !relocated.programs.contains(where: { $0.name == program.name }) {
+            skipped[program.name] = "the kernel has no \(program.attachFunction ?? "attach function") to attach it to"
+        }
+        do { try self.init(creating: relocated, options: options, skipped: skipped) } catch { throw .kernel(error) }
     }
 
     /// `spec` with its CO-RE relocations applied against the target `options` names (the decoded
@@ -64,7 +75,11 @@ public struct LoadedObject: Sendable {
         let target = if let given = options.coreTarget { given } else {
             try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath)
         }
-        return try spec.relocatingCORE(against: target)
+        let available = spec.removingPrograms { program in
+            guard options.optionalPrograms.contains(program.name), let function = program.attachFunction else { return false }
+            return target.function(named: function) == nil
+        }
+        return try available.relocatingCORE(against: target)
     }
 
     /// Throws for the first existing map that differs from the definition of its name.
@@ -79,7 +94,8 @@ public struct LoadedObject: Sendable {
     }
 
     /// `init(_:options:)` once the existing maps are known to fit.
-    private init(creating spec: ObjectSpec, options: Options) throws(BPFError) {
+    private init(creating spec: ObjectSpec, options: Options, skipped: [String: String]) throws(BPFError) {
+        var skipped = skipped
         var fallbacks: [String] = []
         var btf: KernelObject?
         if options.useBTF, let specBTF = spec.btf {
@@ -110,6 +126,12 @@ public struct LoadedObject: Sendable {
         }
         var programs: [String: BPFProgram] = [:]
         for program in spec.programs {
+            if options.optionalPrograms.contains(program.name) {
+                do { programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: nil) } catch {
+                    skipped[program.name] = "the kernel refused it: \(error.errno)"
+                }
+                continue
+            }
             do throws(BPFError) {
                 do {
                     programs[program.name] = try BPFProgram(loading: program, maps: maps, btf: btf)
@@ -135,6 +157,7 @@ public struct LoadedObject: Sendable {
         self.programs = programs
         self.btf = btf
         self.btfFallbacks = fallbacks
+        self.skippedPrograms = skipped
     }
 
     /// Map types whose kernel implementation refuses BTF (`map_check_no_btf`, -ENOTSUPP): the

@@ -5,6 +5,9 @@ public enum COREError: Error, Equatable, Sendable {
     case targetUnavailable(path: String, reason: String)
     /// One relocation could not be resolved or its instruction could not be patched.
     case relocationFailed(COREFailure)
+    /// The target BTF has no function of the name a tracing program attaches to (`bpf_iter_tcp`
+    /// for `iter/tcp`): the kernel lacks that iterator or hook.
+    case missingAttachFunction(program: String, function: String)
 }
 
 /// A relocation that failed: which one (program, instruction, kind, root type, access string)
@@ -85,6 +88,8 @@ extension COREError: CustomStringConvertible {
             return "CO-RE: cannot use target BTF \(path): \(reason) (give another with --btf PATH)"
         case .relocationFailed(let f):
             return "CO-RE: program \(f.program): relocation at instruction \(f.instruction) (\(f.kind) of \(f.type), access \(f.accessString)): \(f.reason)"
+        case .missingAttachFunction(let program, let function):
+            return "program \(program) attaches to \(function), which the kernel's BTF does not have (the kernel lacks this iterator or hook)"
         }
     }
 }

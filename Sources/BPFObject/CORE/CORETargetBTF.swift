@@ -26,6 +26,15 @@ public struct CORETargetBTF: Sendable {
         do { self.init(btf: try BTFSpec(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
     }
 
+    /// The id of the function named `name` (a `BTF_KIND_FUNC`), what a tracing program's
+    /// `attach_btf_id` names; nil when the target has none.
+    public func function(named name: String) -> UInt32? {
+        for id in candidatesByName[Self.essentialName(name)] ?? [] where btf.types[id].name == name {
+            if case .function = btf.types[id].kind { return UInt32(id) }
+        }
+        return nil
+    }
+
     /// The target types a local type may correspond to: same essential name, same kind (any two
     /// enums count as one kind), as libbpf's candidate search.
     func candidates(for local: BTFType) -> [BTFType] {

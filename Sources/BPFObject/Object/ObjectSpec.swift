@@ -53,15 +53,36 @@ public struct ObjectSpec: Sendable {
         guard !programs.isEmpty else { throw .noPrograms }
     }
 
-    /// Whether some program has CO-RE relocations still to apply.
-    public var needsCORE: Bool { programs.contains { !$0.coreRelocations.isEmpty } }
+    /// Whether some program has CO-RE relocations still to apply, or an attach function still to
+    /// look up in the target's BTF.
+    public var needsCORE: Bool {
+        programs.contains { !$0.coreRelocations.isEmpty || ($0.attachFunction != nil && $0.attachBTFID == 0) }
+    }
 
     /// The object with every program's CO-RE relocations applied against `target` (the running
-    /// kernel's BTF, or a BTF file standing for another kernel's), as libbpf does at load time.
+    /// kernel's BTF, or a BTF file standing for another kernel's), as libbpf does at load time,
+    /// and each tracing program's attach function looked up there (`attachBTFID`).
     public func relocatingCORE(against target: CORETargetBTF) throws(COREError) -> ObjectSpec {
-        guard let btf, needsCORE else { return self }
+        guard needsCORE else { return self }
         var copy = self
-        copy.programs = try programs.map { (program) throws(COREError) in try CORERelocator.apply(to: program, local: btf, target: target) }
+        copy.programs = try programs.map { (program) throws(COREError) in
+            var program = program
+            if let btf { program = try CORERelocator.apply(to: program, local: btf, target: target) }
+            if let function = program.attachFunction, program.attachBTFID == 0 {
+                guard let id = target.function(named: function) else {
+                    throw .missingAttachFunction(program: program.name, function: function)
+                }
+                program.attachBTFID = id
+            }
+            return program
+        }
+        return copy
+    }
+
+    /// The object without the programs `leaveOut` selects (a load that does without them).
+    public func removingPrograms(where leaveOut: (ProgramSpec) -> Bool) -> ObjectSpec {
+        var copy = self
+        copy.programs.removeAll(where: leaveOut)
         return copy
     }
 

@@ -109,6 +109,7 @@ struct ProgramReader {
         return ProgramSpec(
             name: function.name, sectionName: section.name, type: kind.type,
             expectedAttachType: kind.expectedAttachType, defaultAttachType: kind.attachType,
+            attachFunction: kind.attachFunction(section: section.name),
             instructions: linked.instructions, mapReferences: linked.maps,
             license: license, kernelVersion: kernelVersion, btfExtInfo: btfExtInfo(linked),
             coreRelocations: relocations(linked))

@@ -27,7 +27,15 @@ public struct ProgramSection: Sendable {
         .init(prefix: "cgroup_skb/egress", type: .cgroupSkb, expectedAttachType: .cgroupInetEgress, attachType: .cgroupInetEgress, allowsSuffix: false),
         .init(prefix: "raw_tp", type: .rawTracepoint, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
         .init(prefix: "raw_tracepoint", type: .rawTracepoint, expectedAttachType: nil, attachType: nil, allowsSuffix: true),
+        .init(prefix: "iter", type: .tracing, expectedAttachType: .traceIter, attachType: nil, allowsSuffix: true),
     ]
+
+    /// The kernel function a program of section `name` attaches to, for sections that name one:
+    /// `bpf_iter_TARGET` for `iter/TARGET` (the kernel's `DEFINE_BPF_ITER_FUNC`), nil otherwise.
+    public func attachFunction(section name: String) -> String? {
+        guard expectedAttachType == .traceIter, name.hasPrefix(prefix + "/") else { return nil }
+        return "bpf_iter_" + name.dropFirst(prefix.count + 1)
+    }
 
     /// The first entry whose prefix is the whole name or the name up to a "/".
     public static func match(_ name: String) -> ProgramSection? {

@@ -18,6 +18,8 @@ public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let skMsg = ProgramType(rawValue: 16)
     /// `BPF_PROG_TYPE_RAW_TRACEPOINT`.
     public static let rawTracepoint = ProgramType(rawValue: 17)
+    /// `BPF_PROG_TYPE_TRACING` (fentry/fexit and BPF iterators).
+    public static let tracing = ProgramType(rawValue: 26)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public struct ProgramType: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .skSkb: "sk_skb"
         case .skMsg: "sk_msg"
         case .rawTracepoint: "raw_tracepoint"
+        case .tracing: "tracing"
         default: "type \(rawValue)"
         }
     }
@@ -50,6 +53,8 @@ public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let skSkbStreamVerdict = AttachType(rawValue: 5)
     /// `BPF_SK_MSG_VERDICT`.
     public static let skMsgVerdict = AttachType(rawValue: 7)
+    /// `BPF_TRACE_ITER`: a BPF iterator (`iter/…` sections).
+    public static let traceIter = AttachType(rawValue: 28)
 
     public var description: String {
         switch self {
@@ -59,6 +64,7 @@ public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .skSkbStreamParser: "sk_skb_stream_parser"
         case .skSkbStreamVerdict: "sk_skb_stream_verdict"
         case .skMsgVerdict: "sk_msg_verdict"
+        case .traceIter: "trace_iter"
         default: "attach type \(rawValue)"
         }
     }
@@ -94,6 +100,12 @@ public struct ProgramSpec: Sendable, Equatable {
     public var expectedAttachType: AttachType?
     /// The attach type `attach` uses by default for this section.
     public var defaultAttachType: AttachType?
+    /// The kernel function a tracing program attaches to, looked up by name in the kernel's BTF
+    /// at load time (`bpf_iter_tcp` for an `iter/tcp` section); nil for other programs.
+    public var attachFunction: String? = nil
+    /// The BTF id of `attachFunction` in the target kernel's BTF (`attach_btf_id`), set with the
+    /// CO-RE relocations (`ObjectSpec.relocatingCORE(against:)`); 0 until then.
+    public var attachBTFID: UInt32 = 0
     /// The linked instructions: the entry function, then each called subprogram.
     public var instructions: [Instruction]
     /// Instructions that refer to a map, patched with the map's fd at load time.

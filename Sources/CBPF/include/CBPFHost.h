@@ -19,4 +19,9 @@ uint64_t cbpf_memlock_limit(void);
 /// Returns 0 or -errno (EPERM without CAP_SYS_RESOURCE: the soft limit is then raised to the hard one).
 int cbpf_memlock_raise(void);
 
+/// Why: glibc's setns(2) is declared only under _GNU_SOURCE, which Swift's Glibc module does not
+/// see. Moves the calling thread into the network namespace `fd` refers to (`/proc/PID/ns/net`).
+/// Returns 0 or -errno.
+int cbpf_enter_network_namespace(int fd);
+
 #endif

@@ -11,6 +11,8 @@ extension BPFSyscall {
         var name: String
         var expectedAttachType: AttachType?
         var btfFD: Int32?
+        /// `attach_btf_id`: the kernel BTF function a tracing program attaches to (0: none).
+        var attachBTFID: UInt32 = 0
         var funcInfo: [UInt8] = []
         var funcInfoRecordSize: UInt32 = 0
         var lineInfo: [UInt8] = []
@@ -58,6 +60,7 @@ extension BPFSyscall {
         attr.license = license.address
         attr.kern_version = p.kernelVersion
         attr.expected_attach_type = p.expectedAttachType?.rawValue ?? 0
+        attr.attach_btf_id = p.attachBTFID
         attr.prog_name = nameTuple(p.name)
         if let btf = p.btfFD { attr.prog_btf_fd = fdField(btf) }
         if logSize > 0 {
