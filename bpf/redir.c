@@ -477,3 +477,33 @@ int sockmap_redirect(struct sk_msg_md *msg)
                    verdict == SK_PASS ? "redirected" : "missed (TCP path)");
     return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
 }
+
+/* Reports every TCP socket of the iteration's network namespace that is in a sockmap: its
+ * cookie, whether a redirect of its can be in flight, and whether its redirect queue is empty
+ * (struct sweep_record). Idle connections get no sock_ops callback, so nothing in the data path
+ * releases them; `detach`, once every send takes TCP (pass-through), runs this and deletes from
+ * the SOCKHASH each socket whose queue is empty and whose peer it has seen idle: no byte can be
+ * queued to it any more, so none is freed with it. The iterator holds no psock reference, so an
+ * idle socket's count is its one map link (sends_idle with own = 1). */
+SEC("iter/tcp")
+int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
+{
+    struct sock_common___sockmap *common = ctx->sk_common;
+    if (!common)
+        return 0;
+    struct sock___sockmap *sk = bpf_skc_to_tcp_sock(common); /* full sockets only */
+    if (!sk)
+        return 0;
+    struct sk_psock___sockmap *psock = 0;
+    if (psock_of(sk, &psock) || !psock)
+        return 0; /* in no sockmap */
+    struct sweep_record record = {};
+    if (bpf_probe_read_kernel(&record.cookie, sizeof(record.cookie), &sk->__sk_common.skc_cookie.counter) || !record.cookie)
+        return 0; /* never looked up from user space: not one of the map's sockets being swept */
+    if (sends_idle(sk, 1))
+        record.flags |= SWEEP_SENDS_IDLE;
+    if (redirect_queue_empty(sk))
+        record.flags |= SWEEP_QUEUE_EMPTY;
+    bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
+    return 0;
+}

@@ -11,8 +11,18 @@ typedef struct {
     int counter;
 } atomic_t___sockmap;
 
+typedef struct {
+    long long counter;
+} atomic64_t___sockmap;
+
+/* struct sock_common: the part of a socket that request and time-wait sockets share. */
+struct sock_common___sockmap {
+    atomic64_t___sockmap skc_cookie; /* the socket cookie (SO_COOKIE), 0 until first asked for */
+} __attribute__((preserve_access_index));
+
 /* struct sock */
 struct sock___sockmap {
+    struct sock_common___sockmap __sk_common;
     struct {
         atomic_t___sockmap rmem_alloc; /* bytes charged to the receive side: TCP skbs and redirected messages */
     } sk_backlog;
@@ -51,6 +61,18 @@ struct sk_psock___sockmap {
 struct sk_msg___sockmap {
     struct sock___sockmap *sk_redir;
     struct sock___sockmap *sk;
+} __attribute__((preserve_access_index));
+
+/* struct bpf_iter_meta: what every BPF iterator gets; seq is its output (bpf_seq_write). */
+struct bpf_iter_meta___sockmap {
+    void *seq;
+} __attribute__((preserve_access_index));
+
+/* struct bpf_iter__tcp: the context of an "iter/tcp" program, once per TCP socket of the
+ * iteration's network namespace (net/ipv4/tcp_ipv4.c); sk_common is NULL after the last one. */
+struct bpf_iter__tcp___sockmap {
+    struct bpf_iter_meta___sockmap *meta;
+    struct sock_common___sockmap *sk_common;
 } __attribute__((preserve_access_index));
 
 #endif

@@ -49,6 +49,19 @@ struct sockmap_config {
     __u32 flags;
 };
 
+/* One socket in a sockmap as the "iter/tcp" program reports it (`detach`'s sweep of idle
+ * connections, SweepRecord in Swift). */
+struct sweep_record {
+    __u64 cookie; /* the socket cookie, as a SOCKHASH lookup returns it */
+    __u32 flags;  /* SWEEP_* */
+    __u32 reserved;
+};
+
+enum {
+    SWEEP_SENDS_IDLE = 1,  /* one map link and no thread inside its sendmsg() or recvmsg(): no redirect of its in flight */
+    SWEEP_QUEUE_EMPTY = 2, /* nothing redirected to it waits unread */
+};
+
 /* Swift decodes these layouts by offset (SockKey, PolicyEntry, DataPath.Config). */
 _Static_assert(sizeof(struct sock_key) == 48, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, local_ip) == 8, "sock_key layout");
@@ -57,5 +70,6 @@ _Static_assert(__builtin_offsetof(struct sock_key, local_port) == 40, "sock_key 
 _Static_assert(__builtin_offsetof(struct sock_key, remote_port) == 44, "sock_key layout");
 _Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
 _Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
+_Static_assert(sizeof(struct sweep_record) == 16, "sweep_record layout");
 
 #endif

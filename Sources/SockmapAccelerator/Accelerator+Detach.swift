@@ -13,6 +13,9 @@ extension Accelerator {
         public var socketsStillOpen: Int
         /// Where the kept map's pins moved (`<pin-dir>-draining/<map id>`), when it was kept.
         public var drainingDirectory: String?
+        /// Sockets of idle connections taken out of the map before the sock_ops program left
+        /// (``DataPath/sweepProgram``): they run at plain TCP speed from then on.
+        public var idleSocketsReleased: Int = 0
     }
 
     /// Detaches both programs and removes the pins. Safe to run again; safe under live traffic.
@@ -37,6 +40,7 @@ extension Accelerator {
             let retired = try retire(pins, state: state, force: force)
             report.socketsStillOpen = retired.openSockets ?? 0
             report.drainingDirectory = retired.drainingDirectory
+            report.idleSocketsReleased = retired.idleReleased
             if let state, state.createdCgroup { report.removedCgroup = Cgroup(path: state.cgroup).removeIfEmpty() }
         }
         collectDrainedMaps(force: force)
@@ -47,11 +51,13 @@ extension Accelerator {
     /// 1. pass-through: from here every send takes the TCP path, in order behind the data already
     ///    queued for the peer (the receive path drains that queue first); connections that are
     ///    moving data then leave the map (plain TCP speed) while the sock_ops program is still
-    ///    there to release them, which `detach` waits for, briefly (`awaitRelease`);
+    ///    there to release them, which `detach` waits for, briefly (`awaitRelease`); idle
+    ///    connections, which have no traffic to do that, are then swept out (`IdleSweep`);
     /// 2. no new socket enters the map (our sock_ops programs leave the cgroup);
     /// 3. the map is freed only when no socket is left in it (or when forced, after evicting them);
     ///    otherwise, or when that cannot be told, its pins move to `<pin-dir>-draining/<id>`.
-    func retire(_ layout: PinLayout, state: LoadState?, force: Bool) throws(AcceleratorError) -> (openSockets: Int?, drainingDirectory: String?) {
+    func retire(_ layout: PinLayout, state: LoadState?, force: Bool) throws(AcceleratorError)
+        -> (openSockets: Int?, drainingDirectory: String?, idleReleased: Int) {
         let sockhash = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap))
         var stopped = false
         if let config = try? BPFMap(pinned: layout.map(DataPath.configMap)),
@@ -60,7 +66,11 @@ extension Accelerator {
             current.passthrough = true
             stopped = (try? config.update(key: UInt32(0).littleEndianBytes, value: current.bytes)) != nil
         }
-        if stopped, let sockhash { Self.awaitRelease(sockhash) }
+        var idleReleased = 0
+        if stopped, let sockhash {
+            Self.awaitRelease(sockhash)
+            idleReleased = sweepIdle(layout, sockhash: sockhash, cgroup: state.map { Cgroup(path: $0.cgroup) })
+        }
         if let state {
             Attachments.detachSockops(cgroup: Cgroup(path: state.cgroup), sockhashPin: layout.map(state.sockhashMap))
         }
@@ -69,7 +79,7 @@ extension Accelerator {
             if let open, open > 0, let sockhash { evictSockets(sockhash) }
             Attachments.detachVerdict(layout: layout, state: state)
             BPFFileSystem.removeTree(layout.directory)
-            return (open, nil)
+            return (open, nil, idleReleased)
         }
         if !stopped { logger.warning("could not switch \(layout.directory) to pass-through; its sockets keep redirecting until they close") }
         var id = "\(getpid())"
@@ -79,7 +89,30 @@ extension Accelerator {
         do { try HostSystem.move(layout.directory, to: target) } catch {
             throw .systemCall(path: target, operation: "move pins aside", errno: error)
         }
-        return (open, target)
+        return (open, target, idleReleased)
+    }
+
+    /// Whether the installation at `layout` has pass-through on (every send takes TCP), which a
+    /// sweep needs: a socket's peer seen idle then never redirects again.
+    static func passesThrough(_ layout: PinLayout) -> Bool {
+        guard let config = try? BPFMap(pinned: layout.map(DataPath.configMap)),
+              let value = try? config.lookup(UInt32(0).littleEndianBytes) else { return false }
+        return DataPath.Config(bytes: value).passthrough
+    }
+
+    /// Releases the idle connections of a retiring installation whose object has the sweep
+    /// iterator (`bpf/redir.c` does), in the caller's network namespace and in those of the
+    /// cgroup's processes. Returns how many sockets left the map; 0 when the iterator is missing
+    /// or the kernel refuses it (the connections then stay in the map until they close).
+    private func sweepIdle(_ layout: PinLayout, sockhash: BPFMap, cgroup: Cgroup?) -> Int {
+        guard let program = try? BPFProgram(pinned: layout.program(DataPath.sweepProgram)) else { return 0 }
+        let iterator: IteratorLink
+        do { iterator = try IteratorLink(program: program) } catch {
+            logger.warning("cannot run \(DataPath.sweepProgram): \(error); idle connections stay in the map until they close")
+            return 0
+        }
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, namespaces: cgroup?.otherNetworkNamespaces() ?? [])
+        return sweep.run()
     }
 
     /// Waits until the map is empty, or has not shrunk for `patience` seconds, or `limit` seconds
@@ -110,7 +143,9 @@ extension Accelerator {
     }
 
     /// Frees maps kept by an earlier `detach` once their last socket has closed (all of them
-    /// when forced). A map whose sockets cannot be counted is kept.
+    /// when forced), after sweeping out the sockets that have become idle since (`IdleSweep`:
+    /// for example one that has read the redirected bytes it held back then). A map whose
+    /// sockets cannot be counted is kept.
     func collectDrainedMaps(force: Bool = false) {
         let root = pins.draining
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
@@ -118,6 +153,7 @@ extension Accelerator {
             let layout = PinLayout(directory: root + "/" + name)
             let state = LoadState.load(pins: layout)
             let sockhash = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap))
+            if !force, let sockhash, Self.passesThrough(layout) { _ = sweepIdle(layout, sockhash: sockhash, cgroup: state.map { Cgroup(path: $0.cgroup) }) }
             let open = sockhash.flatMap { try? $0.keys().count }
             guard open == 0 || force || sockhash == nil else { continue }
             if let sockhash, open ?? 1 > 0 { evictSockets(sockhash) }

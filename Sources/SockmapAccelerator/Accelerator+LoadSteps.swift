@@ -59,6 +59,8 @@ extension Accelerator {
     /// Creates the maps and loads the programs, then writes the config and the policy entries.
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
+        // Only detach's sweep of idle connections needs it: a kernel without it still accelerates.
+        loadOptions.optionalPrograms = [DataPath.sweepProgram]
         if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
         let object: LoadedObject
         do { object = try LoadedObject(spec, options: loadOptions) } catch {
@@ -66,6 +68,9 @@ extension Accelerator {
             throw .objectUnusable(path: options.objectPath, reason: error.description)
         }
         for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
+        for (name, reason) in object.skippedPrograms.sorted(by: { $0.key < $1.key }) {
+            logger.notice("left out \(name) (\(reason)): detach cannot sweep idle connections out of the map")
+        }
         try mapAccess { () throws(BPFMapError) in
             try object.maps[DataPath.configMap]?.update(
                 key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)

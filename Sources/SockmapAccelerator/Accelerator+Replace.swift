@@ -74,8 +74,9 @@ extension Accelerator {
         let object: LoadedObject
         let capacity = existingMaps[sockmap].map { [sockmap: $0.maxEntries] } ?? [:]
         do {
-            object = try LoadedObject(spec, options: .init(maxEntries: capacity, existingMaps: existingMaps,
-                                                           coreBTFPath: options.btfPath))
+            var loadOptions = LoadedObject.Options(maxEntries: capacity, existingMaps: existingMaps, coreBTFPath: options.btfPath)
+            loadOptions.optionalPrograms = [DataPath.sweepProgram]
+            object = try LoadedObject(spec, options: loadOptions)
         } catch {
             throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")
         }

@@ -54,6 +54,31 @@ public struct Cgroup: Sendable, Equatable {
         return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// The network namespaces of the processes in the cgroup and its children, other than the
+    /// caller's own: one `/proc/PID/ns/net` path for each.
+    public func otherNetworkNamespaces() -> [String] {
+        let files = FileManager.default
+        let own = try? files.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        var seen: Set<String> = own.map { [$0] } ?? [], paths: [String] = []
+        var directories = [path]
+        while let directory = directories.popLast() {
+            let cgroup = Cgroup(path: directory)
+            for pid in cgroup.processes() {
+                let path = "/proc/\(pid)/ns/net"
+                if let namespace = try? files.destinationOfSymbolicLink(atPath: path), seen.insert(namespace).inserted {
+                    paths.append(path)
+                }
+            }
+            for name in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
+                var isDirectory: ObjCBool = false
+                if files.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue {
+                    directories.append(directory + "/" + name)
+                }
+            }
+        }
+        return paths
+    }
+
     /// Whether the cgroup has child cgroups (subdirectories).
     public var hasChildren: Bool {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []

@@ -8,6 +8,8 @@ public enum DataPath {
     public static let policyMap = "policy"
     /// The one-entry array holding ``Config`` (`config`).
     public static let configMap = "config"
+    /// The TCP iterator `detach` runs to release idle connections (`sockmap_sweep`).
+    public static let sweepProgram = "sockmap_sweep"
 
     /// `struct sockmap_config` flags.
     public static let passthroughFlag: UInt32 = 1

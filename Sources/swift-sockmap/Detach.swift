@@ -6,8 +6,9 @@ struct Detach: ParsableCommand {
         commandName: "detach",
         abstract: "Detach both programs, remove the pins and the cgroup load created (if empty).",
         discussion: """
-            Redirection stops at once; open connections go on over TCP, in order. If sockets are still \
-            open, their map is kept under <pin-dir>-draining until they close, because freeing it \
+            Redirection stops at once; open connections go on over TCP, in order. Connections that \
+            move data leave the map within about a second; idle ones are taken out of it when that \
+            cannot drop a byte (see docs/backpressure.md). If sockets are still open, their map is kept under <pin-dir>-draining until they close, because freeing it \
             would drop redirected data they have not read yet; any later detach, load or status frees \
             it once empty. --force frees it now. Running detach when nothing is loaded succeeds.
             """)
@@ -26,6 +27,7 @@ struct Detach: ParsableCommand {
         var line = "detached"
         if report.removedCgroup { line += "; removed the cgroup load had created" }
         print(line)
+        if report.idleSocketsReleased > 0 { print("\(report.idleSocketsReleased) sockets of idle connections left the map") }
         if let draining = report.drainingDirectory {
             print("\(report.socketsStillOpen) sockets are still open: their map stays at \(draining) until they close")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BPFLoader
 @testable import BPFObject
@@ -159,7 +160,7 @@ struct RedirObjectTests {
     func programs() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         #expect(spec.license == "GPL")
-        #expect(spec.programs.count == 2)
+        #expect(spec.programs.map(\.name).sorted() == ["sockmap_redirect", "sockmap_sockops", "sockmap_sweep"])
 
         let sockops = try #require(spec.program(named: "sockmap_sockops"))
         #expect(sockops.sectionName == "sockops")
@@ -228,4 +229,34 @@ struct RedirObjectTests {
         // Map references are recorded, not patched: the kernel layer fills in fds at load time.
         #expect(program.instructions.flatMap(\.bytes) == Array(raw.bytes[section.offset..<section.end]))
     }
+    @Test("the sweep iterator: iter/tcp, a tracing program attached to bpf_iter_tcp, whose id CO-RE looks up in the kernel's BTF",
+          .enabled(if: FileManager.default.isReadableFile(atPath: CORETargetBTF.kernelPath), "needs /sys/kernel/btf/vmlinux"))
+    func sweepIterator() throws {
+        let spec = try ObjectSpec(bytes: try RedirObject.bytes())
+        let sweep = try #require(spec.program(named: "sockmap_sweep"))
+        #expect(sweep.sectionName == "iter/tcp" && sweep.type == .tracing && sweep.expectedAttachType == .traceIter)
+        #expect(sweep.attachFunction == "bpf_iter_tcp" && sweep.attachBTFID == 0)
+        #expect(spec.program(named: "sockmap_redirect")?.attachFunction == nil)
+        #expect(spec.needsCORE)
+
+        let target = try CORETargetBTF(path: CORETargetBTF.kernelPath)
+        let relocated = try spec.relocatingCORE(against: target)
+        let id = try #require(relocated.program(named: "sockmap_sweep")?.attachBTFID)
+        #expect(target.btf.types[Int(id)].name == "bpf_iter_tcp")
+        if case .function = target.btf.types[Int(id)].kind {} else { Issue.record("type \(id) is not a function") }
+        #expect(relocated.program(named: "sockmap_redirect")?.attachBTFID == 0)
+
+        // A kernel without the function: a CO-RE error naming the program and the function.
+        var missing = spec.removingPrograms { $0.name != "sockmap_sweep" }
+        #expect(missing.programs.map(\.name) == ["sockmap_sweep"])
+        missing.programs[0].attachFunction = "bpf_iter_no_such_target"
+        #expect(throws: COREError.missingAttachFunction(program: "sockmap_sweep", function: "bpf_iter_no_such_target")) {
+            try missing.relocatingCORE(against: target)
+        }
+        #expect(ProgramSection.match("iter/no_such_target")?.attachFunction(section: "iter/no_such_target") == "bpf_iter_no_such_target")
+        #expect(ProgramSection.match("sk_msg")?.attachFunction(section: "sk_msg") == nil)
+        #expect(target.function(named: "bpf_iter_no_such_target") == nil)
+        #expect(target.function(named: "bpf_iter_tcp") == id)
+    }
 }
+

@@ -42,7 +42,7 @@ extension KernelIntegration {
             // callbacks of their TCP traffic released the sockets whose redirect queues were empty
             // (docs/backpressure.md); the count no longer moves after detach.
             report("detach under 16 live streams: \(countersAtDetach.socketsReleased) sockets left the map, \(detached.socketsStillOpen) still in it at detach; detach took \(String(format: "%.2f", detachSeconds)) s")
-            #expect(detached.socketsStillOpen + Int(countersAtDetach.socketsReleased) == 16)
+            #expect(detached.socketsStillOpen + Int(countersAtDetach.socketsReleased) + detached.idleSocketsReleased == 16)
             #expect(try Counters.read(from: counters).socketsReleased == countersAtDetach.socketsReleased)
             if detached.socketsStillOpen > 0 {
                 let draining = try #require(detached.drainingDirectory)
@@ -61,6 +61,70 @@ extension KernelIntegration {
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
             #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
             #expect(!env.cgroup.exists)
+        }
+
+        @Test("detach with idle connections: their sockets leave the map, except those holding unread redirected bytes and the peer of a reader blocked in recv(); every byte arrives; a later detach sweeps those that became idle",
+              .timeLimit(.minutes(1)))
+        func detachReleasesIdleConnections() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            var pairs = try (0..<5).map { _ in try TCPPair.make(.ipv4, in: env) }
+                + [try TCPPair.make(.ipv6, in: env), try TCPPair.make(.dualStack, in: env)]
+            for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 5) }
+            // Opened by id each time: a descriptor kept open would keep the map from being freed.
+            let sockhashID = try env.accelerator.map(DataPath.sockhashMap).info().id
+            let counters = try env.accelerator.map(DataPath.countersMap)
+            func cookiesInMap() throws -> Set<UInt64> {
+                let sockhash = try BPFMap(id: sockhashID)
+                return Set(try sockhash.keys().compactMap { try sockhash.lookup($0)?.littleEndian(UInt64.self, at: 0) })
+            }
+            #expect(try cookiesInMap().count == 14)
+
+            // pairs[0]: the server leaves 64 KiB redirected to it unread across detach;
+            // pairs[2]: both sockets do.
+            let held = Pattern.bytes(seed: 7, offset: 0, count: 64 << 10)
+            try pairs[0].client.sendAll(held)
+            try pairs[2].client.sendAll(held)
+            try pairs[2].server.sendAll(held)
+            // pairs[1]: a thread is blocked in the server's recv(). Its psock reference looks like
+            // a send in flight, so the client, whose peer it is, must stay in the map.
+            let blockedRead = Pattern.bytes(seed: 8, offset: 0, count: 1000)
+            let reader = BlockedReader(pairs[1].server, count: blockedRead.count)
+            #expect(poll(timeout: 5) { reader.isWaiting })
+            usleep(100_000) // well inside recv() by now
+            let before = try Counters.read(from: counters)
+            #expect(before.messagesRedirected > 0 && before.socketsReleased == 0)
+
+            let detached = try env.accelerator.detach()
+            let remaining = try cookiesInMap()
+            report("detach with 7 idle connections: \(detached.idleSocketsReleased) sockets swept out of the map, \(detached.socketsStillOpen) left")
+            let kept: Set<UInt64> = [pairs[0].server.cookie, pairs[1].client.cookie, pairs[2].client.cookie, pairs[2].server.cookie]
+            #expect(remaining == kept, "left in the map: \(remaining)")
+            #expect(detached.idleSocketsReleased == 10)
+            #expect(detached.socketsStillOpen == 4 && detached.drainingDirectory != nil)
+
+            // Every byte arrives, over TCP from now on; released sockets no longer run sk_msg.
+            #expect(try pairs[0].server.receiveExactly(held.count) == held)
+            #expect(try pairs[2].server.receiveExactly(held.count) == held)
+            #expect(try pairs[2].client.receiveExactly(held.count) == held)
+            try pairs[1].client.sendAll(blockedRead)
+            #expect(reader.wait() == blockedRead, "the blocked reader: \(reader.error ?? "")")
+            for pair in pairs[3...] { _ = try DataPathTests.exchange(pair, rounds: 20) }
+            let after = try Counters.read(from: counters)
+            #expect(after.messagesRedirected == before.messagesRedirected, "redirecting after detach")
+            #expect(after.keptOnTCP - before.keptOnTCP == 1, "only the client of pairs[1], still in the map, ran sk_msg")
+
+            // pairs[2] has read everything and is idle: the next detach sweeps both its sockets out
+            // of the draining map. The two whose peers left the map earlier stay until they close
+            // (nothing shows any more whether their peers' last redirect is in flight).
+            _ = try env.accelerator.detach()
+            #expect(try cookiesInMap() == [pairs[0].server.cookie, pairs[1].client.cookie])
+            for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 5) }
+            pairs.removeAll()
+            #expect(poll { env.accelerator.drainingMaps().allSatisfy { $0.sockets == 0 } })
+            _ = try env.accelerator.detach()
+            #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
+            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
         }
 
         @Test("detach --force with idle connections: they go on working over plain TCP")
@@ -83,5 +147,37 @@ extension KernelIntegration {
             for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 20) }
             #expect(try Counters.read(from: counters) == before)
         }
+    }
+}
+
+/// A thread blocked in `recv()` on a socket until `count` bytes have come (it retries the
+/// spurious `EAGAIN` of redirected sockets).
+final class BlockedReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [UInt8]?
+    private(set) var error: String?
+    private var waiting = false
+    private let done = DispatchSemaphore(value: 0)
+
+    /// `socket` must stay open until `wait()` returns.
+    init(_ socket: TestSocket, count: Int) {
+        nonisolated(unsafe) let socket = socket // only this thread uses it until then
+        Thread { [self] in
+            lock.withLock { waiting = true }
+            do {
+                let bytes = try socket.receiveExactly(count, deadline: Date().addingTimeInterval(30))
+                lock.withLock { received = bytes }
+            } catch { lock.withLock { self.error = "\(error)" } }
+            done.signal()
+        }.start()
+    }
+
+    /// Whether the thread has started reading.
+    var isWaiting: Bool { lock.withLock { waiting } }
+
+    /// Waits for the thread; the bytes it read, or nil when it failed (see `error`).
+    func wait() -> [UInt8]? {
+        done.wait()
+        return lock.withLock { received }
     }
 }
