@@ -101,8 +101,8 @@ extension Accelerator {
     }
 
     /// Releases the idle connections of a retiring installation whose object has the sweep
-    /// iterator (`bpf/redir.c` does), in the caller's network namespace and in those of the
-    /// cgroup's processes. Returns how many sockets left the map; 0 when the iterator is missing
+    /// iterator (`bpf/redir.c` does), in the caller's network namespace and in the others its
+    /// sockets may live in (`NetworkNamespaces`). Returns how many sockets left the map; 0 when the iterator is missing
     /// or the kernel refuses it (the connections then stay in the map until they close).
     private func sweepIdle(_ layout: PinLayout, sockhash: BPFMap, cgroup: Cgroup?) -> Int {
         guard let program = try? BPFProgram(pinned: layout.program(DataPath.sweepProgram)) else { return 0 }
@@ -111,7 +111,7 @@ extension Accelerator {
             logger.warning("cannot run \(DataPath.sweepProgram): \(error); idle connections stay in the map until they close")
             return 0
         }
-        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, namespaces: cgroup?.otherNetworkNamespaces() ?? [])
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, namespaces: NetworkNamespaces.others(than: cgroup))
         return sweep.run()
     }
 

@@ -48,35 +48,25 @@ public struct Cgroup: Sendable, Equatable {
         return true
     }
 
-    /// Process ids in the cgroup (not its children).
-    public func processes() -> [Int32] {
-        guard let text = try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { Int32($0) }
-    }
-
-    /// The network namespaces of the processes in the cgroup and its children, other than the
-    /// caller's own: one `/proc/PID/ns/net` path for each.
-    public func otherNetworkNamespaces() -> [String] {
-        let files = FileManager.default
-        let own = try? files.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
-        var seen: Set<String> = own.map { [$0] } ?? [], paths: [String] = []
-        var directories = [path]
+    /// Process ids in the cgroup and all its children.
+    public func processesInTree() -> [Int32] {
+        var pids: [Int32] = [], directories = [path]
         while let directory = directories.popLast() {
-            let cgroup = Cgroup(path: directory)
-            for pid in cgroup.processes() {
-                let path = "/proc/\(pid)/ns/net"
-                if let namespace = try? files.destinationOfSymbolicLink(atPath: path), seen.insert(namespace).inserted {
-                    paths.append(path)
-                }
-            }
-            for name in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
+            pids += Cgroup(path: directory).processes()
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
                 var isDirectory: ObjCBool = false
-                if files.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue {
+                if FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue {
                     directories.append(directory + "/" + name)
                 }
             }
         }
-        return paths
+        return pids
+    }
+
+    /// Process ids in the cgroup (not its children).
+    public func processes() -> [Int32] {
+        guard let text = try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
     /// Whether the cgroup has child cgroups (subdirectories).

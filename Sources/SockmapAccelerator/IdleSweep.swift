@@ -20,8 +20,8 @@ struct IdleSweep {
     let iterator: IteratorLink
     /// The installation's SOCKHASH.
     let sockhash: BPFMap
-    /// Network namespaces to iterate besides the caller's own (`/proc/PID/ns/net` of the
-    /// cgroup's processes): the TCP iterator sees one namespace at a time.
+    /// Network namespaces to iterate besides the caller's own (`NetworkNamespaces.others`): the
+    /// TCP iterator sees one namespace at a time.
     let namespaces: [String]
 
     /// What one iterator record says (`struct sweep_record` flags).

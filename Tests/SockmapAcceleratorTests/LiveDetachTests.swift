@@ -127,6 +127,25 @@ extension KernelIntegration {
             #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
         }
 
+        @Test("detach sweeps idle connections out of the map in other network namespaces too", .timeLimit(.minutes(1)))
+        func detachSweepsOtherNamespaces() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            // Made by a thread that has left since: only `ip netns`'s name still points at it.
+            let namespace = try NetworkNamespace(name: "sockmap-test-\(getpid())-sweep")
+            defer { namespace.delete() }
+            let elsewhere = try env.inside { try namespace.run { try TCPPair.make(.ipv4) } }
+            let here = try TCPPair.make(.ipv4, in: env)
+            for pair in [elsewhere, here] { _ = try DataPathTests.exchange(pair, rounds: 5) }
+            let entries = try env.accelerator.entries()
+            #expect(entries.count == 4 && Set(entries.map(\.key.netnsCookie)).count == 2)
+
+            let detached = try env.accelerator.detach()
+            report("detach, idle connections in two namespaces: \(detached.idleSocketsReleased) sockets swept out, \(detached.socketsStillOpen) left")
+            #expect(detached.idleSocketsReleased == 4 && detached.socketsStillOpen == 0 && detached.drainingDirectory == nil)
+            for pair in [elsewhere, here] { _ = try DataPathTests.exchange(pair, rounds: 5) }
+        }
+
         @Test("detach --force with idle connections: they go on working over plain TCP")
         func forcedDetachIdle() throws {
             let env = try AcceleratedCgroup()
