@@ -16,9 +16,10 @@
 # host's / read-only over 9p, mounts proc, sys, cgroup2, bpffs and tmpfs, and runs the already
 # built test binary (.build/debug/swift-sockmapPackageTests.xctest, so build first) with CI=true
 # and a filter covering load, redirect (bytes checked), dump-map, netns isolation, policy, pause,
-# replace and detach, plus the kernel-feature probes and `swift-sockmap probe`, and the loader's
-# CO-RE tests (the fixtures loaded, run and compared with libbpf's load), which run on every
-# kernel, including those where `load` is refused.
+# replace and detach (with its sweep of idle connections, which needs the kernel's TCP
+# iterator), plus the kernel-feature probes and `swift-sockmap probe`, and the loader's CO-RE
+# tests (the fixtures loaded, run and compared with libbpf's load), which run on every kernel,
+# including those where `load` is refused.
 #
 # Environment: KERNEL_MATRIX_SUITES (default "bullseye bookworm trixie sid"),
 # KERNEL_MATRIX_FILTER (a swift-testing --filter regex), KERNEL_MATRIX_CORE_FILTER (the CO-RE
@@ -34,7 +35,7 @@ cache="$root/.build/kernel-matrix"
 suites=${KERNEL_MATRIX_SUITES:-"bullseye bookworm trixie sid"}
 # explicitBTFFile is left out: reading BTF from a file does not depend on the kernel.
 core_filter=${KERNEL_MATRIX_CORE_FILTER-"CORETests/(programsRead|probeRead|unguarded)"}
-filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
+filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
 guest_timeout=${KERNEL_MATRIX_TIMEOUT:-600}
 tests_binary="$root/.build/debug/swift-sockmapPackageTests.xctest"
 modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p"

@@ -13,8 +13,9 @@ extension Accelerator {
         public var socketsStillOpen: Int
         /// Where the kept map's pins moved (`<pin-dir>-draining/<map id>`), when it was kept.
         public var drainingDirectory: String?
-        /// Sockets of idle connections taken out of the map before the sock_ops program left
-        /// (``DataPath/sweepProgram``): they run at plain TCP speed from then on.
+        /// Sockets of idle connections taken out of the map (``DataPath/sweepProgram``), before the
+        /// sock_ops program left or from maps kept by an earlier detach: they run at plain TCP
+        /// speed from then on.
         public var idleSocketsReleased: Int = 0
     }
 
@@ -43,7 +44,7 @@ extension Accelerator {
             report.idleSocketsReleased = retired.idleReleased
             if let state, state.createdCgroup { report.removedCgroup = Cgroup(path: state.cgroup).removeIfEmpty() }
         }
-        collectDrainedMaps(force: force)
+        report.idleSocketsReleased += collectDrainedMaps(force: force, sweeping: true)
         return report
     }
 
@@ -102,8 +103,9 @@ extension Accelerator {
 
     /// Releases the idle connections of a retiring installation whose object has the sweep
     /// iterator (`bpf/redir.c` does), in the caller's network namespace and in the others its
-    /// sockets may live in (`NetworkNamespaces`). Returns how many sockets left the map; 0 when the iterator is missing
-    /// or the kernel refuses it (the connections then stay in the map until they close).
+    /// sockets may live in (`NetworkNamespaces`). Returns how many sockets left the map; 0 when
+    /// the iterator is missing or the kernel refuses it (the connections then stay in the map
+    /// until they close).
     private func sweepIdle(_ layout: PinLayout, sockhash: BPFMap, cgroup: Cgroup?) -> Int {
         guard let program = try? BPFProgram(pinned: layout.program(DataPath.sweepProgram)) else { return 0 }
         let iterator: IteratorLink
@@ -143,17 +145,22 @@ extension Accelerator {
     }
 
     /// Frees maps kept by an earlier `detach` once their last socket has closed (all of them
-    /// when forced), after sweeping out the sockets that have become idle since (`IdleSweep`:
-    /// for example one that has read the redirected bytes it held back then). A map whose
-    /// sockets cannot be counted is kept.
-    func collectDrainedMaps(force: Bool = false) {
+    /// when forced). With `sweeping` (detach and load; status only looks), first sweeps out the
+    /// sockets that have become idle since (`IdleSweep`: for example one that has read the
+    /// redirected bytes it held back then), and returns how many left. A map whose sockets
+    /// cannot be counted is kept.
+    @discardableResult
+    func collectDrainedMaps(force: Bool = false, sweeping: Bool = false) -> Int {
+        var released = 0
         let root = pins.draining
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return 0 }
         for name in names {
             let layout = PinLayout(directory: root + "/" + name)
             let state = LoadState.load(pins: layout)
             let sockhash = try? BPFMap(pinned: layout.map(state?.sockhashMap ?? DataPath.sockhashMap))
-            if !force, let sockhash, Self.passesThrough(layout) { _ = sweepIdle(layout, sockhash: sockhash, cgroup: state.map { Cgroup(path: $0.cgroup) }) }
+            if sweeping, !force, let sockhash, Self.passesThrough(layout) {
+                released += sweepIdle(layout, sockhash: sockhash, cgroup: state.map { Cgroup(path: $0.cgroup) })
+            }
             let open = sockhash.flatMap { try? $0.keys().count }
             guard open == 0 || force || sockhash == nil else { continue }
             if let sockhash, open ?? 1 > 0 { evictSockets(sockhash) }
@@ -161,6 +168,7 @@ extension Accelerator {
             BPFFileSystem.removeTree(layout.directory)
         }
         if (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty == true { try? HostSystem.removeDirectory(root) }
+        return released
     }
 
     /// Directories kept by `detach` because sockets were still open, with their socket counts

@@ -21,7 +21,7 @@ extension Accelerator {
         case .none, .incomplete: break
         }
         try refuseSecondInstallation(on: cgroup, program: program)
-        collectDrainedMaps()
+        collectDrainedMaps(sweeping: true)
     }
 
     /// Creates the state map and pins it in a fresh staging directory.

@@ -66,7 +66,7 @@ extension Accelerator {
         try Privileges.requireRoot()
         // Maps a detach kept for open sockets are freed here once those sockets have closed.
         if BPFFileSystem.exists(pins.draining) {
-            try? InstallationLock.withLock(pins, timeout: 1) { () throws(AcceleratorError) in collectDrainedMaps() }
+            _ = try? InstallationLock.withLock(pins, timeout: 1) { () throws(AcceleratorError) in collectDrainedMaps() }
         }
         let draining = drainingMaps().map { StatusReport.Draining(directory: $0.directory, sockets: $0.sockets) }
         let state: LoadState

@@ -7,9 +7,10 @@ struct Detach: ParsableCommand {
         abstract: "Detach both programs, remove the pins and the cgroup load created (if empty).",
         discussion: """
             Redirection stops at once; open connections go on over TCP, in order. Connections that \
-            move data leave the map within about a second; idle ones are taken out of it when that \
-            cannot drop a byte (see docs/backpressure.md). If sockets are still open, their map is kept under <pin-dir>-draining until they close, because freeing it \
-            would drop redirected data they have not read yet; any later detach, load or status frees \
+            move data leave the map within about a second; idle ones are taken out of it where that \
+            cannot drop a byte (see docs/backpressure.md). If sockets are still in it, the map is kept \
+            under <pin-dir>-draining until they close, because freeing it would drop redirected data \
+            they have not read yet; any later detach or load sweeps it again, and they or status free \
             it once empty. --force frees it now. Running detach when nothing is loaded succeeds.
             """)
 
