@@ -147,7 +147,9 @@ extension KernelIntegration {
         func manyStalledReaders(path: SocketPath) throws {
             let env = try PathEnvironment(path)
             defer { env.tearDown() }
-            let before = tcpMemoryPages()
+            // Host-wide: memory of the test before (its sockets closing) must be freed first, or
+            // this run's growth reads too low.
+            let before = settledTCPMemoryPages()
             let connections = try (0..<64).map { _ in try env.connection() }
             var queued = 0
             for (index, connection) in connections.enumerated() {
@@ -318,6 +320,20 @@ func tcpMemoryPages() -> Int {
     let fields = line.split(separator: " ")
     guard let index = fields.firstIndex(of: "mem"), index + 1 < fields.count else { return 0 }
     return Int(fields[index + 1]) ?? 0
+}
+
+/// `tcpMemoryPages()` once it has stopped going down (freed sockets' memory is given back
+/// asynchronously): two readings 200 ms apart with no decrease, for at most 5 s.
+func settledTCPMemoryPages() -> Int {
+    var last = tcpMemoryPages()
+    let deadline = Date().addingTimeInterval(5)
+    while Date() < deadline {
+        usleep(200_000)
+        let now = tcpMemoryPages()
+        if now >= last { return now }
+        last = now
+    }
+    return last
 }
 
 /// SIGUSR2 with a handler that does nothing and without SA_RESTART, so a blocked send returns.
