@@ -50,15 +50,10 @@ public struct Cgroup: Sendable, Equatable {
 
     /// Process ids in the cgroup and all its children.
     public func processesInTree() -> [Int32] {
-        var pids: [Int32] = [], directories = [path]
-        while let directory = directories.popLast() {
-            pids += Cgroup(path: directory).processes()
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue {
-                    directories.append(directory + "/" + name)
-                }
-            }
+        var pids: [Int32] = [], cgroups = [self]
+        while let cgroup = cgroups.popLast() {
+            pids += cgroup.processes()
+            cgroups += cgroup.children
         }
         return pids
     }
@@ -70,11 +65,14 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Whether the cgroup has child cgroups (subdirectories).
-    public var hasChildren: Bool {
+    public var hasChildren: Bool { !children.isEmpty }
+
+    /// The child cgroups (subdirectories).
+    var children: [Cgroup] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return entries.contains { name in
+        return entries.map { Cgroup(path: path + "/" + $0) }.filter { child in
             var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+            return FileManager.default.fileExists(atPath: child.path, isDirectory: &isDirectory) && isDirectory.boolValue
         }
     }
 
