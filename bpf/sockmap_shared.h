@@ -50,7 +50,7 @@ struct sockmap_config {
 };
 
 /* One socket in a sockmap as the "iter/tcp" program reports it (`detach`'s sweep of idle
- * connections, SweepRecord in Swift). */
+ * connections, decoded by IdleSweep.decode in Swift). */
 struct sweep_record {
     __u64 cookie; /* the socket cookie, as a SOCKHASH lookup returns it */
     __u32 flags;  /* SWEEP_* */
@@ -62,7 +62,7 @@ enum {
     SWEEP_QUEUE_EMPTY = 2, /* nothing redirected to it waits unread */
 };
 
-/* Swift decodes these layouts by offset (SockKey, PolicyEntry, DataPath.Config). */
+/* Swift decodes these layouts by offset (SockKey, PolicyEntry, DataPath.Config, IdleSweep). */
 _Static_assert(sizeof(struct sock_key) == 48, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, local_ip) == 8, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 24, "sock_key layout");

@@ -21,8 +21,8 @@ extension BPFSyscall {
         return KernelObject(rawFD: try call(.iterCreate, &attr, context))
     }
 
-    /// Everything an iteration writes, read until the end (at most `limit` bytes). `EAGAIN` from
-    /// the kernel (an object changed under the iteration) is retried; other errors are thrown.
+    /// Everything an iteration writes, read until the end (at most `limit` bytes). A read error
+    /// is thrown (`EINTR` is retried).
     static func readAll(_ fd: FileDescriptor, limit: Int, context: String) throws(BPFError) -> [UInt8] {
         var output: [UInt8] = []
         let chunk = KernelBuffer(count: 64 << 10)
