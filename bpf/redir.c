@@ -1,14 +1,23 @@
 /* swift-sockmap's data path.
  *
- * sock_ops: when a TCP socket of the attached cgroup becomes ESTABLISHED, record it in
- *           `sock_hash`, keyed by the connection as seen from that socket.
- * sk_msg:   on every sendmsg() of a recorded socket, build the *peer's* key and hand the data
- *           straight to the peer's receive queue (bpf_msg_redirect_hash with BPF_F_INGRESS).
- *           A miss (peer not recorded) falls back to ordinary TCP: we always return SK_PASS.
- *
- * Keys carry the network-namespace cookie, so equal 4-tuples in two namespaces never collide,
- * and store every address as IPv6 (IPv4 as ::ffff:a.b.c.d), so a dual-stack AF_INET6 socket
- * and its AF_INET peer produce matching keys. */
+ * Pairing by proof. A connection is accelerated only when both of its sockets prove, in their
+ * own handshake, that they are the two ends of it on this host; addresses are never matched, so
+ * network namespaces, bridges and NAT (a published port) do not matter, and two namespaces that
+ * reuse an address never get each other's bytes:
+ * - connect(): toward a destination that can be on this host (loopback, the socket's own address,
+ *   `local_nets`), the socket puts a random, single-use token in its SYN (a TCP experimental
+ *   option, kind 254 with our ExID) and records token -> its cookie in `pending`;
+ * - SYN-ACK of a listener of the cgroup: it finds the token in the SYN it answers, and puts a
+ *   random echo of its own in the SYN-ACK (recorded with the token, so only it knows it);
+ * - ESTABLISHED, connecting side: only with that echo in its SYN-ACK does it confirm the token and
+ *   enter the SOCKHASH (keyed by its cookie) and `socks`, with no peer yet. A SYN-ACK without the
+ *   echo (a listener outside the cgroup, or one that saw the token and tries it elsewhere) burns
+ *   the token: the connection stays on TCP, both sides;
+ * - ESTABLISHED, accepting side: it claims the confirmed token its listener answered (deleting
+ *   it: single use) and records the pair both ways in `socks`; then it enters the SOCKHASH.
+ * sk_msg: on every sendmsg() of a socket in the map, the data goes straight to the peer's receive
+ * queue (bpf_msg_redirect_hash with BPF_F_INGRESS, keyed by the peer's cookie). No peer, no
+ * redirect: the send takes ordinary TCP. The program never fails a send (always SK_PASS). */
 #include "sockmap_helpers.h"
 #include "sockmap_kernel_types.h"
 #include "sockmap_shared.h"
@@ -30,41 +39,90 @@ const volatile __u32 backpressure_floor = 4 << 20;
 
 struct {
     __uint(type, BPF_MAP_TYPE_SOCKHASH);
-    __type(key, struct sock_key);
+    __type(key, __u64);   /* the socket's cookie */
     __type(value, __u64); /* 8 bytes: user-space lookups return the socket cookie */
     __uint(max_entries, 65536);
 } sock_hash SEC(".maps");
 
-/* Per-socket state (SOCK_STATE_* flags), changed only with the socket locked: by its sk_msg
- * program (inside sendmsg(), under lock_sock) or by its sock_ops callbacks (which the kernel runs
- * with the socket locked, or defers to the lock owner). The two never run at once for one socket.
+/* Every socket in the SOCKHASH: its peer (once paired) and its connection, for the pairing and
+ * for `dump-map`. An entry leaves when its socket closes or leaves the map; LRU, so entries of
+ * sockets that left without a callback (released ones close quietly) cannot fill it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __type(key, __u64);
+    __type(value, struct sock_info);
+    __uint(max_entries, 65536);
+} socks SEC(".maps");
+
+/* Tokens sent in SYNs, not claimed yet. A token is claimed once (deleting it is the claim), and
+ * only within token_ttl_ns of the last SYN that carried it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __type(key, __u64);
+    __type(value, struct pending_token);
+    __uint(max_entries, 16384);
+} pending SEC(".maps");
+
+/* Which token a listener answered, per connection as the accepting side sees it: read back when
+ * the accepted socket is ESTABLISHED (the request socket has no storage of its own). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __type(key, struct answer_key);
+    __type(value, __u64);
+    __uint(max_entries, 16384);
+} answered SEC(".maps");
+
+/* How long a token may wait for its listener after its SYN was sent. A same-host handshake takes
+ * microseconds; a SYN retransmission sends the token again and restarts the clock. */
+const volatile __u64 token_ttl_ns = 3000000000ULL;
+
+/* Addresses and prefixes that can be on this host (struct local_net_key), written by `load`. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct local_net_key);
+    __type(value, __u32);
+    __uint(max_entries, 4096);
+} local_nets SEC(".maps");
+
+/* Per-socket state, changed only with the socket locked: by its sk_msg program (inside
+ * sendmsg(), under lock_sock) or by its sock_ops callbacks (which the kernel runs with the socket
+ * locked, or defers to the lock owner). The two never run at once for one socket.
+ * flags (SOCK_STATE_*):
  * - TCP_ONLY: its sends take the TCP path, for good. The receiver drains its redirect queue before
  *   its TCP receive queue, so redirecting again while TCP bytes may still be unread would deliver
  *   later bytes first.
  * - REDIRECTED: at least one of its sends was redirected.
  * - QUIET: TCP_ONLY, and no redirect of its is in flight any more (published in `closing`). */
+struct sock_state {
+    __u64 cookie; /* its own cookie, once in the map */
+    __u64 peer;   /* its peer's cookie, once paired (copied from `socks` on first use) */
+    __u64 token;  /* the token its SYN carries, until ESTABLISHED */
+    __u32 flags;
+    __u32 reserved;
+};
+
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
-    __type(value, __u32);
+    __type(value, struct sock_state);
 } sock_state SEC(".maps");
 
 enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4 };
 
-/* Connections leaving the map, per socket (key: the socket's own key; value: CLOSING_*, which
+/* Connections leaving the map, per socket (key: the socket's cookie; value: CLOSING_*, which
  * only grows). A socket's entry tells its peer what the socket does:
  * - LEAVING: its sends take TCP; the peer must stop redirecting into it (and follows it to TCP);
  * - QUIET: besides, none of its redirects is in flight: nothing more will ever be queued into
  *   the peer's redirect queue, so the peer may leave the map once that queue is empty;
  * - RELEASED: it has left the map.
- * A socket leaves the map when it is QUIET, its peer is QUIET, and its own redirect queue is
- * empty: no byte can be freed with it. LRU: an entry lost to eviction only keeps a socket in the
- * map (slower, never wrong); a stale entry for a reused 4-tuple is deleted when the new socket is
- * inserted. */
+ * A socket leaves the map when it is QUIET, its peer is QUIET (or it never had one), and its own
+ * redirect queue is empty: no byte can be freed with it. LRU: an entry lost to eviction only
+ * keeps a socket in the map (slower, never wrong). */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __type(key, struct sock_key);
+    __type(key, __u64);
     __type(value, __u64);
     __uint(max_entries, 65536);
 } closing SEC(".maps");
@@ -93,11 +151,21 @@ struct {
     __uint(max_entries, 1);
 } config SEC(".maps");
 
+#define TCPHDR_SYN 0x02
+#define TCPHDR_ACK 0x10
+
 static __always_inline void count(__u32 index, __u64 amount)
 {
     __u64 *value = bpf_map_lookup_elem(&counters, &index);
     if (value)
         __sync_fetch_and_add(value, amount); /* per-CPU, but sock_ops may run in process and softirq context */
+}
+
+static __always_inline int paused(void)
+{
+    __u32 zero = 0;
+    struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    return cfg && (cfg->flags & CONFIG_PASSTHROUGH);
 }
 
 /* Fills a 16-byte address from a context's ip4 and ip6 fields. Every field is read at its fixed
@@ -117,6 +185,15 @@ static __always_inline void count(__u32 index, __u64 amount)
         (dst)[2] = is4 ? bpf_htonl(0x0000ffff) : w2;                       \
         (dst)[3] = is4 ? v4 : w3;                                          \
     } while (0)
+
+/* The connection as seen from the socket of a sock_ops callback. */
+static __always_inline void sockops_key(struct bpf_sock_ops *skops, __u32 family, struct sock_key *key)
+{
+    SET_IP(key->local_ip, family, skops, local_ip4, local_ip6);
+    SET_IP(key->remote_ip, family, skops, remote_ip4, remote_ip6);
+    key->local_port = skops->local_port;                 /* host byte order */
+    key->remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
+}
 
 static __always_inline int policy_matches(const __u32 ip[4], __u32 port)
 {
@@ -147,7 +224,22 @@ static __always_inline int same_ip(const __u32 a[4], const __u32 b[4])
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
 }
 
-/* Decide once per socket, from both endpoints, so both sockets of a connection agree. */
+/* Whether the other end of `key` can be a socket of this host: loopback, our own address, or an
+ * address in `local_nets`. Only then does a SYN carry a token (SYNs to other hosts stay exactly
+ * what the kernel makes), and only from such a source is a token accepted. */
+static __always_inline int peer_can_be_local(const struct sock_key *key)
+{
+    if (is_loopback(key->remote_ip) || same_ip(key->remote_ip, key->local_ip))
+        return 1;
+    struct local_net_key lookup = {.prefixlen = 128};
+    lookup.ip[0] = key->remote_ip[0];
+    lookup.ip[1] = key->remote_ip[1];
+    lookup.ip[2] = key->remote_ip[2];
+    lookup.ip[3] = key->remote_ip[3];
+    return bpf_map_lookup_elem(&local_nets, &lookup) != 0;
+}
+
+/* Decided by each socket from its own view of the connection; a pair needs both to agree. */
 static __always_inline int policy_allows(const struct sock_key *key)
 {
     __u32 zero = 0;
@@ -230,229 +322,476 @@ static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
 }
 
 /* Records in `closing` that a socket has reached `state` (states only grow). */
-static __always_inline void publish(const struct sock_key *key, __u64 state)
+static __always_inline void publish(__u64 cookie, __u64 state)
 {
-    __u64 *current = bpf_map_lookup_elem(&closing, key);
+    __u64 *current = bpf_map_lookup_elem(&closing, &cookie);
     if (current && *current >= state)
         return;
-    bpf_map_update_elem(&closing, key, &state, BPF_ANY);
+    bpf_map_update_elem(&closing, &cookie, &state, BPF_ANY);
 }
 
-/* The same connection as seen from the other socket. */
-static __always_inline void peer_key(const struct sock_key *key, struct sock_key *peer)
+/* The socket's peer: cached in its state, else from `socks` once the accepting side has paired
+ * them (then cached). 0 while unpaired. */
+static __always_inline __u64 peer_of(struct sock_state *state)
 {
-    peer->netns = key->netns;
-    for (int i = 0; i < 4; i++) {
-        peer->local_ip[i] = key->remote_ip[i];
-        peer->remote_ip[i] = key->local_ip[i];
-    }
-    peer->local_port = key->remote_port;
-    peer->remote_port = key->local_port;
+    if (state->peer)
+        return state->peer;
+    struct sock_info *info = bpf_map_lookup_elem(&socks, &state->cookie);
+    if (info && info->peer)
+        state->peer = info->peer;
+    return state->peer;
 }
 
 /* A socket on TCP for good: quiet when it never redirected, or when no redirect of its is in
  * flight (`own`: see sends_idle). The caller holds the socket's lock and has no redirect of its
  * own pending. Publishes QUIET, or LEAVING so the peer stops redirecting into it meanwhile. */
-static __always_inline void settle(__u32 *state, struct sock___sockmap *kernel_sk, int own, const struct sock_key *key)
+static __always_inline void settle(struct sock_state *state, struct sock___sockmap *kernel_sk, int own)
 {
-    __u32 flags = *state | SOCK_STATE_TCP_ONLY;
+    __u32 flags = state->flags | SOCK_STATE_TCP_ONLY;
     if (!(flags & SOCK_STATE_QUIET) && (!(flags & SOCK_STATE_REDIRECTED) || sends_idle(kernel_sk, own)))
         flags |= SOCK_STATE_QUIET;
-    *state = flags;
-    publish(key, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
+    state->flags = flags;
+    publish(state->cookie, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
 }
 
-/* The connection as seen from the socket of a sock_ops callback. */
-static __always_inline void sockops_key(struct bpf_sock_ops *skops, __u32 family, struct sock_key *key)
-{
-    key->netns = bpf_get_netns_cookie(skops);
-    SET_IP(key->local_ip, family, skops, local_ip4, local_ip6);
-    SET_IP(key->remote_ip, family, skops, remote_ip4, remote_ip6);
-    key->local_port = skops->local_port;                 /* host byte order */
-    key->remote_port = bpf_ntohl(skops->remote_port);    /* network order in the high half */
-}
+/* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN), the ACKs of its TCP data
+ * (RTT), its state changes (STATE: the close cleans up). */
+#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG)
 
 /* Moves a connection that has a side on TCP out of the map, both sockets, without freeing a byte
  * (the kernel frees a socket's redirect queue when it leaves its last map). Runs in the sock_ops
- * callbacks of every inserted socket: RTT (an ACK of its TCP data arrived) and HDR_OPT_LEN (it
+ * callbacks of every socket in the map: RTT (an ACK of its TCP data arrived) and HDR_OPT_LEN (it
  * transmits a segment, data or ACK), which only sockets with TCP traffic get: sockets that
  * redirect pay nothing. For this socket:
  * 1. if its peer is leaving, it follows to TCP (order-safe: the receiver reads its redirect
  *    queue first);
  * 2. it publishes LEAVING, or QUIET once none of its redirects can be in flight (settle);
- * 3. when its peer is QUIET (nothing more can be queued into this socket's redirect queue) and
- *    that queue is empty, it deletes itself from the SOCKHASH and turns its callbacks off. The
- *    kernel then restores its TCP protocol callbacks: plain TCP speed. */
+ * 3. when its peer is QUIET (nothing more can be queued into this socket's redirect queue), or it
+ *    has none, and that queue is empty, it deletes itself from the SOCKHASH and keeps only the
+ *    close callback. The kernel then restores its TCP protocol callbacks: plain TCP speed. */
 static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
 {
     struct bpf_sock *sk = skops->sk;
     if (!sk)
         return;
-    __u32 family = skops->family;
-    if (family != AF_INET && family != AF_INET6)
-        return;
-    struct sock_key key = {}, peer = {};
-    sockops_key(skops, family, &key);
-    peer_key(&key, &peer);
-
-    __u32 *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
-    if (!state || !(*state & SOCK_STATE_TCP_ONLY)) {
-        if (!bpf_map_lookup_elem(&closing, &peer))
-            return; /* nothing is leaving */
-        state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-        if (!state)
-            return;
-    }
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !state->cookie)
+        return; /* not in the map */
+    __u64 peer = peer_of(state);
+    if (!(state->flags & SOCK_STATE_TCP_ONLY) && (!peer || !bpf_map_lookup_elem(&closing, &peer)))
+        return; /* nothing is leaving */
     struct sock___sockmap *kernel_sk = bpf_skc_to_tcp_sock(sk);
     if (!kernel_sk)
         return;
-    settle(state, kernel_sk, 1, &key);
-    if (!(*state & SOCK_STATE_QUIET))
+    settle(state, kernel_sk, 1);
+    if (!(state->flags & SOCK_STATE_QUIET))
         return;
-    __u64 *peer_state = bpf_map_lookup_elem(&closing, &peer);
-    if (!peer_state || *peer_state < CLOSING_QUIET || !redirect_queue_empty(kernel_sk))
+    /* Re-read after publishing: an accepting socket that pairs with this one from now on sees
+     * it leaving and never redirects into it. */
+    peer = peer_of(state);
+    __u64 *peer_state = peer ? bpf_map_lookup_elem(&closing, &peer) : 0;
+    if ((peer && (!peer_state || *peer_state < CLOSING_QUIET)) || !redirect_queue_empty(kernel_sk))
         return;
-    if (bpf_map_delete_elem(&sock_hash, &key) == 0)
+    __u64 cookie = state->cookie;
+    if (bpf_map_delete_elem(&sock_hash, &cookie) == 0)
         count(COUNTER_SOCKETS_RELEASED, 1);
-    if (*peer_state == CLOSING_RELEASED) {
-        bpf_map_delete_elem(&closing, &peer);
-        bpf_map_delete_elem(&closing, &key);
+    bpf_map_delete_elem(&socks, &cookie);
+    if (!peer || *peer_state == CLOSING_RELEASED) {
+        bpf_map_delete_elem(&closing, &cookie);
+        if (peer)
+            bpf_map_delete_elem(&closing, &peer);
     } else
-        publish(&key, CLOSING_RELEASED);
-    bpf_sock_ops_cb_flags_set(skops, 0); /* out of the map: no more callbacks */
+        publish(cookie, CLOSING_RELEASED);
+    state->cookie = 0; /* out of the map: its callbacks do nothing more */
+    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* A socket of the map closes: the kernel takes it out of the SOCKHASH; its records go too. */
+static __always_inline void forget_closed(struct bpf_sock_ops *skops)
+{
+    if (skops->args[1] != BPF_TCP_CLOSE)
+        return;
+    struct bpf_sock *sk = skops->sk;
+    if (!sk)
+        return;
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    bpf_map_delete_elem(&socks, &cookie);
+    bpf_map_delete_elem(&closing, &cookie);
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (state && state->peer) {
+        /* A released peer's entry was only there for this socket to read. */
+        __u64 *peer_state = bpf_map_lookup_elem(&closing, &state->peer);
+        if (peer_state && *peer_state == CLOSING_RELEASED)
+            bpf_map_delete_elem(&closing, &state->peer);
+    }
+}
+
+/* listen(): call us back for the SYN-ACKs this listener sends (answer_token). Accepted sockets
+ * inherit the flag; passive_established sets theirs. */
+static __always_inline void answer_syns(struct bpf_sock_ops *skops)
+{
+    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* connect(): toward a destination that can be on this host, a token for the SYN. */
+static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family)
+{
+    struct bpf_sock *sk = skops->sk;
+    if (!sk)
+        return;
+    if (paused()) {
+        count(COUNTER_SKIPPED_PAUSED, 1);
+        return;
+    }
+    struct sock_key key = {};
+    sockops_key(skops, family, &key);
+    if (!peer_can_be_local(&key)) {
+        count(COUNTER_SKIPPED_NOT_LOCAL, 1);
+        return;
+    }
+    if (!policy_allows(&key)) {
+        count(COUNTER_SKIPPED_BY_POLICY, 1);
+        return;
+    }
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!state)
+        return;
+    __u64 token = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+    if (!token)
+        token = 1;
+    struct pending_token entry = {.cookie = bpf_get_socket_cookie(skops), .sent_ns = bpf_ktime_get_ns()};
+    if (bpf_map_update_elem(&pending, &token, &entry, BPF_NOEXIST))
+        return;
+    state->token = token;
+    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* The option as it stands in the SYN. */
+struct pair_option {
+    __u8 kind;
+    __u8 len;
+    __u8 exid[2];
+    __u8 token[8];
+};
+
+/* A SYN of a socket with a token: room for the option (HDR_OPT_LEN) or the option (WRITE_HDR_OPT).
+ * A SYN without room gives the token up: that connection stays on TCP. */
+static __always_inline void write_token(struct bpf_sock_ops *skops, int reserve)
+{
+    struct bpf_sock *sk = skops->sk;
+    if (!sk)
+        return;
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !state->token)
+        return;
+    __u64 token = state->token;
+    long err;
+    if (reserve)
+        err = bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0);
+    else {
+        struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
+                                     .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+        __builtin_memcpy(option.token, &token, sizeof(token));
+        err = bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
+        if (!err) {
+            struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+            if (entry)
+                entry->sent_ns = bpf_ktime_get_ns(); /* a retransmitted SYN restarts the clock */
+            if (debug)
+                bpf_printk("swift-sockmap: token in SYN from port %u", skops->local_port);
+        }
+    }
+    if (err) {
+        count(COUNTER_NO_OPTION_ROOM, 1);
+        bpf_map_delete_elem(&pending, &token);
+        state->token = 0;
+        return;
+    }
+    if (!reserve)
+        count(COUNTER_TOKENS_OFFERED, 1);
+}
+
+/* Enters a socket into the SOCKHASH and `socks`; 0 on success. */
+static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_state *state, __u64 cookie, __u64 peer,
+                                     const struct sock_key *key)
+{
+    struct sock_info info = {.peer = peer, .netns = bpf_get_netns_cookie(skops), .key = *key};
+    if (bpf_map_update_elem(&socks, &cookie, &info, BPF_ANY))
+        return -1;
+    if (bpf_sock_hash_update(skops, &sock_hash, &cookie, BPF_NOEXIST)) {
+        bpf_map_delete_elem(&socks, &cookie);
+        count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
+        return -1;
+    }
+    state->cookie = cookie;
+    state->peer = peer;
+    count(COUNTER_SOCKETS_INSERTED, 1);
+    if (debug)
+        bpf_printk("swift-sockmap: sockops insert port %u -> %u, paired: %d", key->local_port, key->remote_port, peer != 0);
+    /* TCP segments sent, ACKs received and the close call us back (release_when_drained,
+     * forget_closed): only sockets with TCP traffic get the first two. */
+    bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS);
+    return 0;
+}
+
+/* Reads our option from the packet at hand (the SYN being answered when `syn`), into *value.
+ * 0 when found. */
+static __always_inline int read_option(struct bpf_sock_ops *skops, int syn, __u64 *value)
+{
+    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = 4,
+                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+    long found = bpf_load_hdr_opt(skops, &option, sizeof(option), syn ? BPF_LOAD_HDR_OPT_TCP_SYN : 0);
+    if (found != PAIR_OPTION_LEN || option.len != PAIR_OPTION_LEN)
+        return -1;
+    __builtin_memcpy(value, option.token, sizeof(*value));
+    return 0;
+}
+
+/* The SYN-ACK of a listener of the cgroup (skops->sk is the request socket): when the SYN it
+ * answers carries a live token from a source that can be on this host, room for the answer
+ * (HDR_OPT_LEN) or the answer itself (WRITE_HDR_OPT): a random echo recorded with the token. The
+ * first listener to answer a token owns it; a token shown from elsewhere is burnt. */
+static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve)
+{
+    __u64 token = 0;
+    if (paused() || read_option(skops, 1, &token))
+        return;
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    if (!entry) {
+        if (reserve)
+            count(COUNTER_TOKEN_REJECTED, 1); /* forged, guessed, already used or expired */
+        return;
+    }
+    struct answer_key mine = {.netns = bpf_get_netns_cookie(skops)};
+    sockops_key(skops, skops->family, &mine.key);
+    if (!peer_can_be_local(&mine.key) || bpf_ktime_get_ns() - entry->sent_ns > token_ttl_ns || entry->confirmed) {
+        bpf_map_delete_elem(&pending, &token); /* a source that cannot be on this host, too late, or replayed */
+        if (reserve)
+            count(COUNTER_TOKEN_REJECTED, 1);
+        return;
+    }
+    if (reserve) {
+        __u64 echo = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
+        if (__sync_val_compare_and_swap(&entry->echo, 0, echo) != 0) {
+            /* Answered before: by this request (a SYN-ACK sent again), or by another listener
+             * that saw the same token: then this one stays out. */
+            __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
+            if (!answered_token || *answered_token != token) {
+                count(COUNTER_TOKEN_REJECTED, 1);
+                return;
+            }
+        } else if (bpf_map_update_elem(&answered, &mine, &token, BPF_ANY)) {
+            bpf_map_delete_elem(&pending, &token);
+            return;
+        }
+        if (bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0)) {
+            count(COUNTER_NO_OPTION_ROOM, 1);
+            bpf_map_delete_elem(&pending, &token);
+        }
+        return;
+    }
+    __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
+    if (!answered_token || *answered_token != token || !entry->echo)
+        return;
+    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
+                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+    __u64 echo = entry->echo;
+    __builtin_memcpy(option.token, &echo, sizeof(echo));
+    bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
+}
+
+/* The connecting side is ESTABLISHED: with the echo its token earned in the SYN-ACK, it confirms
+ * the token and enters the map, unpaired until the accepting side claims the token. Otherwise the
+ * token is burnt and the connection stays on TCP. */
+static __always_inline void active_established(struct bpf_sock_ops *skops, __u32 family)
+{
+    struct bpf_sock *sk = skops->sk;
+    struct sock_state *state = sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+    if (!state || !state->token) {
+        bpf_sock_ops_cb_flags_set(skops, 0);
+        return;
+    }
+    __u64 token = state->token;
+    state->token = 0;
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    __u64 echo = 0;
+    __u32 counter = COUNTER_MAX;
+    if (skops->bytes_received > 0 || skops->data_segs_out > 0)
+        counter = COUNTER_SKIPPED_EARLY_DATA; /* data in the SYN (TCP Fast Open) could be overtaken */
+    else if (!entry || read_option(skops, 0, &echo) || echo != entry->echo)
+        counter = COUNTER_UNANSWERED; /* no listener of the cgroup answered this SYN */
+    else if (paused())
+        counter = COUNTER_SKIPPED_PAUSED;
+    if (counter == COUNTER_MAX) {
+        struct sock_key key = {};
+        sockops_key(skops, family, &key);
+        if (enter_map(skops, state, bpf_get_socket_cookie(skops), 0, &key) == 0) {
+            entry->confirmed = 1;
+            return;
+        }
+    } else
+        count(counter, 1);
+    bpf_map_delete_elem(&pending, &token);
+    bpf_sock_ops_cb_flags_set(skops, 0);
+}
+
+/* The accepting side is ESTABLISHED: it claims the token its listener answered, confirmed by the
+ * connecting side, and pairs with that socket. Every doubt leaves the connection on TCP. Returns
+ * whether it entered the map. */
+static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 family)
+{
+    struct bpf_sock *sk = skops->sk;
+    if (!sk)
+        return 0;
+    if (paused()) {
+        count(COUNTER_SKIPPED_PAUSED, 1);
+        return 0;
+    }
+    struct answer_key mine = {.netns = bpf_get_netns_cookie(skops)};
+    sockops_key(skops, family, &mine.key);
+    __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
+    if (!answered_token) {
+        count(COUNTER_NO_TOKEN, 1);
+        return 0;
+    }
+    __u64 token = *answered_token;
+    bpf_map_delete_elem(&answered, &mine);
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    if (!entry || !entry->confirmed) {
+        count(COUNTER_TOKEN_REJECTED, 1); /* the connecting side never got our answer */
+        return 0;
+    }
+    __u64 active = entry->cookie;
+    /* Deleting is the claim: a token pairs once. */
+    if (bpf_map_delete_elem(&pending, &token)) {
+        count(COUNTER_TOKEN_REJECTED, 1);
+        return 0;
+    }
+    if (skops->bytes_received > 0 || skops->data_segs_out > 0) {
+        count(COUNTER_SKIPPED_EARLY_DATA, 1);
+        return 0;
+    }
+    if (!policy_allows(&mine.key)) {
+        count(COUNTER_SKIPPED_BY_POLICY, 1);
+        return 0;
+    }
+    struct sock_info *peer_info = bpf_map_lookup_elem(&socks, &active);
+    if (!peer_info || peer_info->peer || bpf_map_lookup_elem(&closing, &active)) {
+        count(COUNTER_PEER_GONE, 1); /* not in the map, or already leaving it */
+        return 0;
+    }
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!state)
+        return 0;
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    if (enter_map(skops, state, cookie, active, &mine.key))
+        return 0;
+    peer_info->peer = cookie;
+    count(COUNTER_SOCKETS_PAIRED, 1);
+    if (debug)
+        bpf_printk("swift-sockmap: paired port %u with socket %llu", mine.key.local_port, active);
+    return 1;
+}
+
+/* An accepted socket inherits its listener's callbacks: only a paired one keeps any. */
+static __always_inline void passive_established(struct bpf_sock_ops *skops, __u32 family)
+{
+    if (!pair_accepted(skops, family))
+        bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
 SEC("sockops")
 int sockmap_sockops(struct bpf_sock_ops *skops)
 {
-    switch (skops->op) {
-    case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-    case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-        break;
-    case BPF_SOCK_OPS_RTT_CB:
-    case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
-        release_when_drained(skops);
-        return 1;
-    default:
-        return 1;
-    }
     __u32 family = skops->family;
     if (family != AF_INET && family != AF_INET6)
         return 1;
-
-    struct sock_key key = {};
-    sockops_key(skops, family, &key);
-
-    __u32 zero = 0;
-    struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (cfg && (cfg->flags & CONFIG_PASSTHROUGH)) {
-        count(COUNTER_SKIPPED_PAUSED, 1);
-        return 1;
+    switch (skops->op) {
+    case BPF_SOCK_OPS_TCP_LISTEN_CB:
+        answer_syns(skops);
+        break;
+    case BPF_SOCK_OPS_TCP_CONNECT_CB:
+        offer_token(skops, family);
+        break;
+    case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+    case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
+        if ((skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
+            write_token(skops, skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB);
+        else if ((skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK))
+            answer_token(skops, skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB);
+        else if (skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB)
+            release_when_drained(skops);
+        break;
+    case BPF_SOCK_OPS_RTT_CB:
+        release_when_drained(skops);
+        break;
+    case BPF_SOCK_OPS_STATE_CB:
+        forget_closed(skops);
+        break;
+    case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+        active_established(skops, family);
+        break;
+    case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+        passive_established(skops, family);
+        break;
+    default:
+        break;
     }
-    /* Only a peer on this host can be in the map: leave every other socket alone, so it keeps
-     * plain TCP's receive path and takes no map entry. Within one network namespace the peer is
-     * local when it is a loopback address or our own address. */
-    if (!is_loopback(key.remote_ip) && !same_ip(key.remote_ip, key.local_ip)) {
-        count(COUNTER_SKIPPED_NOT_LOCAL, 1);
-        return 1;
-    }
-    /* Bytes that already crossed TCP (data in the SYN: TCP Fast Open) could be overtaken by
-     * redirected ones, which the receiver reads first. */
-    if (skops->bytes_received > 0 || skops->data_segs_out > 0) {
-        count(COUNTER_SKIPPED_EARLY_DATA, 1);
-        return 1;
-    }
-    if (!policy_allows(&key)) {
-        count(COUNTER_SKIPPED_BY_POLICY, 1);
-        return 1;
-    }
-    long inserted = bpf_sock_hash_update(skops, &sock_hash, &key, BPF_NOEXIST);
-    if (inserted == 0) {
-        count(COUNTER_SOCKETS_INSERTED, 1);
-        bpf_map_delete_elem(&closing, &key); /* left by an earlier connection with this 4-tuple */
-        /* TCP segments sent and ACKs received call us back (release_when_drained): only sockets
-         * with TCP traffic get any. */
-        bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
-    } else
-        count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
-    if (debug)
-        bpf_printk("swift-sockmap: sockops insert port %u -> %u: %ld", key.local_port, key.remote_port, inserted);
     return 1;
-}
-
-/* The sending socket's own key, from an sk_msg context. */
-static __always_inline void msg_own_key(struct sk_msg_md *msg, __u32 family, struct sock_key *key)
-{
-    key->netns = bpf_get_netns_cookie(msg);
-    SET_IP(key->local_ip, family, msg, local_ip4, local_ip6);
-    SET_IP(key->remote_ip, family, msg, remote_ip4, remote_ip6);
-    key->local_port = msg->local_port;
-    key->remote_port = bpf_ntohl(msg->remote_port);
 }
 
 /* This send and every later one take the TCP path. Nothing of this thread is in flight (this
  * send is not redirected), so the socket may be quiet already. */
-static __always_inline void move_to_tcp(struct sk_msg_md *msg, __u32 family, __u32 *state)
+static __always_inline void move_to_tcp(struct sk_msg_md *msg, struct sock_state *state)
 {
     struct sk_msg___sockmap *kernel_msg = (void *)msg;
     struct sock___sockmap *self = 0;
     bpf_probe_read_kernel(&self, sizeof(self), &kernel_msg->sk);
-    struct sock_key key = {};
-    msg_own_key(msg, family, &key);
-    settle(state, self, 2, &key);
+    settle(state, self, 2);
 }
 
 SEC("sk_msg")
 int sockmap_redirect(struct sk_msg_md *msg)
 {
-    __u32 family = msg->family;
-    if (family != AF_INET && family != AF_INET6)
-        return SK_PASS;
-
     struct bpf_sock *sk = msg->sk;
     if (!sk)
         return SK_PASS;
-    __u32 *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (!state) {
-        count(COUNTER_KEPT_ON_TCP, 1); /* no memory for its state: TCP, which never loses a byte */
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !state->cookie) {
+        count(COUNTER_KEPT_ON_TCP, 1); /* not entered by us: TCP, which never loses a byte */
         return SK_PASS;
     }
-    if (*state & SOCK_STATE_TCP_ONLY) {
-        if (!(*state & SOCK_STATE_QUIET))
-            move_to_tcp(msg, family, state); /* it may be quiet by now */
+    if (state->flags & SOCK_STATE_TCP_ONLY) {
+        if (!(state->flags & SOCK_STATE_QUIET))
+            move_to_tcp(msg, state); /* it may be quiet by now */
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
     /* Only an open sending side is redirected: after shutdown(SHUT_WR) the TCP path must refuse
      * the send (EPIPE), which a redirect would not. */
     __u32 sk_state = sk->state;
-    __u32 zero = 0;
-    struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if ((cfg && (cfg->flags & CONFIG_PASSTHROUGH)) ||
-        (sk_state != BPF_TCP_ESTABLISHED && sk_state != BPF_TCP_CLOSE_WAIT)) {
-        move_to_tcp(msg, family, state);
+    if (paused() || (sk_state != BPF_TCP_ESTABLISHED && sk_state != BPF_TCP_CLOSE_WAIT)) {
+        move_to_tcp(msg, state);
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
-
-    /* The peer's key: our remote end is its local end. */
-    struct sock_key key = {};
-    key.netns = bpf_get_netns_cookie(msg);
-    SET_IP(key.local_ip, family, msg, remote_ip4, remote_ip6);
-    SET_IP(key.remote_ip, family, msg, local_ip4, local_ip6);
-    key.local_port = bpf_ntohl(msg->remote_port);
-    key.remote_port = msg->local_port;
-
+    __u64 peer = peer_of(state);
     __u32 size = msg->size;
-    /* The peer is leaving the map: its redirect queue must not get anything new. */
-    if (bpf_map_lookup_elem(&closing, &key)) {
-        move_to_tcp(msg, family, state);
+    /* No peer (not paired yet, or never), or a peer leaving the map: its redirect queue must not
+     * get anything new. */
+    if (!peer) {
+        count(COUNTER_REDIRECT_MISSED, 1);
+        move_to_tcp(msg, state);
+        return SK_PASS;
+    }
+    if (bpf_map_lookup_elem(&closing, &peer)) {
+        move_to_tcp(msg, state);
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
-    long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &key, BPF_F_INGRESS);
+    long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS);
     if (verdict == SK_PASS) {
-        *state |= SOCK_STATE_REDIRECTED;
+        state->flags |= SOCK_STATE_REDIRECTED;
         count(COUNTER_MESSAGES_REDIRECTED, 1);
         count(COUNTER_BYTES_REDIRECTED, size);
         /* Backpressure: this message still goes (the redirect is decided), the next ones take
@@ -460,20 +799,18 @@ int sockmap_redirect(struct sk_msg_md *msg)
          * This message is in flight: the socket is LEAVING, not QUIET, until a later send or
          * callback sees no redirect of its in flight. */
         if (redirected_to_full_peer(msg)) {
-            *state |= SOCK_STATE_TCP_ONLY;
-            struct sock_key own = {};
-            msg_own_key(msg, family, &own);
-            publish(&own, CLOSING_LEAVING);
+            state->flags |= SOCK_STATE_TCP_ONLY;
+            publish(state->cookie, CLOSING_LEAVING);
             count(COUNTER_BACKPRESSURE_TO_TCP, 1);
             if (debug)
-                bpf_printk("swift-sockmap: sk_msg to port %u: peer full, on TCP from now on", key.local_port);
+                bpf_printk("swift-sockmap: sk_msg to socket %llu: peer full, on TCP from now on", peer);
         }
     } else {
         count(COUNTER_REDIRECT_MISSED, 1);
-        move_to_tcp(msg, family, state);
+        move_to_tcp(msg, state);
     }
     if (debug)
-        bpf_printk("swift-sockmap: sk_msg %u bytes to port %u: %s", size, key.local_port,
+        bpf_printk("swift-sockmap: sk_msg %u bytes to socket %llu: %s", size, peer,
                    verdict == SK_PASS ? "redirected" : "missed (TCP path)");
     return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
 }

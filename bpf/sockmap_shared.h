@@ -7,14 +7,55 @@
 #define AF_INET 2
 #define AF_INET6 10
 
-/* A connection as seen from one socket. 48 bytes, no padding. Addresses are IPv6 in network
- * byte order (IPv4 as ::ffff:a.b.c.d); ports are in host byte order. */
+/* One end of a connection. 40 bytes. Addresses are IPv6 in network byte order (IPv4 as
+ * ::ffff:a.b.c.d); ports are in host byte order. */
 struct sock_key {
-    __u64 netns;          /* bpf_get_netns_cookie() of the socket's namespace */
     __u32 local_ip[4];
     __u32 remote_ip[4];
     __u32 local_port;
     __u32 remote_port;
+};
+
+/* What the data path knows of a socket in the SOCKHASH (the `socks` map, keyed by the socket's
+ * cookie, which is also its SOCKHASH key): its peer, once paired, and the connection as this
+ * socket sees it, in its own network namespace. 56 bytes. `dump-map` decodes it (SockInfo). */
+struct sock_info {
+    __u64 peer;           /* the peer socket's cookie; 0 until the peer has proved the pairing */
+    __u64 netns;          /* bpf_get_netns_cookie() of the socket's namespace */
+    struct sock_key key;
+};
+
+/* The pairing option: a TCP experimental option (kind 254, RFC 6994) with our 16-bit ExID and a
+ * random, single-use 64-bit token, in the SYN of a connection whose destination can be on this
+ * host. 12 bytes. */
+#define PAIR_OPTION_KIND 254
+#define PAIR_OPTION_EXID 0x5AC5
+#define PAIR_OPTION_LEN 12
+
+/* A token on its way (`pending`, keyed by the token): sent in a SYN, answered in the SYN-ACK of a
+ * listener of the cgroup with an echo only that listener knows, confirmed by the connecting side
+ * when that SYN-ACK arrives, claimed by the accepted socket. */
+struct pending_token {
+    __u64 cookie;     /* the connecting socket */
+    __u64 sent_ns;    /* bpf_ktime_get_ns() of the last SYN that carried it */
+    __u64 echo;       /* the listener's random answer, 0 until a listener answered */
+    __u64 confirmed;  /* 1 once the connecting side received that answer in its SYN-ACK */
+};
+
+/* A connection as the accepting side sees it, in its namespace (`answered`, the listener's note
+ * of which token a request answered, read back when the accepted socket is ESTABLISHED). */
+struct answer_key {
+    __u64 netns;
+    struct sock_key key;
+};
+
+/* Destinations the SYN option may be written toward, and sources it is accepted from, besides
+ * loopback and the socket's own address (`local_nets`, an LPM trie): the host's and its network
+ * namespaces' addresses and the operator's prefixes, written by `load`. IPv4 as ::ffff:a.b.c.d
+ * with 96 added to its prefix length. */
+struct local_net_key {
+    __u32 prefixlen;
+    __u32 ip[4];
 };
 
 enum sockmap_counter {
@@ -25,12 +66,19 @@ enum sockmap_counter {
     COUNTER_REDIRECT_MISSED = 4,
     COUNTER_SKIPPED_BY_POLICY = 5,
     COUNTER_KEPT_ON_TCP = 6,   /* sends of sockets that once took the TCP path, kept there */
-    COUNTER_SKIPPED_NOT_LOCAL = 7,  /* sockets whose peer is not on this host (not inserted) */
+    COUNTER_SKIPPED_NOT_LOCAL = 7,  /* connects toward a destination that cannot be on this host (no token offered) */
     COUNTER_SKIPPED_EARLY_DATA = 8, /* sockets that moved data before ESTABLISHED (TCP Fast Open) */
     COUNTER_SKIPPED_PAUSED = 9,     /* sockets established while paused or detaching */
     COUNTER_BACKPRESSURE_TO_TCP = 10, /* sending sides moved to TCP because the peer's unread data was over its limit */
     COUNTER_SOCKETS_RELEASED = 11,  /* sockets taken out of the map once on TCP with nothing redirected left unread */
-    COUNTER_MAX = 16,
+    COUNTER_TOKENS_OFFERED = 12,    /* SYNs that carried a pairing token */
+    COUNTER_SOCKETS_PAIRED = 13,    /* accepted sockets paired with their connecting socket by its token */
+    COUNTER_NO_TOKEN = 14,          /* accepted sockets whose SYN carried no token (peer outside the cgroup, no room), or whose listener predates load */
+    COUNTER_TOKEN_REJECTED = 15,    /* tokens refused: unknown, already used, expired, or from a source that cannot be on this host */
+    COUNTER_NO_OPTION_ROOM = 16,    /* SYNs with no room left for the option: that connection stays on TCP */
+    COUNTER_PEER_GONE = 17,         /* tokens whose connecting socket had already left the fast path or the map */
+    COUNTER_UNANSWERED = 18,        /* connecting sockets whose SYN-ACK brought no valid answer (a listener outside the cgroup or from before load): they stay on TCP */
+    COUNTER_MAX = 24,
 };
 
 /* Policy entries: port only (ip all zero), or address only (port 0). */
@@ -62,12 +110,14 @@ enum {
     SWEEP_QUEUE_EMPTY = 2, /* nothing redirected to it waits unread */
 };
 
-/* Swift decodes these layouts by offset (SockKey, PolicyEntry, DataPath.Config, IdleSweep). */
-_Static_assert(sizeof(struct sock_key) == 48, "sock_key layout");
-_Static_assert(__builtin_offsetof(struct sock_key, local_ip) == 8, "sock_key layout");
-_Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 24, "sock_key layout");
-_Static_assert(__builtin_offsetof(struct sock_key, local_port) == 40, "sock_key layout");
-_Static_assert(__builtin_offsetof(struct sock_key, remote_port) == 44, "sock_key layout");
+/* Swift decodes these layouts by offset (SockInfo, PolicyEntry, DataPath.Config, LocalNetworks, IdleSweep). */
+_Static_assert(sizeof(struct sock_key) == 40, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 16, "sock_key layout");
+_Static_assert(__builtin_offsetof(struct sock_key, local_port) == 32, "sock_key layout");
+_Static_assert(sizeof(struct sock_info) == 56, "sock_info layout");
+_Static_assert(__builtin_offsetof(struct sock_info, key) == 16, "sock_info layout");
+_Static_assert(sizeof(struct local_net_key) == 20, "local_net_key layout");
+_Static_assert(sizeof(struct pending_token) == 32, "pending_token layout");
 _Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
 _Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
 _Static_assert(sizeof(struct sweep_record) == 16, "sweep_record layout");

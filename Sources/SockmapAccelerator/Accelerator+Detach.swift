@@ -113,7 +113,8 @@ extension Accelerator {
             logger.warning("cannot run \(DataPath.sweepProgram): \(error); idle connections stay in the map until they close")
             return 0
         }
-        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, namespaces: NetworkNamespaces.others(than: cgroup))
+        let socks = try? BPFMap(pinned: layout.map(DataPath.socksMap))
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, socks: socks, namespaces: NetworkNamespaces.others(than: cgroup))
         return sweep.run()
     }
 

@@ -49,9 +49,30 @@ extension Accelerator {
         do { return try Counters.read(from: map) } catch { throw AcceleratorError(error) }
     }
 
-    /// Every socket in the SOCKHASH of our data path, with its socket cookie.
+    /// Every socket in the SOCKHASH of our data path: its cookie, its connection as it sees it,
+    /// and its peer's cookie once paired.
     public func entries() throws(AcceleratorError) -> [SockhashEntry] {
-        try rawEntries().compactMap { entry in SockKey(bytes: entry.key).map { SockhashEntry(key: $0, cookie: entry.cookie) } }
+        let records = try socketRecords()
+        return try rawEntries().map { entry in
+            let cookie = entry.key.count == 8 ? entry.key.littleEndian(UInt64.self, at: 0) : entry.cookie
+            let info = cookie.flatMap { records[$0] }
+            return SockhashEntry(key: info?.key, cookie: cookie, peerCookie: info?.peerCookie)
+        }
+    }
+
+    /// What the data path records of each socket in its SOCKHASH (the `socks` map), by cookie.
+    func socketRecords() throws(AcceleratorError) -> [UInt64: SockInfo] {
+        let map = try ownMap(DataPath.socksMap, feature: "socket records")
+        let keys: [[UInt8]]
+        do { keys = try map.keys() } catch { throw .kernel(error) }
+        var records: [UInt64: SockInfo] = [:]
+        for key in keys where key.count == 8 {
+            // A socket that closes between listing and lookup is simply gone.
+            let value: [UInt8]?
+            do { value = try map.lookup(key) } catch { throw AcceleratorError(error) }
+            if let value, let info = SockInfo(bytes: value) { records[key.littleEndian(UInt64.self, at: 0)] = info }
+        }
+        return records
     }
 
     /// Every socket in the loaded object's SOCKHASH or SOCKMAP, keys as bytes.

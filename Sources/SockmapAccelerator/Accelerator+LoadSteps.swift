@@ -81,6 +81,16 @@ extension Accelerator {
         return object
     }
 
+    /// Fills the data path's `local_nets` (when the object has one) with the operator's prefixes and
+    /// what discovery finds now: the destinations a SYN may carry a pairing token toward. A
+    /// replace rewrites it, picking up namespaces made since.
+    func writeLocalNetworks(to map: BPFMap?, options: LoadOptions, cgroup: Cgroup) throws(AcceleratorError) {
+        guard let map else { return }
+        let networks = LocalNetworks.resolve(operatorPrefixes: options.localPrefixes, discover: options.discoverLocalNetworks, cgroup: cgroup)
+        try mapAccess { () throws(BPFMapError) in try LocalNetworks.write(networks, to: map) }
+        logger.debug("local networks", metadata: ["prefixes": "\(networks.map(\.description).joined(separator: ", "))"])
+    }
+
     /// Pins every map and program of `object` under `staging`.
     func pin(_ object: LoadedObject, in staging: PinLayout) throws(AcceleratorError) {
         try kernel { () throws(BPFError) in

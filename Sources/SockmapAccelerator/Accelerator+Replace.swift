@@ -34,6 +34,7 @@ extension Accelerator {
         guard data.verdictAttachType == state.verdictAttachType else {
             throw .objectUnusable(path: options.objectPath, reason: "its verdict program is \(data.verdictAttachType), the running one \(state.verdictAttachType): detach and load instead")
         }
+        try writeLocalNetworks(to: object.maps[DataPath.localNetworksMap], options: options, cgroup: cgroup)
         try swapPrograms(to: data, programs: object.programs, sockhash: object.maps[data.sockmap]!, from: running,
                          verdictAttachType: state.verdictAttachType, on: cgroup)
         try repin(object, created: object.maps.keys.filter { existing[$0] == nil }.sorted())

@@ -37,6 +37,12 @@ public struct Accelerator: Sendable {
         public var mapName: String?
         /// The BTF file CO-RE relocations are resolved against; nil: the running kernel's.
         public var btfPath: String?
+        /// Prefixes a SYN may carry a pairing token toward, besides those discovered
+        /// (`--local-prefix`): list only this host's addresses, since a token sent to another
+        /// host leaves it.
+        public var localPrefixes: [LocalNetwork] = []
+        /// Whether `load` adds what ``LocalNetworks/discovered(cgroup:)`` finds to `localPrefixes`.
+        public var discoverLocalNetworks = true
 
         /// Options to load `objectPath`; the others keep the object's and the default cgroup's.
         public init(objectPath: String, cgroup: String? = nil, maxEntries: UInt32? = nil, policyMode: DataPath.PolicyMode = .deny) {
@@ -110,6 +116,7 @@ public struct Accelerator: Sendable {
             try createCgroup(cgroup, recordingIn: &state, stateMap: stateMap, undo: &undo)
             testHook(.cgroupReady)
             let object = try loadObject(spec, data: data, options: options)
+            try writeLocalNetworks(to: object.maps[DataPath.localNetworksMap], options: options, cgroup: cgroup)
             testHook(.objectLoaded)
             try kernel { () throws(BPFError) in
                 try Attachments.attachVerdict(of: data, programs: object.programs, to: object.maps[data.sockmap]!)

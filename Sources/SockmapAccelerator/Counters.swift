@@ -17,7 +17,8 @@ public struct Counters: Sendable, Equatable, Codable {
     /// Sends of sockets kept on the TCP path because an earlier send of theirs took it (a miss,
     /// a pause, a shut-down sending side): redirecting them again could reorder their bytes.
     public var keptOnTCP: UInt64 = 0
-    /// Sockets not inserted because their peer is not on this host (not loopback, not our address).
+    /// Connects toward a destination that cannot be on this host (not loopback, not the socket's
+    /// own address, not in the local networks `load` wrote): their SYN carries no pairing token.
     public var skippedNotLocal: UInt64 = 0
     /// Sockets not inserted because data crossed TCP before ESTABLISHED (TCP Fast Open).
     public var skippedEarlyData: UInt64 = 0
@@ -29,6 +30,23 @@ public struct Counters: Sendable, Equatable, Codable {
     /// Sockets taken out of the map once on TCP with nothing redirected left unread (they run at
     /// plain TCP speed again).
     public var socketsReleased: UInt64 = 0
+    /// SYNs that carried a pairing token.
+    public var tokensOffered: UInt64 = 0
+    /// Accepted sockets paired with their connecting socket by the token of its SYN.
+    public var socketsPaired: UInt64 = 0
+    /// Accepted sockets whose SYN carried no token: a peer outside the cgroup or on another host,
+    /// or a listener opened before `load`.
+    public var noToken: UInt64 = 0
+    /// Tokens refused: unknown, already used, expired, or from a source that cannot be on this
+    /// host. The connection stays on TCP.
+    public var tokenRejected: UInt64 = 0
+    /// SYNs without room left for the pairing option (other options filled the header).
+    public var noOptionRoom: UInt64 = 0
+    /// Tokens whose connecting socket had already left the fast path or the map.
+    public var peerGone: UInt64 = 0
+    /// Connecting sockets whose SYN-ACK brought no valid answer to their token (a listener outside
+    /// the cgroup, or one opened before `load`): both sides stay on TCP.
+    public var unanswered: UInt64 = 0
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
@@ -56,6 +74,20 @@ public struct Counters: Sendable, Equatable, Codable {
         case backpressureToTCP
         /// The slot of ``Counters/socketsReleased``.
         case socketsReleased
+        /// The slot of ``Counters/tokensOffered``.
+        case tokensOffered
+        /// The slot of ``Counters/socketsPaired``.
+        case socketsPaired
+        /// The slot of ``Counters/noToken``.
+        case noToken
+        /// The slot of ``Counters/tokenRejected``.
+        case tokenRejected
+        /// The slot of ``Counters/noOptionRoom``.
+        case noOptionRoom
+        /// The slot of ``Counters/peerGone``.
+        case peerGone
+        /// The slot of ``Counters/unanswered``.
+        case unanswered
     }
 
     /// All counters zero.
@@ -77,6 +109,13 @@ public struct Counters: Sendable, Equatable, Codable {
             case .skippedPaused: skippedPaused
             case .backpressureToTCP: backpressureToTCP
             case .socketsReleased: socketsReleased
+            case .tokensOffered: tokensOffered
+            case .socketsPaired: socketsPaired
+            case .noToken: noToken
+            case .tokenRejected: tokenRejected
+            case .noOptionRoom: noOptionRoom
+            case .peerGone: peerGone
+            case .unanswered: unanswered
             }
         }
         set {
@@ -93,6 +132,13 @@ public struct Counters: Sendable, Equatable, Codable {
             case .skippedPaused: skippedPaused = newValue
             case .backpressureToTCP: backpressureToTCP = newValue
             case .socketsReleased: socketsReleased = newValue
+            case .tokensOffered: tokensOffered = newValue
+            case .socketsPaired: socketsPaired = newValue
+            case .noToken: noToken = newValue
+            case .tokenRejected: tokenRejected = newValue
+            case .noOptionRoom: noOptionRoom = newValue
+            case .peerGone: peerGone = newValue
+            case .unanswered: unanswered = newValue
             }
         }
     }

@@ -2,6 +2,10 @@
 public enum DataPath {
     /// The SOCKHASH of connected sockets (`sock_hash`).
     public static let sockhashMap = "sock_hash"
+    /// What the data path records of each socket in the SOCKHASH, by cookie (`socks`).
+    public static let socksMap = "socks"
+    /// Addresses and prefixes a SYN may carry a pairing token toward (`local_nets`, an LPM trie).
+    public static let localNetworksMap = "local_nets"
     /// The per-CPU array of ``Counters`` (`counters`).
     public static let countersMap = "counters"
     /// The allow/deny list, keyed by ``PolicyEntry`` (`policy`).

@@ -18,8 +18,10 @@ import Foundation
 struct IdleSweep {
     /// The iterator, linked.
     let iterator: IteratorLink
-    /// The installation's SOCKHASH.
+    /// The installation's SOCKHASH, keyed by socket cookie.
     let sockhash: BPFMap
+    /// The data path's socket records (`socks`): who is paired with whom.
+    let socks: BPFMap?
     /// Network namespaces to iterate besides the caller's own (`NetworkNamespaces.others`): the
     /// TCP iterator sees one namespace at a time.
     let namespaces: [String]
@@ -38,42 +40,49 @@ struct IdleSweep {
 
     /// Runs up to `passes` passes, `interval` apart; returns how many sockets left the map.
     func run(passes: Int = 3, interval: TimeInterval = 0.02) -> Int {
-        var cookies: [[UInt8]: UInt64] = [:] // every key seen, with its socket's cookie
+        var peers: [UInt64: UInt64] = [:] // every pairing seen, both ways
         var idleBefore = Set<UInt64>()
         var released = 0
         for pass in 0..<passes {
             if pass > 0 { Thread.sleep(forTimeInterval: interval) }
-            // Looking a key up returns its socket's cookie, assigning one to a socket that had none:
-            // the iterator reports only sockets with a cookie.
-            let keys = (try? sockhash.keys()) ?? []
-            if keys.isEmpty { break }
-            for key in keys {
-                if let value = try? sockhash.lookup(key), value.count == 8 { cookies[key] = value.littleEndian(UInt64.self, at: 0) }
+            let cookies = ((try? sockhash.keys()) ?? []).compactMap { $0.count == 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
+            if cookies.isEmpty { break }
+            for (cookie, peer) in pairings() {
+                peers[cookie] = peer
+                peers[peer] = cookie
             }
             let seen = records()
-            for key in Self.releasable(keys, cookies: cookies, seen: seen, idleBefore: idleBefore) {
-                if (try? sockhash.delete(key)) == true { released += 1 }
+            for cookie in Self.releasable(cookies, peers: peers, seen: seen, idleBefore: idleBefore) {
+                if (try? sockhash.delete(cookie.littleEndianBytes)) == true { released += 1 }
             }
             idleBefore.formUnion(seen.filter { $0.value.contains(.sendsIdle) }.keys)
         }
         return released
     }
 
-    /// The keys of one pass that may leave the map: the socket's redirect queue was empty in this
-    /// pass (`seen`) and its peer (`cookies` has every key met so far) was idle in an earlier one.
-    static func releasable(_ keys: [[UInt8]], cookies: [[UInt8]: UInt64], seen: [UInt64: Flags],
-                           idleBefore: Set<UInt64>) -> [[UInt8]] {
-        keys.filter { key in
-            guard let cookie = cookies[key], seen[cookie]?.contains(.queueEmpty) == true,
-                  let peer = SockKey(bytes: key).map(peer), let peerCookie = cookies[peer.bytes] else { return false }
-            return idleBefore.contains(peerCookie)
+    /// The sockets of one pass that may leave the map: the socket's redirect queue was empty in
+    /// this pass (`seen`) and its peer (`peers` has every pairing met so far) was idle in an
+    /// earlier one. A socket that never had a peer has nobody to redirect into it: its empty queue
+    /// is enough.
+    static func releasable(_ cookies: [UInt64], peers: [UInt64: UInt64], seen: [UInt64: Flags],
+                           idleBefore: Set<UInt64>) -> [UInt64] {
+        cookies.filter { cookie in
+            guard seen[cookie]?.contains(.queueEmpty) == true else { return false }
+            guard let peer = peers[cookie] else { return idleBefore.contains(cookie) }
+            return idleBefore.contains(peer)
         }
     }
 
-    /// The same connection as seen from the other socket.
-    static func peer(of key: SockKey) -> SockKey {
-        SockKey(netnsCookie: key.netnsCookie, localAddress: key.remoteAddress, remoteAddress: key.localAddress,
-                localPort: key.remotePort, remotePort: key.localPort)
+    /// Cookie → peer cookie of every paired socket the data path records.
+    private func pairings() -> [UInt64: UInt64] {
+        guard let socks, let keys = try? socks.keys() else { return [:] }
+        var result: [UInt64: UInt64] = [:]
+        for key in keys where key.count == 8 {
+            if let value = try? socks.lookup(key), let info = SockInfo(bytes: value), let peer = info.peerCookie {
+                result[key.littleEndian(UInt64.self, at: 0)] = peer
+            }
+        }
+        return result
     }
 
     /// One pass of the iterator over the caller's namespace and each of `namespaces`, by cookie.
@@ -83,17 +92,10 @@ struct IdleSweep {
         return Self.decode(bytes)
     }
 
-    /// One pass in the network namespace at `path`, on a thread of its own that joins it (the
-    /// caller's thread never changes namespace); nothing when it cannot be joined.
+    /// One pass in the network namespace at `path`; nothing when it cannot be joined.
     private func run(inNamespace path: String) -> [UInt8] {
-        final class Output: @unchecked Sendable { var bytes: [UInt8] = [] } // written before `done` is signalled
-        let output = Output(), done = DispatchSemaphore(value: 0), iterator = self.iterator
-        Thread {
-            if (try? HostSystem.enterNetworkNamespace(path)) != nil { output.bytes = (try? iterator.run()) ?? [] }
-            done.signal()
-        }.start()
-        done.wait()
-        return output.bytes
+        let iterator = self.iterator
+        return NetworkNamespaces.run(in: path) { (try? iterator.run()) ?? [] } ?? []
     }
 
     /// Decodes `struct sweep_record`s: cookie (8 bytes), flags (4), reserved (4).

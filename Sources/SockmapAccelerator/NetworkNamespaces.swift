@@ -23,6 +23,18 @@ enum NetworkNamespaces {
         return paths
     }
 
+    /// Runs `body` on a thread of its own that joins the namespace at `path` (the caller's thread
+    /// never changes namespace); nil when it cannot be joined.
+    static func run<T: Sendable>(in path: String, _ body: @escaping @Sendable () -> T) -> T? {
+        let output = ThreadResult<T>(), done = DispatchSemaphore(value: 0)
+        Thread {
+            if (try? HostSystem.enterNetworkNamespace(path)) != nil { output.value = body() }
+            done.signal()
+        }.start()
+        done.wait()
+        return output.value
+    }
+
     /// Where `ip netns` keeps named namespaces.
     static let named = "/run/netns"
 
@@ -36,4 +48,9 @@ enum NetworkNamespaces {
         guard let inode = (try? files.attributesOfItem(atPath: path))?[.systemFileNumber] as? UInt64 else { return nil }
         return "net:[\(inode)]"
     }
+}
+
+/// A value a helper thread hands back: written before the thread signals, read after the wait.
+private final class ThreadResult<T>: @unchecked Sendable {
+    var value: T?
 }

@@ -1,19 +1,17 @@
-/// The 48-byte SOCKHASH key of `bpf/sockmap_shared.h` (`struct sock_key`): a connection as seen
-/// from one socket, with the network-namespace cookie.
+/// A connection as one socket sees it, in its own network namespace: what the data path records
+/// of each socket in the SOCKHASH (`struct sock_key` inside `struct sock_info`,
+/// `bpf/sockmap_shared.h`). The two sockets of a pair may see different addresses (NAT, a
+/// published port) and live in different namespaces.
 public struct SockKey: Sendable, Equatable, Hashable, Codable {
-    /// The key's size in bytes.
-    public static let size = 48
-
-    /// The socket's network-namespace cookie (`bpf_get_netns_cookie`): equal 4-tuples in two
-    /// namespaces get different keys.
+    /// The socket's network-namespace cookie (`bpf_get_netns_cookie`).
     public var netnsCookie: UInt64
     /// 16 bytes, network order; IPv4 is stored as ::ffff:a.b.c.d.
     public var localAddress: [UInt8]
-    /// The peer's address: 16 bytes, network order, IPv4 as ::ffff:a.b.c.d.
+    /// The peer's address as this socket sees it: 16 bytes, network order, IPv4 as ::ffff:a.b.c.d.
     public var remoteAddress: [UInt8]
     /// The local port, in host order.
     public var localPort: UInt16
-    /// The peer's port, in host order.
+    /// The peer's port as this socket sees it, in host order.
     public var remotePort: UInt16
 
     /// A key from its parts; the addresses must be 16 bytes each.
@@ -25,26 +23,44 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
         self.remotePort = remotePort
     }
 
-    /// Decodes the 48 bytes of a map key; nil when `bytes` is not 48 bytes long.
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == Self.size else { return nil }
-        netnsCookie = bytes.littleEndian(UInt64.self, at: 0)
-        localAddress = Array(bytes[8..<24])
-        remoteAddress = Array(bytes[24..<40])
-        localPort = UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 40))
-        remotePort = UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 44))
-    }
-
-    /// The 48 bytes the map stores (little-endian integers, ports in 32-bit slots).
-    public var bytes: [UInt8] {
-        netnsCookie.littleEndianBytes + localAddress + remoteAddress + UInt32(localPort).littleEndianBytes
-            + UInt32(remotePort).littleEndianBytes
-    }
-
     /// The local end as text (`127.0.0.1:6379`, `[::1]:6379`).
     public var local: String { IPAddress.endpoint(localAddress, localPort) }
     /// The remote end as text (`127.0.0.1:6379`, `[::1]:6379`).
     public var remote: String { IPAddress.endpoint(remoteAddress, remotePort) }
+}
+
+/// What the data path records of one socket in its SOCKHASH (`struct sock_info`, the `socks`
+/// map, keyed by the socket's cookie): its peer once paired, and its connection.
+package struct SockInfo: Sendable, Equatable {
+    /// The size of `struct sock_info`.
+    package static let size = 56
+    /// The peer socket's cookie; nil until the accepting side has claimed the token.
+    package var peerCookie: UInt64?
+    /// The connection as this socket sees it.
+    package var key: SockKey
+
+    /// A record from its parts.
+    package init(peerCookie: UInt64?, key: SockKey) {
+        self.peerCookie = peerCookie
+        self.key = key
+    }
+
+    /// Decodes a `socks` value; nil when `bytes` is not 56 bytes long.
+    package init?(bytes: [UInt8]) {
+        guard bytes.count == Self.size else { return nil }
+        let peer = bytes.littleEndian(UInt64.self, at: 0)
+        peerCookie = peer == 0 ? nil : peer
+        key = SockKey(netnsCookie: bytes.littleEndian(UInt64.self, at: 8), localAddress: Array(bytes[16..<32]),
+                      remoteAddress: Array(bytes[32..<48]),
+                      localPort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 48)),
+                      remotePort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 52)))
+    }
+
+    /// The 56 bytes the map stores (little-endian integers, ports in 32-bit slots).
+    package var bytes: [UInt8] {
+        (peerCookie ?? 0).littleEndianBytes + key.netnsCookie.littleEndianBytes + key.localAddress + key.remoteAddress
+            + UInt32(key.localPort).littleEndianBytes + UInt32(key.remotePort).littleEndianBytes
+    }
 }
 
 /// Text forms of 16-byte addresses.

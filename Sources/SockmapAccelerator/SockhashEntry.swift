@@ -1,9 +1,20 @@
-/// One socket in the SOCKHASH.
+/// One socket in the SOCKHASH of our data path, which is keyed by socket cookie.
 public struct SockhashEntry: Sendable, Equatable, Codable {
-    /// The entry's key: the connection as this socket sees it.
-    public let key: SockKey
-    /// The socket cookie (`SO_COOKIE`); nil when the map's values are not 8 bytes (lookups then fail).
+    /// The connection as this socket sees it; nil when the data path has no record of it (the
+    /// socket is leaving the map).
+    public let key: SockKey?
+    /// The socket cookie (`SO_COOKIE`), the entry's key.
     public let cookie: UInt64?
+    /// The cookie of the socket it is paired with; nil while unpaired (the connecting side before
+    /// the accepting side has claimed its token, or a peer that never did).
+    public let peerCookie: UInt64?
+
+    /// An entry from its parts.
+    public init(key: SockKey?, cookie: UInt64?, peerCookie: UInt64?) {
+        self.key = key
+        self.cookie = cookie
+        self.peerCookie = peerCookie
+    }
 }
 
 /// One socket in any SOCKHASH or SOCKMAP: its key as the object defines it.

@@ -58,6 +58,9 @@ public struct StatusReport: Codable, Sendable {
     public let paused: Bool?
     /// Maps kept by earlier detaches for sockets still open.
     public let draining: [Draining]
+    /// The prefixes a SYN may carry a pairing token toward (and a token is accepted from),
+    /// besides loopback and a socket's own address; nil for an object without them.
+    public var localNetworks: [String]? = nil
 }
 
 extension Accelerator {
@@ -101,10 +104,14 @@ extension Accelerator {
             sockhash = .init(id: info.id, entries: entries ?? 0, maxEntries: info.maxEntries)
         }
         let config = state.providesOwnMaps ? try? config() : nil
-        return StatusReport(
+        var report = StatusReport(
             loaded: problem == nil, problem: problem, pinDirectory: pins.directory, state: state,
             cgroupProcesses: Cgroup(path: state.cgroup).processes().count, programs: programs, sockhash: sockhash,
             counters: state.providesOwnMaps ? try? counters() : nil, policyMode: config.map { $0.policyMode == .allow ? "allow" : "deny" },
             paused: config?.passthrough, draining: draining)
+        if let localNets = try? map(DataPath.localNetworksMap) {
+            report.localNetworks = LocalNetworks.read(from: localNets).map(\.description)
+        }
+        return report
     }
 }

@@ -26,25 +26,80 @@ struct DumpMap: ParsableCommand {
             try Privileges.requireRoot()
             return try accelerator.entries()
         }
+        let pairs = SocketPairs(entries)
         if json {
-            struct Output: Encodable {
-                struct Entry: Encodable {
-                    let local: String, remote: String, netnsCookie: UInt64, socketCookie: UInt64?
-                }
-                let count: Int
-                let entries: [Entry]
-            }
-            let output = Output(count: entries.count, entries: entries.map {
-                .init(local: $0.key.local, remote: $0.key.remote, netnsCookie: $0.key.netnsCookie, socketCookie: $0.cookie)
-            })
-            print(try JSONOutput.string(output))
+            print(try JSONOutput.string(pairs.output))
             return
         }
-        for entry in entries.sorted(by: { ($0.key.netnsCookie, $0.key.localPort) < ($1.key.netnsCookie, $1.key.localPort) }) {
-            let cookie = entry.cookie.map { String($0) } ?? "-"
-            print("\(entry.key.local) -> \(entry.key.remote)  netns \(entry.key.netnsCookie)  cookie \(cookie)")
+        for line in pairs.lines { print(line) }
+    }
+}
+
+/// The SOCKHASH of our data path grouped into connections: each pair with both of its sockets
+/// as each sees the connection, in its own namespace, then the sockets still without a peer.
+struct SocketPairs {
+    /// Both sockets of a paired connection, the connecting side first when it is known.
+    let pairs: [(SockhashEntry, SockhashEntry)]
+    /// Sockets in the map with no peer in it: a connecting side whose listener has not claimed
+    /// its token (yet, or ever), or one whose peer already closed.
+    let unpaired: [SockhashEntry]
+
+    init(_ entries: [SockhashEntry]) {
+        let byCookie = Dictionary(entries.compactMap { entry in entry.cookie.map { ($0, entry) } }, uniquingKeysWith: { a, _ in a })
+        var pairs: [(SockhashEntry, SockhashEntry)] = [], unpaired: [SockhashEntry] = [], done = Set<UInt64>()
+        for entry in entries.sorted(by: { ($0.cookie ?? 0) < ($1.cookie ?? 0) }) {
+            guard let cookie = entry.cookie, !done.contains(cookie) else { continue }
+            done.insert(cookie)
+            if let peerCookie = entry.peerCookie, let peer = byCookie[peerCookie], !done.contains(peerCookie) {
+                done.insert(peerCookie)
+                pairs.append((entry, peer)) // the lower cookie: the socket made first, the connecting one
+            } else {
+                unpaired.append(entry)
+            }
         }
-        print("\(entries.count) \(entries.count == 1 ? "entry" : "entries")")
+        self.pairs = pairs
+        self.unpaired = unpaired
+    }
+
+    static func describe(_ entry: SockhashEntry) -> String {
+        let cookie = entry.cookie.map { String($0) } ?? "-"
+        guard let key = entry.key else { return "(no record: leaving the map)  cookie \(cookie)" }
+        return "\(key.local) -> \(key.remote)  netns \(key.netnsCookie)  cookie \(cookie)"
+    }
+
+    var lines: [String] {
+        var lines: [String] = []
+        for (first, second) in pairs {
+            lines.append(Self.describe(first))
+            lines.append("  <-> " + Self.describe(second))
+        }
+        for entry in unpaired { lines.append(Self.describe(entry) + "  (no peer)") }
+        let count = pairs.count * 2 + unpaired.count
+        lines.append("\(count) \(count == 1 ? "entry" : "entries"): \(pairs.count) \(pairs.count == 1 ? "pair" : "pairs"), \(unpaired.count) without a peer")
+        return lines
+    }
+
+    struct Output: Encodable {
+        struct Socket: Encodable {
+            let local: String?, remote: String?, netnsCookie: UInt64?, socketCookie: UInt64?, peerCookie: UInt64?
+            init(_ entry: SockhashEntry) {
+                local = entry.key?.local
+                remote = entry.key?.remote
+                netnsCookie = entry.key?.netnsCookie
+                socketCookie = entry.cookie
+                peerCookie = entry.peerCookie
+            }
+        }
+        let count: Int
+        let entries: [Socket]
+        let pairs: [[Socket]]
+        let unpaired: [Socket]
+    }
+
+    var output: Output {
+        let all = pairs.flatMap { [$0.0, $0.1] } + unpaired
+        return Output(count: all.count, entries: all.map(Output.Socket.init), pairs: pairs.map { [.init($0.0), .init($0.1)] },
+                      unpaired: unpaired.map(Output.Socket.init))
     }
 }
 

@@ -63,9 +63,14 @@ enum StatusText {
         if let mode = r.policyMode {
             lines.append("  policy:    \(mode)-list; \(r.paused == true ? "paused (everything goes over TCP)" : "redirecting")")
         }
+        if let networks = r.localNetworks {
+            let listed = networks.isEmpty ? "" : ", " + networks.joined(separator: ", ")
+            lines.append("  tokens to: loopback, each socket's own address\(listed)")
+        }
         if let c = r.counters {
             lines.append("  counters:  \(c.socketsInserted) sockets inserted, \(c.insertFailed) insert failures (map full)")
-            lines.append("             not inserted: \(c.skippedByPolicy) by policy, \(c.skippedNotLocal) with a peer on another host, \(c.skippedEarlyData) with early (TFO) data, \(c.skippedPaused) while paused")
+            lines.append("             pairing: \(c.tokensOffered) SYNs carried a token, \(c.socketsPaired) accepted sockets paired; \(c.unanswered) unanswered, \(c.noToken) accepted without a token, \(c.tokenRejected) tokens refused, \(c.peerGone) whose peer had left, \(c.noOptionRoom) SYNs without room")
+            lines.append("             not inserted: \(c.skippedByPolicy) by policy, \(c.skippedNotLocal) connects toward a destination that cannot be on this host, \(c.skippedEarlyData) with early (TFO) data, \(c.skippedPaused) while paused")
             lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
             lines.append("             backpressure: \(c.backpressureToTCP) sending sides moved to TCP; \(c.socketsReleased) sockets released from the map")
         }

@@ -18,16 +18,31 @@ import Testing
         #expect(IPAddress.parse(input) == nil)
     }
 
-    @Test("a 48-byte key decodes to both endpoints and encodes back to the same bytes")
-    func keyRoundTrip() throws {
+    @Test("a socket record (struct sock_info) decodes to its peer and both endpoints and encodes back to the same bytes")
+    func socketRecordRoundTrip() throws {
         let key = SockKey(netnsCookie: 0x1122_3344_5566_7788, localAddress: try #require(IPAddress.parse("::1")),
                           remoteAddress: try #require(IPAddress.parse("127.0.0.1")), localPort: 6379, remotePort: 41234)
-        let bytes = key.bytes
-        #expect(bytes.count == SockKey.size)
-        let decoded = try #require(SockKey(bytes: bytes))
-        #expect(decoded == key)
-        #expect(decoded.local == "[::1]:6379")
-        #expect(decoded.remote == "127.0.0.1:41234")
-        #expect(SockKey(bytes: Array(bytes.dropLast())) == nil)
+        let record = SockInfo(peerCookie: 0x99, key: key)
+        let bytes = record.bytes
+        #expect(bytes.count == SockInfo.size)
+        let decoded = try #require(SockInfo(bytes: bytes))
+        #expect(decoded == record)
+        #expect(decoded.key.local == "[::1]:6379")
+        #expect(decoded.key.remote == "127.0.0.1:41234")
+        #expect(SockInfo(bytes: Array(bytes.dropLast())) == nil)
+        #expect(SockInfo(bytes: [UInt8](repeating: 0, count: 8) + Array(bytes.dropFirst(8)))?.peerCookie == nil, "0: not paired yet")
+    }
+
+    @Test("local prefixes parse as CIDR and print back, host bits cleared", arguments: [
+        ("10.88.0.0/16", "10.88.0.0/16"), ("10.88.1.2/16", "10.88.0.0/16"), ("192.0.2.7", "192.0.2.7/32"),
+        ("fd00::1/64", "fd00::/64"), ("::/0", "::/0"), ("0.0.0.0/0", "0.0.0.0/0"),
+    ])
+    func localPrefix(input: String, expected: String) throws {
+        #expect(try #require(LocalNetwork(cidr: input)).description == expected)
+    }
+
+    @Test("malformed local prefixes are refused", arguments: ["10.0.0.0/33", "fd00::/129", "10.0.0.0/", "/8", "10.0.0/8", "host/8"])
+    func malformedLocalPrefix(input: String) {
+        #expect(LocalNetwork(cidr: input) == nil)
     }
 }

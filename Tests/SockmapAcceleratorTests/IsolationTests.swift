@@ -29,10 +29,10 @@ extension KernelIntegration {
 
             let entries = try env.accelerator.entries()
             #expect(entries.count == 4)
-            let namespaces = Dictionary(grouping: entries, by: \.key.netnsCookie)
+            let namespaces = Dictionary(grouping: entries, by: { $0.key?.netnsCookie })
             #expect(namespaces.count == 2)
             for (_, group) in namespaces {
-                #expect(Set(group.map(\.key.local)) == ["127.0.0.1:\(serverPort)", "127.0.0.1:\(clientPort)"])
+                #expect(Set(group.map { $0.key?.local }) == ["127.0.0.1:\(serverPort)", "127.0.0.1:\(clientPort)"])
             }
             #expect(Set(entries.compactMap(\.cookie)) ==
                     Set([pairA.client.cookie, pairA.server.cookie, pairB.client.cookie, pairB.server.cookie]))
@@ -62,36 +62,31 @@ extension KernelIntegration {
             #expect(delta.redirectMissed == 0)
         }
 
-        @Test("a socket outside the cgroup talking to one inside: correct bytes, only the inside socket in the map")
+        @Test("a socket outside the cgroup talking to one inside: correct bytes, neither enters the map")
         func insideTalksToOutside() throws {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
+            let before = try env.counters()
             let insideServer = try TCPPair.makeIPv4(listenerIn: env, clientIn: nil)
             let insideClient = try TCPPair.makeIPv4(listenerIn: nil, clientIn: env)
-            let entries = try env.accelerator.entries()
-            #expect(Set(entries.compactMap(\.cookie)) == [insideServer.server.cookie, insideClient.client.cookie])
-
-            let before = try env.counters()
+            // The outside client's SYN carries no token; the outside listener's SYN-ACK no answer
+            // to the inside client's token: no pairing, so neither inside socket takes the
+            // sockmap's slower send path.
+            #expect(try env.accelerator.entries().isEmpty)
             let first = try DataPathTests.exchange(insideServer, rounds: 20)
             let second = try DataPathTests.exchange(insideClient, rounds: 20)
+            #expect(first.messages == 40 && second.messages == 40)
             let delta = try env.counters().delta(since: before)
-            #expect(delta.messagesRedirected == 0)
-            #expect(delta.bytesRedirected == 0)
-            // The inside sockets' sends find no peer in the map and go over TCP: the first send of
-            // each misses, and the socket then stays on TCP without looking again, until it leaves
-            // the map (drained, 10 ms after its first ACK): then our program no longer runs for it.
-            #expect(delta.redirectMissed == 2)
-            #expect(delta.redirectMissed + delta.keptOnTCP <= UInt64((first.messages + second.messages) / 2))
-            #expect(delta.redirectMissed + delta.keptOnTCP + delta.socketsReleased >= 2)
-            #expect(try env.counters().socketsInserted == 2)
+            #expect(delta.noToken == 1 && delta.unanswered == 1 && delta.tokensOffered == 1)
+            #expect(delta.socketsInserted == 0 && delta.messagesRedirected == 0 && delta.redirectMissed == 0 && delta.keptOnTCP == 0)
         }
 
-        @Test("a peer on another host is left alone: neither socket enters the map, traffic is plain TCP")
+        @Test("a peer on another host is left alone: its SYN carries no token, neither socket enters the map, traffic is plain TCP")
         func remotePeerNotInserted() throws {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
-            // Two namespaces joined by a veth pair stand for two hosts (TEST-NET-1 addresses,
-            // reachable only inside these namespaces).
+            // Two namespaces joined by a veth pair, made after `load` (so it does not count them as
+            // this host's), stand for two hosts (TEST-NET-2 addresses, reachable only inside them).
             let hostA = try NetworkNamespace(name: "sockmap-test-\(getpid())-hA")
             defer { hostA.delete() }
             let hostB = try NetworkNamespace(name: "sockmap-test-\(getpid())-hB")
@@ -99,8 +94,8 @@ extension KernelIntegration {
             let ip = NetworkNamespace.ipTool
             for command in [
                 ["link", "add", "smt-a", "netns", hostA.name, "type", "veth", "peer", "name", "smt-b", "netns", hostB.name],
-                ["-n", hostA.name, "addr", "add", "192.0.2.1/24", "dev", "smt-a"],
-                ["-n", hostB.name, "addr", "add", "192.0.2.2/24", "dev", "smt-b"],
+                ["-n", hostA.name, "addr", "add", "198.51.100.1/24", "dev", "smt-a"],
+                ["-n", hostB.name, "addr", "add", "198.51.100.2/24", "dev", "smt-b"],
                 ["-n", hostA.name, "link", "set", "smt-a", "up"],
                 ["-n", hostB.name, "link", "set", "smt-b", "up"],
             ] {
@@ -111,12 +106,13 @@ extension KernelIntegration {
             let (listener, client) = try env.inside {
                 (try hostB.run { try TestSocket.tcp() }, try hostA.run { try TestSocket.tcp() })
             }
-            guard bind(listener.fd, TestSocket.ipv4("192.0.2.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
-            guard connect(client.fd, TestSocket.ipv4("192.0.2.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
+            guard bind(listener.fd, TestSocket.ipv4("198.51.100.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
+            guard connect(client.fd, TestSocket.ipv4("198.51.100.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
             let moved = try DataPathTests.exchange(try TCPPair.accepting(client, on: listener), rounds: 10)
             let delta = try env.counters().delta(since: before)
             #expect(moved.messages == 20)
-            #expect(delta.skippedNotLocal == 2)
+            #expect(delta.skippedNotLocal == 1, "the connecting side writes no token toward another host")
+            #expect(delta.noToken == 1 && delta.tokensOffered == 0)
             #expect(delta.socketsInserted == 0)
             #expect(delta.messagesRedirected == 0 && delta.redirectMissed == 0)
             #expect(try env.accelerator.entries().isEmpty)
@@ -158,9 +154,11 @@ extension KernelIntegration {
             try pair.client.sendAll(rest)
             #expect(try pair.server.receiveExactly(first.count + rest.count) == first + rest)
             let delta = try env.counters().delta(since: before)
-            // The server socket received the SYN data before ESTABLISHED and is left out of the map,
-            // so nothing can be redirected to it ahead of those bytes.
-            #expect(delta.skippedEarlyData == 1, "\(delta)")
+            // The connection never enters the map, so nothing can be redirected ahead of the SYN
+            // data: its SYN has no room left for the token beside the Fast Open cookie (seen on
+            // 6.18), or, with room, its data before ESTABLISHED keeps it out.
+            #expect(delta.skippedEarlyData + delta.noOptionRoom == 1, "\(delta)")
+            #expect(delta.socketsInserted == 0)
             #expect(delta.messagesRedirected == 0)
         }
 

@@ -138,7 +138,7 @@ extension KernelIntegration {
             let here = try TCPPair.make(.ipv4, in: env)
             for pair in [elsewhere, here] { _ = try DataPathTests.exchange(pair, rounds: 5) }
             let entries = try env.accelerator.entries()
-            #expect(entries.count == 4 && Set(entries.map(\.key.netnsCookie)).count == 2)
+            #expect(entries.count == 4 && Set(entries.map { $0.key?.netnsCookie }).count == 2)
 
             let detached = try env.accelerator.detach()
             report("detach, idle connections in two namespaces: \(detached.idleSocketsReleased) sockets swept out, \(detached.socketsStillOpen) left")

@@ -11,13 +11,17 @@ final class AcceleratedCgroup {
     let accelerator: Accelerator
     let name: String
 
-    init(load: Bool = true, maxEntries: UInt32? = nil, object: String = KernelTestEnvironment.redirObject) throws {
+    /// `configure` adjusts the load options before loading (local prefixes, discovery).
+    init(load: Bool = true, maxEntries: UInt32? = nil, object: String = KernelTestEnvironment.redirObject,
+         configure: (inout Accelerator.LoadOptions) -> Void = { _ in }) throws {
         name = "sockmap-test-\(getpid())-\(Self.counter.next())"
         let mount = try Mounts.cgroup2MountPoint()
         cgroup = Cgroup(path: mount + "/" + name)
         accelerator = Accelerator(pinDirectory: "/sys/fs/bpf/" + name)
         if load {
-            try accelerator.load(.init(objectPath: object, cgroup: cgroup.path, maxEntries: maxEntries))
+            var options = Accelerator.LoadOptions(objectPath: object, cgroup: cgroup.path, maxEntries: maxEntries)
+            configure(&options)
+            try accelerator.load(options)
         }
     }
 

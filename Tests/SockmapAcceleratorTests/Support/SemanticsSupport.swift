@@ -115,7 +115,7 @@ final class PathEnvironment {
             #expect(counters.bytesRedirected >= UInt64(bytes), sourceLocation: sourceLocation)
             #expect(counters.redirectMissed + counters.keptOnTCP == missedSends, sourceLocation: sourceLocation)
         case .denyListed:
-            #expect(counters.skippedByPolicy == UInt64(2 * connections), sourceLocation: sourceLocation)
+            #expect(counters.skippedByPolicy == UInt64(connections), sourceLocation: sourceLocation)
             #expect(counters.socketsInserted == 0, sourceLocation: sourceLocation)
             #expect(counters.bytesRedirected == 0, sourceLocation: sourceLocation)
         case .plain:
