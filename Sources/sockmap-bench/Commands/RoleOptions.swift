@@ -1,4 +1,5 @@
 import ArgumentParser
+import BPFLoader
 import Glibc
 
 /// What both hidden child roles are told by the parent.
@@ -14,6 +15,9 @@ struct RoleOptions: ParsableArguments {
 
     @Option(help: "Join this cgroup (v2 directory) before creating any socket.")
     var cgroup: String?
+
+    @Option(help: "Join this network namespace (a file such as /run/netns/NAME) before creating any socket.")
+    var netns: String?
 
     @Option(help: "Hard limit: SIGALRM ends the process after N seconds, whatever it is doing.")
     var timeout: UInt32 = 120
@@ -43,8 +47,11 @@ struct RoleOptions: ParsableArguments {
         alarm(timeout)
     }
 
-    /// The cgroup (sockets made from now on belong to it), then the CPU.
+    /// The network namespace and the cgroup (sockets made from now on belong to them), then the CPU.
     func joinCgroupAndPin() throws {
+        if let netns {
+            do { try HostSystem.enterNetworkNamespace(netns) } catch { throw BenchError("cannot join network namespace \(netns): \(error)") }
+        }
         if let cgroup { try CgroupPlacement.joinSelf(cgroup) }
         if let cpu { try CPUAffinity.pinSelf(to: cpu) }
     }

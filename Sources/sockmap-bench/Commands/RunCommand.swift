@@ -89,6 +89,8 @@ struct RunCommand: ParsableCommand {
         // Accelerated mode's cgroup, and where its counters can be read.
         var accelerated: AcceleratedCgroup?
         var counterSource: RedirectCounters.Source?
+        // Before load: load counts the namespaces' addresses as this host's.
+        let bridge = settings.needsBridge ? try BenchBridge.make() : nil
         if settings.needsAcceleratedCgroup {
             if noLoad {
                 accelerated = AcceleratedCgroup(path: cgroup!, pinDir: pinDir, loadedByBench: false)
@@ -127,6 +129,7 @@ struct RunCommand: ParsableCommand {
             acceleratedCgroup: accelerated?.path,
             pinDir: accelerated?.pinDir,
             controlCgroup: settings.modes.contains(.control) && settings.workloads.contains(.stream) ? try makeControlCgroup() : nil,
+            bridge: bridge,
             settings: settings,
             canPinTwoCPUs: Set(CPUAffinity.allowedCPUs()).isSuperset(of: [0, 1])
         )

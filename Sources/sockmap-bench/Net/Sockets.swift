@@ -117,14 +117,16 @@ extension Socket {
 
     /// Where the socket is bound: `requested` with the kernel's port filled in for TCP port 0.
     func boundEndpoint(like requested: Endpoint) throws -> Endpoint {
-        guard case .loopbackTCP = requested else { return requested }
+        guard requested.isTCP else { return requested }
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let rc = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard rc == 0 else { throw BenchError.system("getsockname") }
-        return .loopbackTCP(port: UInt16(bigEndian: address.sin_port))
+        let port = UInt16(bigEndian: address.sin_port)
+        if case .bridgeTCP(let host, _) = requested { return .bridgeTCP(address: host, port: port) }
+        return .loopbackTCP(port: port)
     }
 }
 
@@ -198,6 +200,14 @@ private func withSocketAddress<R>(_ endpoint: Endpoint, _ body: (UnsafePointer<s
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian   // 127.0.0.1, never anything else
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    case .bridgeTCP(let host, let port):
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        _ = inet_pton(AF_INET, host, &address.sin_addr)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -57,6 +57,12 @@ struct MarkdownReport {
             ratios.append((.accelerated, denominator))
             columns.append("accelerated/\(denominator.rawValue) (\(faster))")
         }
+        // Across namespaces: the gain over TCP through the bridge, and the price of the peer
+        // living elsewhere (target: within 5% of accelerated in one namespace).
+        for denominator in [Mode.bridgePlain, .accelerated] where modes.contains(.bridgeAccelerated) && modes.contains(denominator) {
+            ratios.append((.bridgeAccelerated, denominator))
+            columns.append("bridge-accelerated/\(denominator.rawValue)")
+        }
         if kind == .stream, modes.contains(.paused), modes.contains(.plain) {
             ratios.append((.paused, .plain))
             columns.append("paused/plain, separate runs")

@@ -10,6 +10,8 @@ struct PairRunner {
     let pinDir: String?
     /// Control mode's cgroup: nothing attached to it.
     var controlCgroup: String? = nil
+    /// The bridged namespaces of the cross-namespace modes.
+    var bridge: BenchBridge? = nil
     let settings: RunSettings
     /// False on a one-CPU machine: "cross-cpu" then runs unpinned.
     let canPinTwoCPUs: Bool
@@ -22,13 +24,13 @@ struct PairRunner {
     func run(_ scenario: Scenario, mode: Mode, sequence: Int) throws -> Outcome {
         let listen: Endpoint = mode == .unix
             ? .unixAbstract(name: "sockmap-bench-\(getpid())-\(sequence)")
-            : .loopbackTCP(port: 0)
+            : mode.acrossNamespaces ? .bridgeTCP(address: BenchBridge.serverAddress, port: 0) : .loopbackTCP(port: 0)
         let budget = childBudgetSeconds(for: scenario, mode: mode)
         var common = [
             "--workload", scenario.kind.rawValue, "--size", "\(scenario.size)",
             "--idle-timeout", "\(settings.idleTimeoutSeconds)", "--timeout", "\(Int(budget.rounded(.up)))",
         ] + (scenario.nagle ? ["--nagle"] : [])
-        if mode == .accelerated || mode == .paused {
+        if mode.isAccelerated {
             guard let acceleratedCgroup else { throw BenchError("\(mode.rawValue) mode without an accelerated cgroup") }
             common += ["--cgroup", acceleratedCgroup]
         }
@@ -36,7 +38,12 @@ struct PairRunner {
             guard let controlCgroup else { throw BenchError("control mode without its cgroup") }
             common += ["--cgroup", controlCgroup]
         }
-        var clientOnly: [String] = []
+        var clientOnly: [String] = [], serverOnly: [String] = []
+        if mode.acrossNamespaces {
+            guard let bridge else { throw BenchError("\(mode.rawValue) mode without the bridged namespaces") }
+            clientOnly = ["--netns", bridge.clientNamespace]
+            serverOnly = ["--netns", bridge.serverNamespace]
+        }
         if mode == .paused {
             guard let pinDir else { throw BenchError("paused mode needs the accelerated cgroup's pin directory (--pin-dir)") }
             clientOnly = ["--pause-pins", pinDir]
@@ -48,7 +55,7 @@ struct PairRunner {
 
         let server = try ChildProcess(
             path: executable,
-            arguments: ["_server"] + common + (mode.hasReference ? ["--reference"] : [])
+            arguments: ["_server"] + common + serverOnly + (mode.hasReference ? ["--reference"] : [])
                 + (pin ? ["--cpu", "\(scenario.pinning.serverCPU)"] : []) + ["--listen", "\(listen)"],
             captureStderr: false
         )

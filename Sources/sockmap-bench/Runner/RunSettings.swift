@@ -42,7 +42,10 @@ struct RunSettings: Codable, Sendable {
     }
 
     /// Accelerated mode is selected and some two-process workload will use it.
-    var needsAcceleratedCgroup: Bool { (modes.contains(.accelerated) || modes.contains(.paused)) && !scenarios.isEmpty }
+    var needsAcceleratedCgroup: Bool { modes.contains { $0.isAccelerated } && !scenarios.isEmpty }
+
+    /// Whether the run needs the bench's bridged namespaces.
+    var needsBridge: Bool { modes.contains { $0.acrossNamespaces } && !scenarios.isEmpty }
 
     /// The two-process scenarios in report order (loader is separate: it has no modes).
     var scenarios: [Scenario] {

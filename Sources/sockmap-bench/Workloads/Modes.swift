@@ -16,10 +16,22 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
     /// of connections plain TCP, the second made in a cgroup with nothing attached. Its ratio to
     /// its own reference would be 1 on a quiet machine.
     case control
+    /// Across network namespaces: client and server in two namespaces on a bridge the bench makes
+    /// (``BenchBridge``), both outside the accelerated cgroup: TCP through two veths and a bridge.
+    case bridgePlain = "bridge-plain"
+    /// The same placement with both processes inside the accelerated cgroup: paired by token,
+    /// redirected whatever namespace the peer lives in.
+    case bridgeAccelerated = "bridge-accelerated"
 
     /// Runs in `PausedPair`'s harness, plain TCP reference connections inside the same run; a
     /// stream harness, so these modes have no other workload.
     var hasReference: Bool { self == .paused || self == .control }
+
+    /// Client and server in the bench's two bridged namespaces.
+    var acrossNamespaces: Bool { self == .bridgePlain || self == .bridgeAccelerated }
+
+    /// Both processes in the accelerated cgroup.
+    var isAccelerated: Bool { self == .accelerated || self == .paused || self == .bridgeAccelerated }
 }
 
 /// The four workload kinds; `--workloads` selects among them.
