@@ -15,7 +15,8 @@
 # Each guest gets a tiny initramfs (busybox and the kernel's own 9p/virtio modules), mounts the
 # host's / read-only over 9p, mounts proc, sys, cgroup2, bpffs and tmpfs, and runs the already
 # built test binary (.build/debug/swift-sockmapPackageTests.xctest, so build first) with CI=true
-# and a filter covering load, redirect (bytes checked), dump-map, netns isolation, policy, pause,
+# and a filter covering load, redirect (bytes checked), dump-map, netns isolation, pairing across
+# namespaces (bridges, a published port, forged tokens), policy, pause,
 # replace and detach (with its sweep of idle connections, which needs the kernel's TCP
 # iterator), plus the kernel-feature probes and `swift-sockmap probe`, and the loader's CO-RE
 # tests (the fixtures loaded, run and compared with libbpf's load), which run on every kernel,
@@ -35,10 +36,11 @@ cache="$root/.build/kernel-matrix"
 suites=${KERNEL_MATRIX_SUITES:-"bullseye bookworm trixie sid"}
 # explicitBTFFile is left out: reading BTF from a file does not depend on the kernel.
 core_filter=${KERNEL_MATRIX_CORE_FILTER-"CORETests/(programsRead|probeRead|unguarded)"}
-filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
+filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|CrossNamespaceTests|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
 guest_timeout=${KERNEL_MATRIX_TIMEOUT:-600}
 tests_binary="$root/.build/debug/swift-sockmapPackageTests.xctest"
-modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p"
+# veth, bridge and nftables' NAT: the cross-namespace tests build bridges and a published port.
+modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p veth bridge nft_chain_nat nft_nat"
 
 log() { echo "kernel-matrix: $*" >&2; }
 
