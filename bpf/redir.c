@@ -389,14 +389,20 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
     /* Re-read after publishing: an accepting socket that pairs with this one from now on sees
      * it leaving and never redirects into it. */
     peer = peer_of(state);
-    __u64 *peer_state = peer ? bpf_map_lookup_elem(&closing, &peer) : 0;
-    if ((peer && (!peer_state || *peer_state < CLOSING_QUIET)) || !redirect_queue_empty(kernel_sk))
+    int peer_released = 1; /* no peer: nobody can redirect into this socket */
+    if (peer) {
+        __u64 *peer_state = bpf_map_lookup_elem(&closing, &peer);
+        if (!peer_state || *peer_state < CLOSING_QUIET)
+            return;
+        peer_released = *peer_state == CLOSING_RELEASED;
+    }
+    if (!redirect_queue_empty(kernel_sk))
         return;
     __u64 cookie = state->cookie;
     if (bpf_map_delete_elem(&sock_hash, &cookie) == 0)
         count(COUNTER_SOCKETS_RELEASED, 1);
     bpf_map_delete_elem(&socks, &cookie);
-    if (!peer || *peer_state == CLOSING_RELEASED) {
+    if (peer_released) {
         bpf_map_delete_elem(&closing, &cookie);
         if (peer)
             bpf_map_delete_elem(&closing, &peer);

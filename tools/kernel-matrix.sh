@@ -39,8 +39,9 @@ core_filter=${KERNEL_MATRIX_CORE_FILTER-"CORETests/(programsRead|probeRead|ungua
 filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|CrossNamespaceTests|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
 guest_timeout=${KERNEL_MATRIX_TIMEOUT:-600}
 tests_binary="$root/.build/debug/swift-sockmapPackageTests.xctest"
-# veth, bridge and nftables' NAT: the cross-namespace tests build bridges and a published port.
-modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p veth bridge nft_chain_nat nft_nat"
+# veth, bridge and nftables' NAT: the cross-namespace tests build bridges and a published port
+# (libcrc32c, which nf_tables needs, finds no crc32c at init without crc32c_generic: its softdep).
+modules_wanted="virtio_pci virtio_rng 9pnet_virtio 9p veth bridge crc32c_generic nft_chain_nat nft_nat"
 
 log() { echo "kernel-matrix: $*" >&2; }
 

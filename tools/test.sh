@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
     exec sudo env "PATH=$PATH" "CI=${CI:-}" "$0" "$@"
 fi
 
-packages=(clang llvm linux-libc-dev libbpf-dev bpftool make gcc libc6-dev python3 iproute2 util-linux)
+packages=(clang llvm linux-libc-dev libbpf-dev bpftool make gcc libc6-dev python3 iproute2 nftables util-linux)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -2,9 +2,9 @@ import BPFLoader
 
 /// What the accelerator does about each kernel feature, and the check `load` runs before it
 /// creates anything: a kernel missing a required feature is refused with one line naming the
-/// feature and the first kernel that has it. There is no fallback to a weaker SOCKHASH key: a
-/// key without the network-namespace cookie would let two namespaces using the same loopback
-/// 4-tuple receive each other's bytes.
+/// feature and the first kernel that has it. There is no weaker fallback: without the
+/// network-namespace cookie in sock_ops, a listener's answer to a pairing token could reach the
+/// accepted socket of another namespace with the same 4-tuple.
 public enum KernelSupport {
     /// How the accelerator depends on a feature.
     public enum Need: String, Sendable, Codable {
@@ -20,11 +20,11 @@ public enum KernelSupport {
     public static func need(_ feature: KernelFeature) -> Need {
         switch feature {
         case .btf, .sockhashMap, .skStorageMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
-             .netnsCookieInSockOps, .netnsCookieInSkMsg, .sockHashUpdateInSockOps, .skStorageGetInSockOps,
-             .skStorageGetInSkMsg, .msgRedirectHashInSkMsg:
+             .netnsCookieInSockOps, .sockHashUpdateInSockOps, .skStorageGetInSockOps,
+             .skStorageGetInSkMsg, .msgRedirectHashInSkMsg, .headerOptionsInSockOps, .atomicCompareExchange:
             .required
         case .cgroupAttachReplace, .memcgAccounting: .adapted
-        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: .informational
+        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg, .netnsCookieInSkMsg: .informational
         }
     }
 
@@ -38,11 +38,13 @@ public enum KernelSupport {
         case .percpuArrayMap: "load refuses: the counters are a per-CPU array"
         case .sockOpsProgram, .sockHashUpdateInSockOps: "load refuses: sock_ops inserts established sockets"
         case .skMsgProgram, .msgRedirectHashInSkMsg: "load refuses: sk_msg redirects each send"
-        case .netnsCookieInSockOps, .netnsCookieInSkMsg:
-            "load refuses: keys need the network-namespace cookie, or equal 4-tuples in two namespaces would collide"
+        case .netnsCookieInSockOps:
+            "load refuses: a listener's answer to a pairing token is kept by namespace and 4-tuple, or equal 4-tuples in two namespaces could take each other's"
+        case .headerOptionsInSockOps: "load refuses: connections are paired by a token in the SYN and an echo in the SYN-ACK"
+        case .atomicCompareExchange: "load refuses: the first listener to answer a token must be its only owner (compare-and-exchange)"
         case .cgroupAttachReplace: "load --replace refuses; use detach then load"
         case .memcgAccounting: "RLIMIT_MEMLOCK is raised to unlimited before loading (kernels before 5.11 charge it)"
-        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: "nothing: not used"
+        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg, .netnsCookieInSkMsg: "nothing: not used"
         }
     }
 

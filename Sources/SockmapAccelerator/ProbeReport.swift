@@ -29,11 +29,17 @@ public struct ProbeReport: Sendable, Codable {
     public let loadable: Bool
     /// The line `load` refuses with, when it would.
     public let refusal: String?
+    /// What `load` would count as this host's, for the SYNs' pairing tokens, besides loopback and
+    /// each socket's own address (``LocalNetworks``, without a cgroup's processes); nil when not
+    /// looked at.
+    public var localNetworks: [String]? = nil
 
-    /// Probes the running kernel (needs root).
+    /// Probes the running kernel (needs root), and what `load` would find as this host's networks.
     public static func probe() throws(AcceleratorError) -> ProbeReport {
         try Privileges.requireRoot()
-        return ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
+        var report = ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
+        report.localNetworks = LocalNetworks.resolve(operatorPrefixes: [], discover: true, cgroup: nil).map(\.description)
+        return report
     }
 
     /// The report for probe `results` on the kernel named `kernel`.

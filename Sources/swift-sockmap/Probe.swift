@@ -34,6 +34,10 @@ enum ProbeText {
             let verdict = f.supported ? "yes   \(f.need.rawValue)" : "NO    \(f.ifMissing)"
             lines.append("  " + f.summary.padded(width) + "  " + f.firstKernel.padded(5) + "  " + verdict)
         }
+        if let networks = r.localNetworks {
+            let listed = networks.isEmpty ? "" : ", " + networks.joined(separator: ", ")
+            lines.append("pairing tokens toward: loopback, each socket's own address\(listed) (`load --local-prefix` adds more)")
+        }
         lines.append(r.refusal.map { "accelerator: cannot load: \($0)" } ?? "accelerator: every required feature is present")
         return lines.joined(separator: "\n")
     }

@@ -104,11 +104,7 @@ extension KernelIntegration {
         func publishedPort() throws {
             let network = try BridgeNetwork(name: Self.name("pp"), hostAddress: "10.0.0.254/24", containerAddresses: ["10.0.0.2/24"])
             defer { network.delete() }
-            try network.nft("""
-                table ip sockmap_test {
-                    chain output { type nat hook output priority -100; ip daddr 10.0.0.254 tcp dport 8080 dnat to 10.0.0.2:80; }
-                }
-                """)
+            try network.publish(hostPort: 8080, to: "10.0.0.2:80")
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
             let pair = try TCPPair.make(server: Endpoint(namespace: network.containers[0], cgroup: env), listenAddress: "10.0.0.2", port: 80,
@@ -232,11 +228,7 @@ extension KernelIntegration {
         func oneSidePaired() throws {
             let network = try BridgeNetwork(name: Self.name("os"), hostAddress: "10.0.0.254/24", containerAddresses: ["10.0.0.2/24"])
             defer { network.delete() }
-            try network.nft("""
-                table ip sockmap_test {
-                    chain output { type nat hook output priority -100; ip daddr 10.0.0.254 tcp dport 8080 dnat to 10.0.0.2:80; }
-                }
-                """)
+            try network.publish(hostPort: 8080, to: "10.0.0.2:80")
             // The server's view (local port 80) is denied; the client's (remote port 8080) is not.
             let env = try AcceleratedCgroup { options in options.policyEntries = [try! PolicyEntry(parsing: "80")] }
             defer { env.tearDown() }

@@ -97,6 +97,10 @@ extension KernelIntegration {
             #expect(decoded.features.map(\.feature) == KernelFeature.allCases)
             #expect(decoded.features.map(\.supported) == report.features.map(\.supported))
             #expect(decoded.loadable == report.loadable)
+            // Which destinations a SYN would carry a pairing token toward: at least this host's own addresses.
+            let networks = try #require(decoded.localNetworks)
+            #expect(text.stdout.contains("pairing tokens toward: loopback, each socket's own address"))
+            #expect(networks.allSatisfy { LocalNetwork(cidr: $0) != nil }, "\(networks)")
             let last = text.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(last == (report.refusal.map { "accelerator: cannot load: \($0)" } ?? "accelerator: every required feature is present"))
         }

@@ -8,18 +8,27 @@ import Testing
         KernelFeature.allCases.map { FeatureResult(feature: $0, supported: !missing.contains($0), detail: "test") }
     }
 
-    @Test("a 5.10-like kernel without bpf_get_netns_cookie in sock_ops and sk_msg is refused with one line naming 5.15")
+    @Test("a 5.10-like kernel without bpf_get_netns_cookie in sock_ops and atomics is refused with one line naming 5.15")
     func netnsCookieMissingRefused() {
-        let report = ProbeReport(results: Self.results(missing: [.netnsCookieInSockOps, .netnsCookieInSkMsg, .memcgAccounting]),
+        let report = ProbeReport(results: Self.results(missing: [.netnsCookieInSockOps, .netnsCookieInSkMsg, .memcgAccounting, .atomicCompareExchange]),
                                  kernel: "5.10.0-32-amd64")
         #expect(!report.loadable)
         #expect(report.refusal == "this kernel (5.10.0-32-amd64) lacks bpf_get_netns_cookie in sock_ops, which first appeared in Linux 5.15: "
-                + "load refuses: keys need the network-namespace cookie, or equal 4-tuples in two namespaces would collide")
+                + "load refuses: a listener's answer to a pairing token is kept by namespace and 4-tuple, or equal 4-tuples in two namespaces could take each other's")
+    }
+
+    @Test("the pairing's own needs refuse a load when missing: header options (5.10), compare-and-exchange (5.12)",
+          arguments: [KernelFeature.headerOptionsInSockOps, .atomicCompareExchange])
+    func pairingNeedsRefuse(feature: KernelFeature) {
+        let report = ProbeReport(results: Self.results(missing: [feature]), kernel: "5.11.0")
+        #expect(!report.loadable)
+        #expect(report.refusal?.contains(feature.summary) == true, "\(report.refusal ?? "")")
     }
 
     @Test("missing features the accelerator adapts to or does not use do not stop a load")
     func adaptedFeaturesDoNotRefuse() {
-        let report = ProbeReport(results: Self.results(missing: [.memcgAccounting, .cgroupAttachReplace, .skcToTCPSockInSkMsg, .skcToTCPSockInSockOps]),
+        let report = ProbeReport(results: Self.results(missing: [.memcgAccounting, .cgroupAttachReplace, .skcToTCPSockInSkMsg, .skcToTCPSockInSockOps,
+                                                                 .netnsCookieInSkMsg]),
                                  kernel: "6.1.0")
         #expect(report.loadable)
         #expect(report.refusal == nil)

@@ -33,6 +33,8 @@ public enum FeatureProbe {
         case .cgroupAttachReplace: return fromRelease(feature)
         // libbpf's probe: bpf_ktime_get_coarse_ns arrived in the same release (5.11) as memcg accounting.
         case .memcgAccounting: return program(feature, type: .socketFilter, helper: .ktimeGetCoarseNs)
+        case .headerOptionsInSockOps: return program(feature, type: .sockOps, helper: .storeHeaderOption)
+        case .atomicCompareExchange: return atomicCompareExchange()
         }
     }
 
@@ -45,6 +47,7 @@ public enum FeatureProbe {
         static let skStorageGet = Helper(id: 107, name: "bpf_sk_storage_get")
         static let getNetnsCookie = Helper(id: 122, name: "bpf_get_netns_cookie")
         static let skcToTCPSock = Helper(id: 137, name: "bpf_skc_to_tcp_sock")
+        static let storeHeaderOption = Helper(id: 143, name: "bpf_store_hdr_opt")
         static let ktimeGetCoarseNs = Helper(id: 160, name: "bpf_ktime_get_coarse_ns")
     }
 
@@ -114,6 +117,27 @@ public enum FeatureProbe {
         }
     }
 
+    /// A socket filter that compares-and-exchanges a stack slot: `r1 = 0; *(u64 *)(r10 - 8) = r1;
+    /// r0 = 0; r0 = cmpxchg_64(r10 - 8, r0, r1); r0 = 0; exit`. Kernels before 5.12 refuse the
+    /// atomic instruction ("BPF_XADD uses reserved fields").
+    static func atomicCompareExchange() -> FeatureResult {
+        let instructions = instruction(code: 0xb7, registers: 0x01, imm: 0)                  // r1 = 0
+            + instruction(code: 0x7b, registers: 0x1a, offset: -8, imm: 0)                    // *(u64 *)(r10 - 8) = r1
+            + instruction(code: 0xb7, imm: 0)                                                  // r0 = 0
+            + instruction(code: 0xdb, registers: 0x1a, offset: -8, imm: 0xf1)                // BPF_STX | BPF_ATOMIC | BPF_DW, BPF_CMPXCHG
+            + instruction(code: 0xb7, imm: 0) + instruction(code: 0x95, imm: 0)              // r0 = 0; exit
+        let attributes = BPFSyscall.ProgramAttributes(type: .socketFilter, instructions: instructions, license: "GPL",
+                                                      kernelVersion: 0, name: "probe", expectedAttachType: nil)
+        do {
+            _ = try BPFSyscall.loadProgram(attributes)
+            return FeatureResult(feature: .atomicCompareExchange, supported: true, detail: "the verifier accepted a cmpxchg on the stack")
+        } catch {
+            let log = error.verifierLog?.split(separator: "\n").last { !$0.hasPrefix("processed ") }.map(String.init)
+            return FeatureResult(feature: .atomicCompareExchange, supported: false,
+                                 detail: "BPF_PROG_LOAD: \(error.errno)\(log.map { ", the verifier: \($0)" } ?? "")")
+        }
+    }
+
     /// Attach semantics cannot be probed without a cgroup to attach to; the release decides.
     static func fromRelease(_ feature: KernelFeature) -> FeatureResult {
         guard let release = KernelRelease.running, let first = KernelRelease(feature.firstKernel) else {
@@ -123,8 +147,11 @@ public enum FeatureProbe {
                              detail: "kernel \(release.major).\(release.minor) (decided by the release)")
     }
 
-    static func instruction(code: UInt8, imm: Int32) -> [UInt8] {
-        [code, 0, 0, 0] + le32(UInt32(bitPattern: imm))
+    /// One instruction: opcode, registers (source in the high nibble, destination in the low),
+    /// 16-bit offset and 32-bit immediate, little-endian.
+    static func instruction(code: UInt8, registers: UInt8 = 0, offset: Int16 = 0, imm: Int32) -> [UInt8] {
+        let off = UInt16(bitPattern: offset)
+        return [code, registers, UInt8(off & 0xFF), UInt8(off >> 8)] + le32(UInt32(bitPattern: imm))
     }
 
     static func le32(_ v: UInt32) -> [UInt8] { v.littleEndianBytes }

@@ -34,6 +34,10 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
     case cgroupAttachReplace = "attach.replace"
     /// BPF memory charged to memory cgroups, not RLIMIT_MEMLOCK.
     case memcgAccounting = "memcg_accounting"
+    /// TCP header options written and read by sock_ops (bpf_store_hdr_opt and its siblings).
+    case headerOptionsInSockOps = "helper.sock_ops.store_hdr_opt"
+    /// BPF atomic compare-and-exchange instructions (BPF_ATOMIC | BPF_CMPXCHG).
+    case atomicCompareExchange = "insn.atomic_cmpxchg"
 
     /// One line saying what the feature is.
     public var summary: String {
@@ -54,6 +58,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
         case .skcToTCPSockInSkMsg: "bpf_skc_to_tcp_sock in sk_msg"
         case .cgroupAttachReplace: "BPF_F_REPLACE for cgroup attachments"
         case .memcgAccounting: "BPF memory charged to memory cgroups, not RLIMIT_MEMLOCK"
+        case .headerOptionsInSockOps: "TCP header options in sock_ops (bpf_store_hdr_opt)"
+        case .atomicCompareExchange: "atomic compare-and-exchange instructions"
         }
     }
 
@@ -70,6 +76,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
         case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg: "5.9"
         case .cgroupAttachReplace: "5.6"
         case .memcgAccounting: "5.11"
+        case .headerOptionsInSockOps: "5.10"
+        case .atomicCompareExchange: "5.12"
         }
     }
 }

@@ -48,6 +48,17 @@ final class BridgeNetwork {
         host.delete()
     }
 
+    /// A published port, as container engines make one: DNAT in the host namespace from
+    /// `hostAddress`:`hostPort` to `target` (`ADDRESS:PORT`), for connections made on the host.
+    func publish(hostPort: UInt16, to target: String) throws {
+        guard let hostAddress else { throw TestSocketError("a published port needs the bridge's host address", 0) }
+        try nft("""
+            table ip sockmap_test {
+                chain output { type nat hook output priority -100; ip daddr \(hostAddress) tcp dport \(hostPort) dnat to \(target); }
+            }
+            """)
+    }
+
     /// Runs `nft` in the host namespace with `rules` as its input file (`nft -f`).
     func nft(_ rules: String) throws {
         let file = NSTemporaryDirectory() + "sockmap-nft-\(getpid())-\(UUID().uuidString).nft"
