@@ -850,3 +850,52 @@ int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
     bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
     return 0;
 }
+
+/* Listeners of the cgroup opened before `load` never ran TCP_LISTEN_CB with our program attached,
+ * so their SYN-ACKs would call nothing back and carry no answer: connections to them would stay on
+ * TCP. This iterator gives every listening socket made in the accelerated cgroup or below it
+ * (their cgroup ids in `adopt`, filled by `load`) the header-option callbacks (bpf_setsockopt
+ * TCP_BPF_SOCK_OPS_CB_FLAGS, Linux 6.12), and reports each attempt (struct adopt_record). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __type(key, __u64);
+    __type(value, __u32);
+    __uint(max_entries, 4096);
+} adopt SEC(".maps");
+
+#define SOL_TCP 6
+#define TCP_BPF_SOCK_OPS_CB_FLAGS 1008
+#define TCP_LISTEN_STATE 10
+
+SEC("iter/tcp")
+int sockmap_adopt(struct bpf_iter__tcp___sockmap *ctx)
+{
+    struct sock_common___sockmap *common = ctx->sk_common;
+    if (!common)
+        return 0;
+    unsigned char state = 0;
+    if (bpf_probe_read_kernel(&state, sizeof(state), &common->skc_state) || state != TCP_LISTEN_STATE)
+        return 0;
+    struct sock___sockmap *sk = bpf_skc_to_tcp_sock(common);
+    if (!sk)
+        return 0;
+    struct cgroup___sockmap *cgroup = 0;
+    struct kernfs_node___sockmap *node = 0;
+    struct adopt_record record = {};
+    if (bpf_probe_read_kernel(&cgroup, sizeof(cgroup), &sk->sk_cgrp_data.cgroup) || !cgroup ||
+        bpf_probe_read_kernel(&node, sizeof(node), &cgroup->kn) || !node ||
+        bpf_probe_read_kernel(&record.cgroup, sizeof(record.cgroup), &node->id) ||
+        !bpf_map_lookup_elem(&adopt, &record.cgroup))
+        return 0;
+    __u16 port = 0;
+    bpf_probe_read_kernel(&port, sizeof(port), &sk->__sk_common.skc_num);
+    record.port = port;
+    int flags = 0;
+    record.error = bpf_getsockopt(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
+    if (!record.error) {
+        flags |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+        record.error = bpf_setsockopt(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
+    }
+    bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
+    return 0;
+}

@@ -42,6 +42,8 @@ static long (*bpf_load_hdr_opt)(struct bpf_sock_ops *skops, void *searchby_res, 
 static long (*bpf_store_hdr_opt)(struct bpf_sock_ops *skops, const void *from, __u32 len, __u64 flags) =
     (void *)BPF_FUNC_store_hdr_opt;
 static long (*bpf_reserve_hdr_opt)(struct bpf_sock_ops *skops, __u32 len, __u64 flags) = (void *)BPF_FUNC_reserve_hdr_opt;
+static long (*bpf_setsockopt)(void *sk, int level, int optname, void *optval, int optlen) = (void *)BPF_FUNC_setsockopt;
+static long (*bpf_getsockopt)(void *sk, int level, int optname, void *optval, int optlen) = (void *)BPF_FUNC_getsockopt;
 static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)BPF_FUNC_trace_printk;
 
 /* bpf_printk("fmt", up to 3 args): one line in the kernel's trace_pipe (`swift-sockmap trace`).

@@ -18,6 +18,23 @@ typedef struct {
 /* struct sock_common: the part of a socket that request and time-wait sockets share. */
 struct sock_common___sockmap {
     atomic64_t___sockmap skc_cookie; /* the socket cookie (SO_COOKIE), 0 until first asked for */
+    unsigned char skc_state;         /* TCP_LISTEN, TCP_ESTABLISHED, ... */
+    unsigned short skc_num;          /* the local port, host order */
+} __attribute__((preserve_access_index));
+
+/* struct kernfs_node and struct cgroup: a cgroup's id is its kernfs node's (the inode number of
+ * its cgroup2 directory). */
+struct kernfs_node___sockmap {
+    unsigned long long id;
+} __attribute__((preserve_access_index));
+
+struct cgroup___sockmap {
+    struct kernfs_node___sockmap *kn;
+} __attribute__((preserve_access_index));
+
+/* struct sock_cgroup_data (5.15 on: a plain pointer to the socket's cgroup v2). */
+struct sock_cgroup_data___sockmap {
+    struct cgroup___sockmap *cgroup;
 } __attribute__((preserve_access_index));
 
 /* struct sock */
@@ -29,6 +46,7 @@ struct sock___sockmap {
     int sk_rcvbuf;
     /* The socket's psock while it is in a sockmap, tagged in its low bits (SK_USER_DATA_PSOCK). */
     void *sk_user_data;
+    struct sock_cgroup_data___sockmap sk_cgrp_data; /* the cgroup the socket was made in */
 } __attribute__((preserve_access_index));
 
 /* SK_USER_DATA_PSOCK and SK_USER_DATA_PTRMASK (include/net/sock.h): sk_user_data points to a

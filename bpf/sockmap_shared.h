@@ -110,6 +110,15 @@ enum {
     SWEEP_QUEUE_EMPTY = 2, /* nothing redirected to it waits unread */
 };
 
+/* One listener as the "iter/tcp" adoption program reports it (ListenerAdoption in Swift):
+ * listeners of the cgroup opened before `load` get the header-option callbacks their SYN-ACKs
+ * need to answer pairing tokens. */
+struct adopt_record {
+    __u64 cgroup; /* the id of the listening socket's cgroup (the accelerated one or below it) */
+    __s32 error;  /* 0: adopted; else the -errno of bpf_getsockopt/bpf_setsockopt (EINVAL: the kernel lacks TCP_BPF_SOCK_OPS_CB_FLAGS, 6.12) */
+    __u32 port;   /* its local port */
+};
+
 /* Swift decodes these layouts by offset (SockInfo, PolicyEntry, DataPath.Config, LocalNetworks, IdleSweep). */
 _Static_assert(sizeof(struct sock_key) == 40, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 16, "sock_key layout");
@@ -121,5 +130,6 @@ _Static_assert(sizeof(struct pending_token) == 32, "pending_token layout");
 _Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
 _Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
 _Static_assert(sizeof(struct sweep_record) == 16, "sweep_record layout");
+_Static_assert(sizeof(struct adopt_record) == 16, "adopt_record layout");
 
 #endif

@@ -1,5 +1,6 @@
 import BPFLoader
 import Foundation
+import SystemPackage
 
 /// The steps of `loadLocked`, in the order it runs them. Each step that leaves something behind
 /// registers how to undo it in `undo`, which `loadLocked` runs if a later step fails.
@@ -60,7 +61,7 @@ extension Accelerator {
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
         // Only detach's sweep of idle connections needs it: a kernel without it still accelerates.
-        loadOptions.optionalPrograms = [DataPath.sweepProgram]
+        loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram]
         if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
         let object: LoadedObject
         do { object = try LoadedObject(spec, options: loadOptions) } catch {
@@ -69,7 +70,10 @@ extension Accelerator {
         }
         for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
         for (name, reason) in object.skippedPrograms.sorted(by: { $0.key < $1.key }) {
-            logger.notice("left out \(name) (\(reason)): detach cannot sweep idle connections out of the map")
+            let without = name == DataPath.adoptProgram
+                ? "listeners opened before load keep their connections on TCP until they listen again"
+                : "detach cannot sweep idle connections out of the map"
+            logger.notice("left out \(name) (\(reason)): \(without)")
         }
         try mapAccess { () throws(BPFMapError) in
             try object.maps[DataPath.configMap]?.update(
@@ -89,6 +93,24 @@ extension Accelerator {
         let networks = LocalNetworks.resolve(operatorPrefixes: options.localPrefixes, discover: options.discoverLocalNetworks, cgroup: cgroup)
         try mapAccess { () throws(BPFMapError) in try LocalNetworks.write(networks, to: map) }
         logger.debug("local networks", metadata: ["prefixes": "\(networks.map(\.description).joined(separator: ", "))"])
+    }
+
+    /// After the sock_ops program is attached: listeners of the cgroup opened before now get the
+    /// callbacks that answer pairing tokens (``ListenerAdoption``). Never fails the load: a
+    /// listener that cannot be adopted keeps its connections on TCP until it listens again.
+    func adoptListeners(of object: LoadedObject, cgroup: Cgroup, into state: inout LoadState) {
+        guard let program = object.programs[DataPath.adoptProgram], let cgroups = object.maps[DataPath.adoptMap] else { return }
+        let iterator: IteratorLink
+        do { iterator = try IteratorLink(program: program) } catch {
+            logger.notice("cannot run \(DataPath.adoptProgram): \(error); listeners opened before load keep their connections on TCP until they listen again")
+            return
+        }
+        let outcome = ListenerAdoption(iterator: iterator, cgroups: cgroups).run(cgroup: cgroup)
+        state.listenersAdopted = outcome.adopted
+        state.listenersNotAdopted = outcome.refused.count
+        if let error = outcome.refused.first {
+            logger.notice("\(outcome.refused.count) listeners opened before load cannot answer pairing tokens (bpf_setsockopt TCP_BPF_SOCK_OPS_CB_FLAGS: \(Errno(rawValue: error)); Linux 6.12 has it): their connections stay on TCP until they listen again")
+        }
     }
 
     /// Pins every map and program of `object` under `staging`.

@@ -39,6 +39,7 @@ extension Accelerator {
                          verdictAttachType: state.verdictAttachType, on: cgroup)
         try repin(object, created: object.maps.keys.filter { existing[$0] == nil }.sorted())
         state.adopt(data, object: options.objectPath)
+        adoptListeners(of: object, cgroup: cgroup, into: &state)
         state.objectSHA256 = sha256
         if let stateMap = try? BPFMap(pinned: pins.map(LoadState.mapName)) {
             try? state.store(in: stateMap)
@@ -76,7 +77,7 @@ extension Accelerator {
         let capacity = existingMaps[sockmap].map { [sockmap: $0.maxEntries] } ?? [:]
         do {
             var loadOptions = LoadedObject.Options(maxEntries: capacity, existingMaps: existingMaps, coreBTFPath: options.btfPath)
-            loadOptions.optionalPrograms = [DataPath.sweepProgram]
+            loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram]
             object = try LoadedObject(spec, options: loadOptions)
         } catch {
             throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")

@@ -128,6 +128,7 @@ public struct Accelerator: Sendable {
             testHook(.pinsInPlace)
             try attachSockops(of: data, programs: object.programs, to: cgroup)
             testHook(.cgroupAttached)
+            adoptListeners(of: object, cgroup: cgroup, into: &state)
             logger.debug("loaded", metadata: ["cgroup": "\(cgroup.path)", "pins": "\(pins.directory)"])
             return state
         } catch {

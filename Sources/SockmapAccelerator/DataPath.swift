@@ -14,6 +14,10 @@ public enum DataPath {
     public static let configMap = "config"
     /// The TCP iterator `detach` runs to release idle connections (`sockmap_sweep`).
     public static let sweepProgram = "sockmap_sweep"
+    /// The TCP iterator `load` runs to adopt listeners opened before it (`sockmap_adopt`).
+    public static let adoptProgram = "sockmap_adopt"
+    /// The ids of the cgroups whose listeners `load` adopts (`adopt`).
+    public static let adoptMap = "adopt"
 
     /// `struct sockmap_config` flags.
     public static let passthroughFlag: UInt32 = 1

@@ -28,6 +28,12 @@ public struct LoadState: Codable, Sendable, Equatable {
     public var ownMaps: Bool?
     /// How `dump-map` shows the keys of an object that is not ours.
     public var keyLayout: KeyLayout?
+    /// Listeners of the cgroup opened before this `load` that now answer pairing tokens; nil
+    /// when not tried (an object without the adoption iterator, or not this process's load).
+    public var listenersAdopted: Int?
+    /// Listeners opened before this `load` that the kernel would not adopt (before Linux 6.12):
+    /// their connections stay on TCP until they listen again.
+    public var listenersNotAdopted: Int?
 
     /// Whether the loaded object has our counters, config and policy maps.
     public var providesOwnMaps: Bool { ownMaps ?? true }

@@ -105,6 +105,9 @@ struct Load: ParsableCommand {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }
         print("loaded \(loadOptions.objectPath): accelerating TCP in cgroup \(state.cgroup) (pins in \(options.pinDirectory))")
+        if let adopted = state.listenersAdopted, let refused = state.listenersNotAdopted, adopted + refused > 0 {
+            print("listeners opened before load: \(adopted) now pair their connections" + (refused > 0 ? ", \(refused) cannot on this kernel (before 6.12) and keep TCP until they listen again" : ""))
+        }
         print("run a command inside it with: swift-sockmap run -- COMMAND")
     }
 

@@ -243,5 +243,42 @@ extension KernelIntegration {
             #expect(try poll { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
             #expect(try env.counters().delta(since: before).socketsReleased == 1)
         }
+
+        @Test("a listener opened before load: adopted where the kernel allows it (6.12), so its connections pair; else both ends stay on TCP")
+        func listenerOpenedBeforeLoad() throws {
+            let env = try AcceleratedCgroup(load: false)
+            defer { env.tearDown() }
+            _ = try env.cgroup.create()
+            // One listener in the cgroup and one outside it, both before load.
+            let inside = try env.inside { try TestSocket.tcp() }
+            try inside.bindLoopback(port: 0)
+            let outside = try TestSocket.tcp()
+            try outside.bindLoopback(port: 0)
+            guard listen(inside.fd, 16) == 0, listen(outside.fd, 16) == 0 else { throw TestSocketError("listen") }
+
+            let state = try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            let release = try #require(KernelRelease.running)
+            let adoptable = release >= KernelRelease(major: 6, minor: 12) // TCP_BPF_SOCK_OPS_CB_FLAGS in bpf_setsockopt
+            if adoptable {
+                #expect(state.listenersAdopted == 1 && state.listenersNotAdopted == 0, "only the listener of the cgroup")
+            } else {
+                // The iterator refuses bpf_setsockopt's TCP_BPF_SOCK_OPS_CB_FLAGS (EINVAL), or the
+                // kernel refuses the iterator itself: nothing is adopted either way.
+                #expect((state.listenersAdopted ?? 0) == 0)
+            }
+
+            let before = try env.counters()
+            let client = try env.inside { try TestSocket.tcp() }
+            guard connect(client.fd, TestSocket.loopback(inside.localPort)) == 0 else { throw TestSocketError("connect") }
+            let pair = try TCPPair.accepting(client, on: inside)
+            let moved = try Self.exchange(pair, seed: 0xAD, rounds: 20)
+            let delta = try env.counters().delta(since: before)
+            if adoptable {
+                #expect(delta.socketsPaired == 1 && delta.messagesRedirected == 40 && delta.bytesRedirected == UInt64(2 * moved))
+            } else {
+                #expect(delta.unanswered == 1 && delta.noToken == 1 && delta.socketsInserted == 0 && delta.messagesRedirected == 0)
+                #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(moved))
+            }
+        }
     }
 }

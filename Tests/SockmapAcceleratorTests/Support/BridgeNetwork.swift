@@ -11,41 +11,40 @@ final class BridgeNetwork {
     let hostAddress: String?
 
     /// `containerAddresses[i]` (CIDR, IPv4 or IPv6; several per container, comma-separated) go
-    /// on container i's `eth0`; `hostAddress` (CIDR) on the bridge.
+    /// on container i's `eth0`; `hostAddress` (CIDR) on the bridge. A few `ip -batch` runs make it
+    /// all, one per namespace (process start-up is slow in the kernel matrix's emulated guests).
     init(name: String, hostAddress: String? = nil, containerAddresses: [String]) throws {
-        host = try NetworkNamespace(name: name + "-h")
-        var made: [NetworkNamespace] = []
+        let hostName = name + "-h"
+        let names = containerAddresses.indices.map { "\(name)-c\($0 + 1)" }
+        let leftovers = ([hostName] + names).filter { FileManager.default.fileExists(atPath: "/run/netns/" + $0) } // of a crashed run
+        if !leftovers.isEmpty { try? Self.ipBatch(leftovers.map { "netns delete \($0)" }, force: true) }
+        host = NetworkNamespace(existing: hostName)
+        containers = names.map(NetworkNamespace.init(existing:))
+        self.hostAddress = hostAddress.map { String($0.split(separator: "/")[0]) }
+
+        var inHost = ["link set lo up", "link add br0 type bridge", "link set br0 up"]
+        if let hostAddress { inHost.append("addr add \(hostAddress) dev br0" + Self.noDAD(hostAddress)) }
+        var inContainers: [[String]] = []
+        for (index, addresses) in containerAddresses.enumerated() {
+            let port = "veth\(index + 1)"
+            inHost += ["link add \(port) type veth peer name eth0 netns \(names[index])", "link set \(port) master br0 up"]
+            var commands = ["link set lo up"] + addresses.split(separator: ",").map { "addr add \($0) dev eth0" + Self.noDAD(String($0)) }
+            commands.append("link set eth0 up")
+            if let gateway = self.hostAddress { commands.append("route add default via \(gateway)") }
+            inContainers.append(commands)
+        }
         do {
-            try Self.ip(["-n", host.name, "link", "add", "br0", "type", "bridge"])
-            try Self.ip(["-n", host.name, "link", "set", "br0", "up"])
-            if let hostAddress { try Self.ip(["-n", host.name, "addr", "add", hostAddress, "dev", "br0"] + Self.noDAD(hostAddress)) }
-            for (index, addresses) in containerAddresses.enumerated() {
-                let container = try NetworkNamespace(name: "\(name)-c\(index + 1)")
-                made.append(container)
-                let port = "veth\(index + 1)"
-                try Self.ip(["-n", host.name, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", container.name])
-                try Self.ip(["-n", host.name, "link", "set", port, "master", "br0", "up"])
-                for address in addresses.split(separator: ",").map(String.init) {
-                    try Self.ip(["-n", container.name, "addr", "add", address, "dev", "eth0"] + Self.noDAD(address))
-                }
-                try Self.ip(["-n", container.name, "link", "set", "eth0", "up"])
-                if let hostAddress {
-                    let gateway = String(hostAddress.split(separator: "/")[0])
-                    try Self.ip(["-n", container.name, "route", "add", "default", "via", gateway])
-                }
-            }
+            try Self.ipBatch(([hostName] + names).map { "netns add \($0)" })
+            try Self.ipBatch(inHost, namespace: hostName)
+            for (index, commands) in inContainers.enumerated() { try Self.ipBatch(commands, namespace: names[index]) }
         } catch {
-            for namespace in made { namespace.delete() }
-            host.delete()
+            delete()
             throw error
         }
-        containers = made
-        self.hostAddress = hostAddress.map { String($0.split(separator: "/")[0]) }
     }
 
     func delete() {
-        for namespace in containers { namespace.delete() }
-        host.delete()
+        try? Self.ipBatch((containers + [host]).map { "netns delete \($0.name)" }, force: true)
     }
 
     /// A published port, as container engines make one: DNAT in the host namespace from
@@ -72,11 +71,17 @@ final class BridgeNetwork {
         .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "nft"
 
     /// IPv6 addresses skip duplicate address detection, so they work at once.
-    private static func noDAD(_ address: String) -> [String] { address.contains(":") ? ["nodad"] : [] }
+    private static func noDAD(_ address: String) -> String { address.contains(":") ? " nodad" : "" }
 
-    private static func ip(_ arguments: [String]) throws {
-        let result = try CommandRunner.run(NetworkNamespace.ipTool, arguments, timeout: 20)
-        guard result.status == 0 else { throw TestSocketError("ip \(arguments.joined(separator: " ")): \(result.stderr)", 0) }
+    /// Runs `commands` in one `ip` process (in `namespace` when given); `force` goes on past a
+    /// failing one.
+    private static func ipBatch(_ commands: [String], namespace: String? = nil, force: Bool = false) throws {
+        let file = NSTemporaryDirectory() + "sockmap-ip-\(getpid())-\(UUID().uuidString).batch"
+        try (commands.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let options = (namespace.map { ["-n", $0] } ?? []) + (force ? ["-force"] : [])
+        let result = try CommandRunner.run(NetworkNamespace.ipTool, options + ["-batch", file], timeout: 60)
+        guard result.status == 0 else { throw TestSocketError("ip -batch: \(result.stderr)", 0) }
     }
 }
 

@@ -95,6 +95,11 @@ final class NetworkNamespace {
         }
     }
 
+    /// A namespace someone else made (`ip -batch`); `delete()` still removes it.
+    init(existing name: String) {
+        self.name = name
+    }
+
     func delete() {
         _ = try? CommandRunner.run(Self.ipTool, ["netns", "delete", name], timeout: 10)
     }
