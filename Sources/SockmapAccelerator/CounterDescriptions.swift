@@ -1,0 +1,39 @@
+/// What each data-path counter means, for readers that show the counters by name (the agent's
+/// `/metrics` page): one table beside ``Counters``, so a counter added to `Slot` is described
+/// here (the switch is exhaustive) and appears in every such reader without further changes.
+extension Counters.Slot {
+    /// The counter's name in snake case (`messages_redirected`), taken from the case name.
+    package var snakeCaseName: String {
+        var name = ""
+        var previousWasUpper = true
+        for character in String(describing: self) {
+            if character.isUppercase {
+                if !previousWasUpper { name += "_" }
+                name += character.lowercased()
+                previousWasUpper = true
+            } else {
+                name.append(character)
+                previousWasUpper = false
+            }
+        }
+        return name
+    }
+
+    /// One sentence saying what the counter counts (a Prometheus `# HELP` line).
+    package var help: String {
+        switch self {
+        case .socketsInserted: "Sockets the sock_ops program added to the SOCKHASH."
+        case .insertFailed: "Sockets the SOCKHASH refused (full, typically); they stay on plain TCP."
+        case .messagesRedirected: "Sends the sk_msg program redirected to the peer socket."
+        case .bytesRedirected: "Bytes of the sends redirected to the peer socket."
+        case .redirectMissed: "Sends whose peer socket was not in the map (they went through TCP)."
+        case .skippedByPolicy: "Sockets not inserted because the allow/deny list excludes their connection."
+        case .keptOnTCP: "Sends kept on TCP because an earlier send of their socket took it (redirecting could reorder bytes)."
+        case .skippedNotLocal: "Sockets not inserted because their peer is not on this host."
+        case .skippedEarlyData: "Sockets not inserted because data crossed TCP before ESTABLISHED (TCP Fast Open)."
+        case .skippedPaused: "Sockets not inserted because redirection was paused (or being detached)."
+        case .backpressureToTCP: "Sending sides moved to TCP for good because their peer held too many unread redirected bytes."
+        case .socketsReleased: "Sockets taken out of the map once on TCP with nothing redirected left unread."
+        }
+    }
+}
