@@ -176,6 +176,8 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
     }
 
     private func installSignalHandlers() {
+        // A log reader that went away (a closed pipe) must not kill the agent mid-detach.
+        signal(SIGPIPE, SIG_IGN)
         for (number, handler) in [(SIGTERM, stop), (SIGINT, stop), (SIGHUP, { [unowned self] (_: Int32) in reload() })] as [(Int32, (Int32) -> Void)] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)

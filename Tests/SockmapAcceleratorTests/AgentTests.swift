@@ -142,9 +142,7 @@ extension KernelIntegration {
             func reloadAndExpectReady() throws {
                 reloads += 1
                 agent.signal(SIGHUP)
-                let count = reloads
-                let reloaded = agent.awaitLine { _ in agent.lines.filter { ($0["message"] as? String) == "reloaded" }.count >= count }
-                #expect(reloaded != nil, "no reload logged: \(agent.text)")
+                #expect(agent.awaitMessage("reloaded", count: reloads), "no reload logged: \(agent.text)")
                 #expect(notify.await("RELOADING=1"))
                 let ready = try agent.get("/readyz")
                 #expect(ready.status == 200, "\(ready.body)")

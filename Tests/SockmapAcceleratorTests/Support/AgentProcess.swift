@@ -47,6 +47,15 @@ final class AgentProcess {
         log.await(timeout: timeout, predicate)
     }
 
+    /// Waits until `count` log lines carry `message`.
+    func awaitMessage(_ message: String, count: Int = 1, timeout: TimeInterval = 30) -> Bool {
+        var seen = 0
+        return log.await(timeout: timeout) { line in
+            if (line["message"] as? String) == message { seen += 1 }
+            return seen >= count
+        } != nil
+    }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit and returns its status (nil if it did not in time: then it is killed).
