@@ -67,9 +67,6 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
         return exitCode
     }
 
-    /// The address served (its port is the kernel's when 0 was asked); nil before `run` binds.
-    package var boundAddress: ListenAddress? { server?.address }
-
     private func start() throws(AgentError) {
         do { try Privileges.requireRoot() } catch { throw .accelerator(error) }
         if !configuration.allowExternal, !configuration.listen.isLoopback { throw .externalAddress(configuration.listen) }
