@@ -163,6 +163,24 @@ import Testing
         #expect(recipe.contains("docker build -f tools/deploy/Containerfile"))
     }
 
+    @Test("the Grafana dashboard queries only metrics the agent serves")
+    func dashboard() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.deploy + "/grafana-dashboard.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(expressions.count >= panels.count)
+        let served = Set(PrometheusText.samples(MetricsPage.render(AgentUnitTests.sampleSnapshot())).keys.map {
+            String($0.prefix { $0 != "{" })
+        })
+        let pattern = try Regex("swift_sockmap_[a-z_]+")
+        for expression in expressions {
+            let names = expression.matches(of: pattern).map { String(expression[$0.range]) }
+            #expect(!names.isEmpty, "\(expression)")
+            for name in names { #expect(served.contains(name), "\(name) in \(expression) is not on the agent's page") }
+        }
+    }
+
     @Test("the systemd unit runs the agent with Type=notify and reloads with SIGHUP")
     func systemdUnit() throws {
         let unit = try String(contentsOfFile: Self.deploy + "/swift-sockmap.service", encoding: .utf8)
