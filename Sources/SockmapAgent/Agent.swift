@@ -68,8 +68,8 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
     }
 
     private func start() throws(AgentError) {
-        do { try Privileges.requireRoot() } catch { throw .accelerator(error) }
         if !configuration.allowExternal, !configuration.listen.isLoopback { throw .externalAddress(configuration.listen) }
+        do { try Privileges.requireRoot() } catch { throw .accelerator(error) }
         do { try BPFFileSystem.ensureMounted(for: configuration.pinDirectory) } catch { throw .accelerator(error) }
         let lock = try AgentLock(pins: accelerator.pins)
         installSignalHandlers()
