@@ -40,7 +40,6 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
     private let logger: Logger
     private let queue = DispatchQueue(label: "swift-sockmap.agent")
     private let finished = DispatchSemaphore(value: 0)
-    private var signalSources: [DispatchSourceSignal] = []
     private var lock: AgentLock?
     private var server: HTTPServer?
     private var exitCode: Int32 = 0
@@ -172,16 +171,29 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
         finished.signal()
     }
 
+    /// SIGTERM, SIGINT and SIGHUP are blocked in every thread (threads started later inherit the
+    /// mask, which is why this runs before the HTTP server starts its event loop) and taken by
+    /// one thread in `sigwait`, which hands them to the queue: delivery does not depend on which
+    /// thread the kernel picks or on how libdispatch implements signal sources on Linux.
     private func installSignalHandlers() {
         // A log reader that went away (a closed pipe) must not kill the agent mid-detach.
         signal(SIGPIPE, SIG_IGN)
-        for (number, handler) in [(SIGTERM, stop), (SIGINT, stop), (SIGHUP, { [unowned self] (_: Int32) in reload() })] as [(Int32, (Int32) -> Void)] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { handler(number) }
-            source.resume()
-            signalSources.append(source)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let waited = signals
+        let thread = Thread { [unowned self] in
+            var set = waited
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&set, &number) == 0 else { continue }
+                let received = number
+                queue.async { received == SIGHUP ? self.reload() : self.stop(received) }
+            }
         }
+        thread.name = "signals"
+        thread.start()
     }
 
     // MARK: HTTP
