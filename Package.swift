@@ -18,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         // The agent's HTTP server (NIOHTTP1) and its Prometheus text (swift-prometheus).
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"), // MetricNameDescriptor
     ],
     targets: [
         // The only C in the package: bpf(2) and a few other syscalls Swift cannot call directly.
