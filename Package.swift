@@ -14,8 +14,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"), // LogEvent: the agent's JSON log handler
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // The agent's HTTP server (NIOHTTP1) and its Prometheus text (swift-prometheus).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"), // MetricNameDescriptor
     ],
     targets: [
         // The only C in the package: bpf(2) and a few other syscalls Swift cannot call directly.
@@ -53,10 +56,25 @@ let package = Package(
         .plugin(name: "EmbedDataPath", capability: .buildTool(), dependencies: ["bpf-embed"]),
         // bpf/redir.c's object, embedded in the binary.
         .target(name: "EmbeddedDataPath", plugins: ["EmbedDataPath"]),
+        // `swift-sockmap agent`: keeps an installation in place and serves /metrics, /healthz
+        // and /readyz over HTTP.
+        .target(
+            name: "SockmapAgent",
+            dependencies: [
+                "SockmapAccelerator",
+                "BPFLoader",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "swift-sockmap",
             dependencies: [
                 "SockmapAccelerator",
+                "SockmapAgent",
                 "EmbeddedDataPath",
                 "BPFLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,7 +109,7 @@ let package = Package(
         .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
-            dependencies: ["SockmapAccelerator", "BPFLoader", "BPFObject"]
+            dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject"]
         ),
     ]
 )

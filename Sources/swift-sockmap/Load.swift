@@ -61,20 +61,11 @@ struct Load: ParsableCommand {
         valueName: "PATH"))
     var btfPath: String?
 
-    @Option(name: .customLong("local-prefix"), help: ArgumentHelp(
-        "A prefix whose addresses are on this host (CIDR: 10.88.0.0/16, fd00::/64), for the SYNs' pairing tokens, besides loopback, the addresses of every network namespace found and the subnets of container bridges (repeatable). List only this host's addresses: a token sent elsewhere leaves the host.",
-        valueName: "CIDR"))
-    var localPrefixes: [String] = []
-
-    @Flag(help: "Write pairing tokens only toward loopback, each socket's own address and --local-prefix, without looking for the host's namespaces and bridges.")
-    var noDiscoverLocal = false
+    @OptionGroup var localNetworks: LocalNetworkOptions
 
     @OptionGroup var options: InstallationOptions
 
     func validate() throws {
-        for prefix in localPrefixes where LocalNetwork(cidr: prefix) == nil {
-            throw ValidationError("--local-prefix \(prefix) is not an address prefix (10.88.0.0/16, fd00::/64)")
-        }
         if let maxEntries, maxEntries == 0 { throw ValidationError("--max-entries must be at least 1") }
         if replace, maxEntries != nil {
             throw ValidationError("--max-entries cannot change with --replace: the SOCKHASH and its sockets are kept")
@@ -99,8 +90,7 @@ struct Load: ParsableCommand {
         loadOptions.globals = try parsedGlobals()
         loadOptions.mapName = mapName
         loadOptions.btfPath = btfPath
-        loadOptions.localPrefixes = localPrefixes.compactMap { LocalNetwork(cidr: $0) }
-        loadOptions.discoverLocalNetworks = !noDiscoverLocal
+        localNetworks.apply(to: &loadOptions)
         let state = try CLILog.reporting {
             replace ? try options.accelerator().replace(loadOptions) : try options.accelerator().load(loadOptions)
         }

@@ -12,7 +12,7 @@ struct SwiftSockmap: ParsableCommand {
             4 not loaded; 64 bad usage; 77 not root; 127 `run` could not execute its command.
             """,
         version: "0.1.0",
-        subcommands: [Load.self, Detach.self, Status.self, DumpMap.self, Run.self, Stats.self, Policy.self, Pause.self, Resume.self, Trace.self, Probe.self]
+        subcommands: [Load.self, Detach.self, Status.self, DumpMap.self, Run.self, Stats.self, Policy.self, Pause.self, Resume.self, Trace.self, Probe.self, AgentCommand.self]
     )
 }
 

@@ -173,13 +173,13 @@ _swift-sockmap() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    load|detach|status|dump-map|run|stats|policy|pause|resume|trace|probe|help)
+    load|detach|status|dump-map|run|stats|policy|pause|resume|trace|probe|agent|help)
         # Offer subcommand argument completions
         "_swift-sockmap_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'load detach status dump-map run stats policy pause resume trace probe help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'load detach status dump-map run stats policy pause resume trace probe agent help' -- "${cur}"))
         ;;
     esac
 }
@@ -453,6 +453,44 @@ _swift-sockmap_probe() {
     repeating_options=()
     non_repeating_options=()
     __swift-sockmap_offer_flags_options 0
+}
+
+_swift-sockmap_agent() {
+    repeating_flags=()
+    non_repeating_flags=(--allow-external --detach-on-exit --verbose -v --version -h --help)
+    repeating_options=(--policy)
+    non_repeating_options=(--listen --log-format --object --cgroup --max-entries --policy-mode --pin-dir)
+    __swift-sockmap_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--listen')
+        return
+        ;;
+    '--log-format')
+        __swift-sockmap_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    '--object')
+        return
+        ;;
+    '--cgroup')
+        return
+        ;;
+    '--max-entries')
+        return
+        ;;
+    '--policy-mode')
+        __swift-sockmap_add_completions -W 'deny'$'\n''allow'
+        return
+        ;;
+    '--policy')
+        return
+        ;;
+    '--pin-dir')
+        return
+        ;;
+    esac
 }
 
 _swift-sockmap_help() {
