@@ -318,20 +318,20 @@ struct MalformedObjectTests {
     @Test("key type larger than UInt32")
     func hugeKey() throws {
         let (raw, s, spec) = try Self.btf()
-        let sockKey = try Self.type(spec, .structure, "sock_key")
+        let policyKey = try Self.type(spec, .structure, "policy_key")
         // An array of them: the size no longer fits 32 bits.
         let array = try #require(spec.types.first { $0.rawKind == .array })
         var bytes = raw.bytes
-        // element → sock_key, count → 2^31; and point sock_hash's key pointer at this array.
-        bytes.write(UInt64(sockKey.id), at: s.offset + array.recordOffset + 12, width: 4)
+        // element → policy_key, count → 2^31; and point the policy map's key pointer at this array.
+        bytes.write(UInt64(policyKey.id), at: s.offset + array.recordOffset + 12, width: 4)
         bytes.write(1 << 31, at: s.offset + array.recordOffset + 20, width: 4)
-        let keyPointer = try #require(spec.types.first { $0.kind == .pointer(to: sockKey.id) })
+        let keyPointer = try #require(spec.types.first { $0.kind == .pointer(to: policyKey.id) })
         bytes.write(UInt64(array.id), at: s.offset + keyPointer.recordOffset + 8, width: 4)
         guard case .btf(.badMapDefinition(let map, let reason))? = objectError(bytes) else {
             Issue.record("expected a bad map definition"); return
         }
-        #expect(map == "sock_hash")
-        #expect(reason == "member key is \(48 << 31) bytes, more than a u32")
+        #expect(map == "policy")
+        #expect(reason == "member key is \(20 << 31) bytes, more than a u32")
     }
 
     // MARK: CO-RE relocations (.BTF.ext core_relo)

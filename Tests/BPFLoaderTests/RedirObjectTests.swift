@@ -88,15 +88,22 @@ struct RedirObjectTests {
         for (id, type) in btf.types.enumerated() { #expect(type.id == id) }
 
         let dataSection = try #require(btf.dataSection(named: ".maps"))
-        #expect(dataSection.variables.count == 6)
+        #expect(dataSection.variables.count == 11)
         let variables = try dataSection.variables.map { try btf.type($0.type, ".maps member") }
         #expect(variables.allSatisfy { $0.rawKind == .variable })
-        #expect(Set(variables.map(\.name)) == ["sock_hash", "sock_state", "closing", "counters", "policy", "config"])
-        #expect(dataSection.variables.allSatisfy { $0.size == 32 })
+        #expect(Set(variables.map(\.name)) == ["sock_hash", "socks", "pending", "answered", "local_nets", "sock_state", "closing",
+                                               "counters", "policy", "config", "adopt"])
+        // Four pointer members (type, key, value, max_entries or map_flags), five for local_nets.
+        for (variable, type) in zip(dataSection.variables, variables) {
+            #expect(variable.size == (type.name == "local_nets" ? 40 : 32), "\(type.name)")
+        }
 
         let sockKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_key" })
-        #expect(try btf.size(of: sockKey.id) == 48)
-        #expect(sockKey.members.map(\.name) == ["netns", "local_ip", "remote_ip", "local_port", "remote_port"])
+        #expect(try btf.size(of: sockKey.id) == 40)
+        #expect(sockKey.members.map(\.name) == ["local_ip", "remote_ip", "local_port", "remote_port"])
+        let sockInfo = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_info" })
+        #expect(try btf.size(of: sockInfo.id) == 56)
+        #expect(sockInfo.members.map(\.name) == ["peer", "netns", "key"])
         let u32 = try #require(btf.types.first { $0.rawKind == .typedef && $0.name == "__u32" })
         #expect(try btf.skipModifiers(u32.id).rawKind == .int)
         #expect(try btf.size(of: u32.id) == 4)
@@ -122,12 +129,18 @@ struct RedirObjectTests {
     }
 
     @Test("maps with their exact definitions", arguments: [
-        MapSpec(name: "sock_hash", type: .sockhash, keySize: 48, valueSize: 8, maxEntries: 65536),
-        MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 16),
+        MapSpec(name: "sock_hash", type: .sockhash, keySize: 8, valueSize: 8, maxEntries: 65536),
+        MapSpec(name: "socks", type: .lruHash, keySize: 8, valueSize: 56, maxEntries: 65536),
+        MapSpec(name: "pending", type: .lruHash, keySize: 8, valueSize: 32, maxEntries: 16384),
+        MapSpec(name: "answered", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 16384),
+        MapSpec(name: "local_nets", type: MapType(rawValue: 11) /* BPF_MAP_TYPE_LPM_TRIE */, keySize: 20, valueSize: 4, maxEntries: 4096,
+                flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 24),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
-        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 4, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
-        MapSpec(name: "closing", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 65536),
+        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 32, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "closing", type: .lruHash, keySize: 8, valueSize: 8, maxEntries: 65536),
+        MapSpec(name: "adopt", type: .hash, keySize: 8, valueSize: 4, maxEntries: 4096),
     ])
     func map(_ expected: MapSpec) throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
@@ -151,7 +164,8 @@ struct RedirObjectTests {
     func mapList() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btfMaps = spec.maps.filter { $0.origin == .btf }
-        #expect(btfMaps.map(\.name).sorted() == ["closing", "config", "counters", "policy", "sock_hash", "sock_state"])
+        #expect(btfMaps.map(\.name).sorted() == ["adopt", "answered", "closing", "config", "counters", "local_nets", "pending", "policy",
+                                                  "sock_hash", "sock_state", "socks"])
         #expect(btfMaps.map(\.symbolOffset) == btfMaps.map(\.symbolOffset).sorted())
         #expect(Set(spec.maps.map(\.name)).count == spec.maps.count)
     }
@@ -160,7 +174,7 @@ struct RedirObjectTests {
     func programs() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         #expect(spec.license == "GPL")
-        #expect(spec.programs.map(\.name).sorted() == ["sockmap_redirect", "sockmap_sockops", "sockmap_sweep"])
+        #expect(spec.programs.map(\.name).sorted() == ["sockmap_adopt", "sockmap_redirect", "sockmap_sockops", "sockmap_sweep"])
 
         let sockops = try #require(spec.program(named: "sockmap_sockops"))
         #expect(sockops.sectionName == "sockops")
@@ -215,7 +229,8 @@ struct RedirObjectTests {
             }
         }
         let wanted: Set<String> = name == "sockmap_sockops"
-            ? ["sock_hash", "sock_state", "closing", "counters", "policy", "config"] : ["sock_hash", "sock_state", "closing", "counters", "config"]
+            ? ["sock_hash", "socks", "pending", "answered", "local_nets", "sock_state", "closing", "counters", "policy", "config"]
+            : ["sock_hash", "socks", "sock_state", "closing", "counters", "config"]
         #expect(expectedMaps == wanted)
         #expect(program.mapReferences.map(\.instruction) == program.mapReferences.map(\.instruction).sorted())
     }
