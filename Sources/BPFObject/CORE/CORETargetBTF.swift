@@ -31,6 +31,11 @@ public struct CORETargetBTF: Sendable {
         do { source = .view(try BTFView(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
     }
 
+    /// Reads types from `view` (the fuzzer and tests build one from bytes in memory).
+    init(view: BTFView) {
+        source = .view(view)
+    }
+
     /// The running kernel's BTF (`kernelPath`), read once per process and shared by every load
     /// after the first: it cannot change while the kernel runs. A failure is remembered too.
     public static func runningKernel() throws(COREError) -> CORETargetBTF {
