@@ -12,8 +12,6 @@ final class ChildProcess {
     private var pending: [UInt8] = []
     private var capturedStderr: [UInt8] = []
     private var status: Int32?
-    /// The child's peak resident set (`ru_maxrss`, KiB), once it has been waited for.
-    private(set) var peakResidentKiB = 0
 
     /// Starts `path` (or a bare name from PATH) with `arguments`; `captureStderr: false` lets its
     /// stderr reach ours.
@@ -105,9 +103,8 @@ final class ChildProcess {
         if let status { return status }
         var raw: Int32 = 0
         var delay: UInt32 = 50
-        var usage = rusage()
         while true {
-            let rc = wait4(pid, &raw, WNOHANG, &usage)
+            let rc = waitpid(pid, &raw, WNOHANG)
             if rc == pid { break }
             if rc < 0, errno != EINTR { throw BenchError.system("waitpid \(pid)") }
             if deadline.hasPassed {
@@ -123,7 +120,6 @@ final class ChildProcess {
         let signal = raw & 0x7F
         let result = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
         status = result
-        peakResidentKiB = Int(usage.ru_maxrss)
         Cleanup.shared.untrack(pid)
         return result
     }
@@ -160,8 +156,6 @@ struct CommandOutcome {
     let stdout: String
     let stderr: String
     let seconds: Double
-    /// Peak resident set of the child, in KiB (`ru_maxrss`).
-    var peakResidentKiB = 0
 }
 
 func runCommand(_ path: String, _ arguments: [String], timeoutSeconds: Double = 60) throws -> CommandOutcome {
@@ -171,8 +165,7 @@ func runCommand(_ path: String, _ arguments: [String], timeoutSeconds: Double = 
     let output = try child.readToEnd(until: deadline)
     let status = try child.wait(until: deadline)
     let seconds = Double(monotonicNanos() - start) / 1e9
-    return CommandOutcome(status: status, stdout: output.stdout, stderr: output.stderr, seconds: seconds,
-                          peakResidentKiB: child.peakResidentKiB)
+    return CommandOutcome(status: status, stdout: output.stdout, stderr: output.stderr, seconds: seconds)
 }
 
 /// This executable's own path (for re-executing itself as a child role).

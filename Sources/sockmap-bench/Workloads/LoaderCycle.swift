@@ -33,12 +33,20 @@ struct LoaderCycle {
     }
 
     /// One `--version`, one `load`, one `detach`, one `bpftool prog loadall`, each timed from
-    /// spawn to exit, then the in-process cycle.
+    /// spawn to exit; the same once more under `/usr/bin/time` for their peak memory; then the
+    /// in-process cycle.
     func measure() throws -> Sample {
         let version = try checked(sockmap, ["--version"])
         let load = try checked(sockmap, ["load", object, "--cgroup", cgroup, "--pin-dir", pinDir])
         let detach = try checked(sockmap, ["detach", "--pin-dir", pinDir])
         let libbpf = try libbpfLoad()
+        let versionPeak = try peakMemory(sockmap, ["--version"])
+        let loadPeak = try peakMemory(sockmap, ["load", object, "--cgroup", cgroup, "--pin-dir", pinDir])
+        _ = try checked(sockmap, ["detach", "--pin-dir", pinDir])
+        let libbpfPeak = try Self.bpftool.flatMap { (bpftool) throws -> Double? in
+            defer { Self.removePins(libbpfPinDir) }
+            return try peakMemory(bpftool, ["prog", "loadall", object, libbpfPinDir])
+        }
         let accelerator = Accelerator(pinDirectory: pinDir)
         let start = monotonicNanos()
         do {
@@ -56,12 +64,30 @@ struct LoaderCycle {
             versionMs: version.seconds * 1e3,
             inProcessLoadMs: Double(loaded - start) / 1e6,
             inProcessDetachMs: Double(detached - loaded) / 1e6,
-            loadPeakMiB: Double(load.peakResidentKiB) / 1024,
-            versionPeakMiB: Double(version.peakResidentKiB) / 1024,
+            loadPeakMiB: loadPeak,
+            versionPeakMiB: versionPeak,
             libbpfLoadMs: libbpf.map { $0.seconds * 1e3 },
-            libbpfPeakMiB: libbpf.map { Double($0.peakResidentKiB) / 1024 }
+            libbpfPeakMiB: libbpfPeak
         )
     }
+
+    /// The peak resident memory (MiB) of `command` run under GNU time (`%M`); nil without
+    /// `/usr/bin/time`. Not our own `wait4`: a child spawned from this process (posix_spawn
+    /// shares our memory until exec) inherits our peak in `ru_maxrss`; time's children start small.
+    private func peakMemory(_ command: String, _ arguments: [String]) throws -> Double? {
+        guard access(Self.gnuTime, X_OK) == 0 else { return nil }
+        let output = NSTemporaryDirectory() + "sockmap-bench-peak-\(getpid())"
+        defer { unlink(output) }
+        _ = try checked(Self.gnuTime, ["-f", "%M", "-o", output, command] + arguments)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard let kib = text.split(separator: "\n").last.flatMap({ Double($0) }) else {
+            throw BenchError("\(Self.gnuTime) wrote no peak memory for \(command): \(text)")
+        }
+        return kib / 1024
+    }
+
+    static let gnuTime = "/usr/bin/time"
+
 
     /// `bpftool prog loadall OBJECT DIR`, then its pins removed (which unloads the programs);
     /// nil when bpftool is not installed.
