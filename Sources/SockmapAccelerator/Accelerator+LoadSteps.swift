@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 
 /// The steps of `loadLocked`, in the order it runs them. Each step that leaves something behind
 /// registers how to undo it in `undo`, which `loadLocked` runs if a later step fails.

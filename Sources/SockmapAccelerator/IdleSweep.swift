@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Takes idle connections out of the SOCKHASH when an installation is retired (`detach`), so they
 /// run at plain TCP speed if they send again. Connections that move data leave the map through
@@ -42,7 +43,7 @@ struct IdleSweep {
         var idleBefore = Set<UInt64>()
         var released = 0
         for pass in 0..<passes {
-            if pass > 0 { Thread.sleep(forTimeInterval: interval) }
+            if pass > 0 { usleep(UInt32(interval * 1e6)) }
             // Looking a key up returns its socket's cookie, assigning one to a socket that had none:
             // the iterator reports only sockets with a cookie.
             let keys = (try? sockhash.keys()) ?? []
@@ -86,14 +87,21 @@ struct IdleSweep {
     /// One pass in the network namespace at `path`, on a thread of its own that joins it (the
     /// caller's thread never changes namespace); nothing when it cannot be joined.
     private func run(inNamespace path: String) -> [UInt8] {
-        final class Output: @unchecked Sendable { var bytes: [UInt8] = [] } // written before `done` is signalled
-        let output = Output(), done = DispatchSemaphore(value: 0), iterator = self.iterator
-        Thread {
-            if (try? HostSystem.enterNetworkNamespace(path)) != nil { output.bytes = (try? iterator.run()) ?? [] }
-            done.signal()
-        }.start()
-        done.wait()
-        return output.bytes
+        final class Pass { // the thread's work and what it read, handed over whole and joined
+            let path: String, iterator: IteratorLink
+            var bytes: [UInt8] = []
+            init(path: String, iterator: IteratorLink) { self.path = path; self.iterator = iterator }
+        }
+        let pass = Pass(path: path, iterator: iterator)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { argument in
+            let pass = Unmanaged<Pass>.fromOpaque(argument!).takeUnretainedValue()
+            if (try? HostSystem.enterNetworkNamespace(pass.path)) != nil { pass.bytes = (try? pass.iterator.run()) ?? [] }
+            return nil
+        }, Unmanaged.passUnretained(pass).toOpaque())
+        guard started == 0 else { return [] }
+        pthread_join(thread, nil)
+        return withExtendedLifetime(pass) { pass.bytes }
     }
 
     /// Decodes `struct sweep_record`s: cookie (8 bytes), flags (4), reserved (4).

@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `load` records about itself, kept in bpffs next to the pins (a one-entry array map
 /// named `sockmap_state` holding JSON), so pins and their description can never disagree.
@@ -67,7 +68,7 @@ public struct LoadState: Codable, Sendable, Equatable {
 
     /// `date` in UTC as `.iso8601` writes it (`2026-12-07T04:33:55Z`), without the calendar and
     /// time zone `.iso8601` sets up: ICU's zone data was 1.7 MB of a load's peak memory.
-    static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 
 /// The network namespaces where the sockets of an accelerated cgroup may live, for what sees
 /// one namespace at a time (the TCP iterator of `IdleSweep`).

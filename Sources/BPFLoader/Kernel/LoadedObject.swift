@@ -32,8 +32,9 @@ public struct LoadedObject: Sendable {
         /// nil: the running kernel's, `/sys/kernel/btf/vmlinux` (`CORETargetBTF.runningKernel()`,
         /// read once per process). Read only when the object has relocations to apply.
         public var coreBTFPath: String? = nil
-        /// The target BTF already decoded, used instead of reading `coreBTFPath` (or the kernel's):
-        /// a caller loading many objects decodes it once, as with cilium/ebpf's `KernelTypes`.
+        /// The target BTF already read, used instead of reading `coreBTFPath` (or the kernel's):
+        /// a caller loading many objects reads it once, as with cilium/ebpf's `KernelTypes` (the
+        /// running kernel's is read once per process anyway).
         public var coreTarget: CORETargetBTF? = nil
         /// Programs the object works without: if the kernel cannot load one (it lacks the
         /// function the program attaches to, or refuses the program), it is left out and listed
