@@ -40,9 +40,10 @@ package enum FileBytes {
         }
     }
 
-    /// Everything `fd` reads, in one allocation (a copy only if the file is longer than `sizeHint`).
+    /// Everything `fd` reads, in one allocation (a copy only if the file is longer than `sizeHint`;
+    /// one byte more than the hint, so reading the end of a file of that size grows nothing).
     private static func readAll(_ fd: FileDescriptor, sizeHint: Int) throws -> BTFBytes {
-        var capacity = max(sizeHint, 1 << 16)
+        var capacity = max(sizeHint + 1, 1 << 16)
         var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
         var count = 0
         do {
