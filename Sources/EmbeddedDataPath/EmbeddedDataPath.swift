@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The data path (`bpf/redir.c`), compiled for the BPF target by the package build (plugin
 /// `EmbedDataPath`) and embedded in the binary, so `swift-sockmap load` needs no object file.

@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 
 extension Accelerator {
     /// Looks at the pins and the cgroup to tell what is installed.

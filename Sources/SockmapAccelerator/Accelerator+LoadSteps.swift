@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 /// The steps of `loadLocked`, in the order it runs them. Each step that leaves something behind

@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import SystemPackage
 

@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 
 /// The BPF file system (bpffs), where maps and programs are pinned so they outlive the loader.
 public enum BPFFileSystem {

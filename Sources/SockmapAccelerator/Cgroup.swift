@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 import SystemPackage
 
 /// A cgroup v2 directory.
@@ -71,8 +72,8 @@ public struct Cgroup: Sendable, Equatable {
     var children: [Cgroup] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return entries.map { Cgroup(path: path + "/" + $0) }.filter { child in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: child.path, isDirectory: &isDirectory) && isDirectory.boolValue
+            var status = stat()
+            return stat(child.path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
         }
     }
 

@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Takes idle connections out of the SOCKHASH when an installation is retired (`detach`), so they
 /// run at plain TCP speed if they send again. Connections that move data leave the map through
@@ -44,7 +45,7 @@ struct IdleSweep {
         var idleBefore = Set<UInt64>()
         var released = 0
         for pass in 0..<passes {
-            if pass > 0 { Thread.sleep(forTimeInterval: interval) }
+            if pass > 0 { usleep(UInt32(interval * 1e6)) }
             let cookies = ((try? sockhash.keys()) ?? []).compactMap { $0.count == 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
             if cookies.isEmpty { break }
             for (cookie, peer) in pairings() {

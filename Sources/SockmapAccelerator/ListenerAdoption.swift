@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Gives listeners of the cgroup that were opened before `load` what later ones get at
 /// `listen()`: the header-option callbacks with which their SYN-ACKs answer pairing tokens.
@@ -53,9 +54,9 @@ struct ListenerAdoption {
             guard let inode = (try? files.attributesOfItem(atPath: directory))?[.systemFileNumber] as? UInt64 else { continue }
             ids.append(inode)
             for entry in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
-                var isDirectory: ObjCBool = false
                 let child = directory + "/" + entry
-                if files.fileExists(atPath: child, isDirectory: &isDirectory), isDirectory.boolValue { pending.append(child) }
+                var info = stat()
+                if lstat(child, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { pending.append(child) }
             }
         }
         return ids

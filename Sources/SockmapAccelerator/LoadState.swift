@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `load` records about itself, kept in bpffs next to the pins (a one-entry array map
 /// named `sockmap_state` holding JSON), so pins and their description can never disagree.
@@ -61,11 +62,28 @@ public struct LoadState: Codable, Sendable, Equatable {
 
     func store(in map: BPFMap) throws {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.iso8601(date))
+        }
         var bytes = Array(try encoder.encode(self))
         guard bytes.count < Self.valueSize else { throw AcceleratorError.io(path: Self.mapName, reason: "state too large") }
         bytes += [UInt8](repeating: 0, count: Self.valueSize - bytes.count)
         try map.update(key: UInt32(0).littleEndianBytes, value: bytes)
+    }
+
+    /// `date` in UTC as `.iso8601` writes it (`2026-12-07T04:33:55Z`), without the calendar and
+    /// time zone `.iso8601` sets up: ICU's zone data was 1.7 MB of a load's peak memory.
+    package static func iso8601(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))"
+            + "T\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))Z"
     }
 
     static func load(from map: BPFMap) -> LoadState? {

@@ -1,8 +1,6 @@
 import BPFLoader
-import Foundation
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
+import FoundationEssentials
+import Glibc
 
 /// An address prefix a SYN may carry a pairing token toward (and a token is accepted from):
 /// one entry of the data path's `local_nets` LPM trie.

@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The network namespaces where the sockets of an accelerated cgroup may live, for what sees
 /// one namespace at a time (the TCP iterator of `IdleSweep`).
@@ -24,15 +25,28 @@ enum NetworkNamespaces {
     }
 
     /// Runs `body` on a thread of its own that joins the namespace at `path` (the caller's thread
-    /// never changes namespace); nil when it cannot be joined.
-    static func run<T: Sendable>(in path: String, _ body: @escaping @Sendable () -> T) -> T? {
-        let output = ThreadResult<T>(), done = DispatchSemaphore(value: 0)
-        Thread {
-            if (try? HostSystem.enterNetworkNamespace(path)) != nil { output.value = body() }
-            done.signal()
-        }.start()
-        done.wait()
-        return output.value
+    /// never changes namespace), and waits for it; nil when it cannot be joined.
+    static func run<T>(in path: String, _ body: @escaping () -> T) -> T? {
+        let result = NamespaceResult<T>()
+        guard joinAndRun(path, { result.value = body() }) else { return nil }
+        return result.value
+    }
+
+    /// `body` on a joined thread inside the namespace at `path`; false when it did not run.
+    private static func joinAndRun(_ path: String, _ body: @escaping () -> Void) -> Bool {
+        let pass = NamespacePass(path: path, body: body)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { argument in
+            let pass = Unmanaged<NamespacePass>.fromOpaque(argument!).takeUnretainedValue()
+            if (try? HostSystem.enterNetworkNamespace(pass.path)) != nil {
+                pass.body()
+                pass.ran = true
+            }
+            return nil
+        }, Unmanaged.passUnretained(pass).toOpaque())
+        guard started == 0 else { return false }
+        pthread_join(thread, nil)
+        return withExtendedLifetime(pass) { pass.ran }
     }
 
     /// Where `ip netns` keeps named namespaces.
@@ -50,7 +64,16 @@ enum NetworkNamespaces {
     }
 }
 
-/// A value a helper thread hands back: written before the thread signals, read after the wait.
-private final class ThreadResult<T>: @unchecked Sendable {
+/// One thread's work in another namespace, handed over whole and joined: the caller reads `ran`
+/// only after `pthread_join`.
+private final class NamespacePass {
+    let path: String
+    let body: () -> Void
+    var ran = false
+    init(path: String, body: @escaping () -> Void) { self.path = path; self.body = body }
+}
+
+/// What the joined thread produced, read after `pthread_join`.
+private final class NamespaceResult<T> {
     var value: T?
 }

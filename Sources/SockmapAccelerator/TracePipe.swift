@@ -1,5 +1,5 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
 
 /// Where the kernel's trace_pipe is, mounting tracefs when no mount provides it.
 public enum TracePipe {

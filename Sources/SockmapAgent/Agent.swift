@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import NIOHTTP1
 import SockmapAccelerator
@@ -182,18 +183,10 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
         sigemptyset(&signals)
         for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, number) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let waited = signals
-        let thread = Thread { [unowned self] in
-            var set = waited
-            while true {
-                var number: Int32 = 0
-                guard sigwait(&set, &number) == 0 else { continue }
-                let received = number
-                queue.async { received == SIGHUP ? self.reload() : self.stop(received) }
-            }
+        let waiter = SignalWaiter(signals: signals) { [unowned self] received in
+            queue.async { received == SIGHUP ? self.reload() : self.stop(received) }
         }
-        thread.name = "signals"
-        thread.start()
+        waiter.start()
     }
 
     // MARK: HTTP
@@ -227,5 +220,32 @@ package final class Agent: @unchecked Sendable { // mutable state is confined to
             lastReadiness = .some(problem)
         }
         return problem
+    }
+}
+
+/// The one thread that takes SIGTERM, SIGINT and SIGHUP (`sigwait`) for the rest of the process's
+/// life and hands each to `deliver`. A plain pthread: the agent links FoundationEssentials only.
+private final class SignalWaiter: @unchecked Sendable { // immutable once started; the thread owns it
+    private let signals: sigset_t
+    private let deliver: (Int32) -> Void
+
+    init(signals: sigset_t, deliver: @escaping (Int32) -> Void) {
+        self.signals = signals
+        self.deliver = deliver
+    }
+
+    func start() {
+        var thread = pthread_t()
+        let waiter = Unmanaged.passRetained(self).toOpaque() // released never: the thread runs until exit
+        _ = pthread_create(&thread, nil, { argument in
+            let waiter = Unmanaged<SignalWaiter>.fromOpaque(argument!).takeUnretainedValue()
+            var set = waiter.signals
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&set, &number) == 0 else { continue }
+                waiter.deliver(number)
+            }
+        }, waiter)
+        pthread_detach(thread)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 
 /// One agent per pin directory: an exclusive `flock` on `<pin-dir>-agent`, a directory beside

@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
+import SockmapAccelerator
 
 /// A swift-log handler writing one JSON object per line to standard error (`--log-format json`):
 /// `time` (ISO 8601 with milliseconds), `level`, `label`, `message`, and the metadata as strings.
@@ -16,7 +18,14 @@ package struct JSONLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        FileHandle.standardError.write(Data((Self.line(event, label: label, metadata: metadata) + "\n").utf8))
+        let line = Array((Self.line(event, label: label, metadata: metadata) + "\n").utf8)
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { break }
+            }
+        }
     }
 
     /// The JSON line of one event (keys sorted; metadata keys never shadow the fixed ones).
@@ -25,17 +34,21 @@ package struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
             object[key] = "\(value)"
         }
-        object["time"] = Self.timeFormat.string(from: date)
+        object["time"] = Self.time(date)
         object["level"] = event.level.rawValue
         object["label"] = label
         object["message"] = "\(event.message)"
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    nonisolated(unsafe) private static let timeFormat: ISO8601DateFormatter = {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
+    /// ISO 8601 in UTC with milliseconds (`2026-12-07T04:33:55.123Z`), written directly (no ICU).
+    static func time(_ date: Date) -> String {
+        let seconds = LoadState.iso8601(date).dropLast() // "…:55Z" without the Z
+        let milliseconds = Int((date.timeIntervalSince1970 - date.timeIntervalSince1970.rounded(.down)) * 1000)
+        let digits = String(min(999, max(0, milliseconds)))
+        return seconds + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
 }

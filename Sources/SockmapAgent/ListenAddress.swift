@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The address the agent serves HTTP on: an IP literal and a port, parsed from `HOST:PORT`
 /// (`127.0.0.1:9464`, `[::1]:9464`, `localhost:9464`).

@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 
 /// Everything one scrape of `/metrics` shows, read from the kernel at the moment of the scrape:
@@ -82,6 +83,6 @@ package struct MetricsSnapshot: Sendable {
     /// `sysctl kernel.bpf_stats_enabled`.
     static func bpfStatsEnabled() -> Bool {
         (try? String(contentsOfFile: "/proc/sys/kernel/bpf_stats_enabled", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+            .split(whereSeparator: \.isWhitespace).first == "1"
     }
 }

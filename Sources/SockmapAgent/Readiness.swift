@@ -1,5 +1,6 @@
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 
 /// `/readyz`: whether the installation is complete, and if not, why (the first problem found).

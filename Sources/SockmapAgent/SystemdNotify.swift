@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// sd_notify(3) without libsystemd: a datagram to the Unix socket named by `NOTIFY_SOCKET`
 /// (a path, or an abstract name after '@'), so the unit can be `Type=notify`. Does nothing

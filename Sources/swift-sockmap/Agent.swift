@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbeddedDataPath
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import SockmapAccelerator
 import SockmapAgent

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import SockmapAccelerator
 
@@ -27,7 +28,18 @@ enum CLILog {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data("swift-sockmap: error: \(text)\n".utf8))
+        write("swift-sockmap: error: \(text)\n", to: STDERR_FILENO)
+    }
+
+    /// Writes `text` to `fd` at once, unbuffered (a pipe sees each line as it comes).
+    static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            bytes = bytes.dropFirst(n)
+        }
     }
 
     static func exitCode(for error: AcceleratorError) -> Int32 {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 
 struct Stats: ParsableCommand {
@@ -39,7 +40,7 @@ struct Stats: ParsableCommand {
             emit(Self.row(["time", "msgs/s", "bytes/s", "missed/s", "inserted", "failed", "skipped", "to-tcp", "released", "entries"]))
         }
         while count.map({ lines < $0 }) ?? true {
-            Thread.sleep(forTimeInterval: interval)
+            pause(seconds: interval)
             let now = Date()
             let (current, entries) = try CLILog.reporting { () throws -> (Counters, Int) in
                 (try accelerator.counters(), (try? accelerator.map(DataPath.sockhashMap).keys().count) ?? 0)
@@ -62,10 +63,10 @@ struct Stats: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 emit(String(decoding: try encoder.encode(line), as: UTF8.self))
             } else {
-                let time = DateFormatter.clock.string(from: now)
-                let columns = [time, String(format: "%.0f", rate(delta.messagesRedirected)),
+                let time = clockTime(now)
+                let columns = [time, Formatting.fixed(rate(delta.messagesRedirected)),
                                ByteCount.format(UInt64(clamping: Int64(rate(delta.bytesRedirected)))) + "/s",
-                               String(format: "%.0f", rate(delta.redirectMissed)), "\(current.socketsInserted)",
+                               Formatting.fixed(rate(delta.redirectMissed)), "\(current.socketsInserted)",
                                "\(current.insertFailed)", "\(current.skippedByPolicy)", "\(current.backpressureToTCP)",
                                "\(current.socketsReleased)", "\(entries)"]
                 emit(Self.row(columns))
@@ -81,20 +82,28 @@ extension Stats {
     static let widths = [10, 10, 13, 10, 10, 8, 9, 8, 10, 8]
 
     static func row(_ columns: [String]) -> String {
-        let text = zip(columns, widths).map { $0.padding(toLength: max($1, $0.count + 1), withPad: " ", startingAt: 0) }.joined()
+        let text = zip(columns, widths).map { Formatting.padded($0, to: max($1, $0.count + 1)) }.joined()
         return String(text.reversed().drop { $0 == " " }.reversed())
     }
 }
 
 /// Writes a line straight to standard output, unbuffered, so a pipe sees each line as it comes.
 private func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    CLILog.write(line + "\n", to: STDOUT_FILENO)
 }
 
-extension DateFormatter {
-    static let clock: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter
-    }()
+/// Sleeps `seconds` (resumed after a signal).
+private func pause(seconds: Double) {
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}
+
+/// `date` as local `HH:mm:ss`.
+private func clockTime(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
 }

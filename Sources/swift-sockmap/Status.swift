@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 
 struct Status: ParsableCommand {
@@ -45,12 +46,12 @@ enum StatusText {
             let created = s.createdCgroup ? ", created by load" : ""
             lines.append("  cgroup:    \(s.cgroup) (\(r.cgroupProcesses ?? 0) processes\(created))")
             let hash = s.objectSHA256.map { " (sha256 \($0))" } ?? ""
-            lines.append("  object:    \(s.object)\(hash), loaded \(ISO8601DateFormatter().string(from: s.loadedAt))")
+            lines.append("  object:    \(s.object)\(hash), loaded \(LoadState.iso8601(s.loadedAt))")
             lines.append("  pins:      \(r.pinDirectory)")
         }
         for p in r.programs {
             var line = "  program:   \(p.name) (id \(p.id), \(p.type)) on \(p.attachedTo)"
-            if p.runCount > 0 { line += String(format: ", %.0f ns/run over %llu runs", Double(p.runTimeNanoseconds) / Double(p.runCount), p.runCount) }
+            if p.runCount > 0 { line += ", \(Formatting.fixed(Double(p.runTimeNanoseconds) / Double(p.runCount))) ns/run over \(p.runCount) runs" }
             lines.append(line)
         }
         if let m = r.sockhash {
@@ -87,6 +88,6 @@ enum ByteCount {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
+        return unit == 0 ? "\(bytes) B" : Formatting.fixed(value, digits: 1) + " " + units[unit]
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFLoader
-import Foundation
+import FoundationEssentials
+import Glibc
 import SockmapAccelerator
 import SystemPackage
 
@@ -62,7 +63,7 @@ struct Trace: ParsableCommand {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
                 guard prefix.isEmpty || line.contains(prefix) else { continue }
-                FileHandle.standardOutput.write(Data((TracePipe.trimmed(line) + "\n").utf8))
+                CLILog.write(TracePipe.trimmed(line) + "\n", to: STDOUT_FILENO)
                 printed += 1
                 if let count, printed >= count { break }
             }

@@ -1,4 +1,5 @@
-// libFuzzer entry point for the ELF, BTF and object readers of BPFObject.
+// libFuzzer entry point for the ELF, BTF and object readers of BPFObject, and for the view the
+// kernel's BTF is read through (BTFView), checked against the full decoder on every BTF input.
 //
 // Built by tools/fuzz.sh together with Sources/BPFObject/{ELF,BTF,Object,CORE}/*.swift (one module, so
 // internal API is reachable). The contract under test: every input either parses or throws a
@@ -13,9 +14,41 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     if bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
         fuzzObject(bytes)
     } else {
-        if let btf = try? BTFSpec(bytes: bytes) { walk(btf) }
+        let btf = try? BTFSpec(bytes: bytes)
+        compareView(bytes, btf)
+        if let btf { walk(btf) }
     }
     return 0
+}
+
+/// The view CO-RE reads a kernel's BTF through must accept exactly what the full decoder
+/// accepts and read the same types and candidates from it; any difference is a crash here.
+private func compareView(_ bytes: [UInt8], _ spec: BTFSpec?) {
+    let viewResult = Result { () throws(BTFError) in try BTFView(bytes: BTFBytes(copying: bytes)) }
+    guard case .success(let view) = viewResult, let spec else {
+        if case .success = viewResult { preconditionFailure("BTFView accepts BTF that BTFSpec refuses") }
+        if case .failure(let error) = viewResult, spec != nil { preconditionFailure("BTFView refuses BTF that BTFSpec decodes: \(error)") }
+        return
+    }
+    precondition(view.typeCount == spec.types.count, "BTFView counts \(view.typeCount) types, BTFSpec \(spec.types.count)")
+    for id in spec.types.indices.dropFirst() {
+        precondition((try? view.type(id, "fuzz")) == spec.types[id], "BTFView decodes type \(id) differently")
+        precondition((try? view.size(of: id)) == (try? spec.size(of: id)), "BTFView sizes type \(id) differently")
+    }
+    let read = CORETargetBTF(view: view), decoded = CORETargetBTF(btf: spec)
+    let named = spec.types.dropFirst().prefix(256).filter { !$0.name.isEmpty }
+    // The view compares names as bytes (as libbpf does); decoded names are Strings, in which
+    // bytes that are not UTF-8 read as U+FFFD. Only where no name has one do the two agree.
+    if !spec.types.contains(where: { $0.name.unicodeScalars.contains("\u{FFFD}") }) {
+        precondition(read.candidates(for: Array(named)) == decoded.candidates(for: Array(named)), "BTFView finds other candidates")
+        for type in named where type.rawKind == .function {
+            precondition(read.function(named: type.name) == decoded.function(named: type.name), "BTFView finds another function")
+        }
+    }
+    for type in named {
+        _ = try? COREMatching.typesMatch(spec, type.id, view, type.id)
+        _ = try? COREMatching.typesCompatible(spec, type.id, view, type.id)
+    }
 }
 
 private func fuzzObject(_ bytes: [UInt8]) {
@@ -36,8 +69,18 @@ private func fuzzObject(_ bytes: [UInt8]) {
     // Global-data sections over 4 MiB (a 12-byte header edit can declare a gigabyte .bss) are
     // refused by ObjectSpec before anything is allocated, so every input goes through it.
     guard let spec = try? ObjectSpec(elf: elf), let btf = spec.btf else { return }
-    // CO-RE relocations resolved against the object's own BTF, a target that has every type.
-    _ = try? spec.relocatingCORE(against: CORETargetBTF(btf: btf))
+    // CO-RE relocations resolved against the object's own BTF, a target that has every type:
+    // decoded, and read in place, with the same outcome.
+    let decoded = Result { () throws(COREError) in try spec.relocatingCORE(against: CORETargetBTF(btf: btf)) }
+    if let view = try? BTFView(bytes: BTFBytes(copying: btf.rawBytes)) {
+        let read = Result { () throws(COREError) in try spec.relocatingCORE(against: CORETargetBTF(view: view)) }
+        // Names that are not UTF-8 compare as bytes in the view, as U+FFFD in Strings (see compareView).
+        if !btf.types.contains(where: { $0.name.unicodeScalars.contains("\u{FFFD}") }) {
+            precondition(read.map(\.programs) == decoded.map(\.programs), "CO-RE against BTFView differs from against BTFSpec")
+        }
+    } else {
+        preconditionFailure("BTFView refuses BTF that BTFSpec decoded")
+    }
 }
 
 /// Resolves every type the ways the loader does, so loops and huge sizes are exercised.

@@ -29,11 +29,12 @@ public struct LoadedObject: Sendable {
         /// creating the map of that name; their layout must match the object's.
         public var existingMaps: [String: BPFMap] = [:]
         /// The BTF file CO-RE relocations are resolved against (like libbpf's `btf_custom_path`);
-        /// nil: the running kernel's, `/sys/kernel/btf/vmlinux`. Read only when the object has
-        /// relocations to apply.
+        /// nil: the running kernel's, `/sys/kernel/btf/vmlinux` (`CORETargetBTF.runningKernel()`,
+        /// read once per process). Read only when the object has relocations to apply.
         public var coreBTFPath: String? = nil
-        /// The target BTF already decoded, used instead of reading `coreBTFPath` (or the kernel's):
-        /// a caller loading many objects decodes it once, as with cilium/ebpf's `KernelTypes`.
+        /// The target BTF already read, used instead of reading `coreBTFPath` (or the kernel's):
+        /// a caller loading many objects reads it once, as with cilium/ebpf's `KernelTypes` (the
+        /// running kernel's is read once per process anyway).
         public var coreTarget: CORETargetBTF? = nil
         /// Programs the object works without: if the kernel cannot load one (it lacks the
         /// function the program attaches to, or refuses the program), it is left out and listed
@@ -72,8 +73,10 @@ public struct LoadedObject: Sendable {
     /// when it has none.
     static func applyingCORE(to spec: ObjectSpec, options: Options) throws(COREError) -> ObjectSpec {
         guard spec.needsCORE else { return spec }
-        let target = if let given = options.coreTarget { given } else {
-            try CORETargetBTF(path: options.coreBTFPath ?? CORETargetBTF.kernelPath)
+        let target = if let given = options.coreTarget { given } else if let path = options.coreBTFPath {
+            try CORETargetBTF(path: path)
+        } else {
+            try CORETargetBTF.runningKernel()
         }
         let available = spec.removingPrograms { program in
             guard options.optionalPrograms.contains(program.name), let function = program.attachFunction else { return false }

@@ -15,11 +15,16 @@ struct BTFHeader: Sendable {
     /// Where the string section starts and ends in the whole section.
     var stringRange: Range<Int> { (headerLength + stringOffset)..<(headerLength + stringOffset + stringLength) }
 
-    init(_ raw: [UInt8]) throws(BTFError) {
+    init(headerLength: Int, typeOffset: Int, typeLength: Int, stringOffset: Int, stringLength: Int) {
+        (self.headerLength, self.typeOffset, self.typeLength) = (headerLength, typeOffset, typeLength)
+        (self.stringOffset, self.stringLength) = (stringOffset, stringLength)
+    }
+
+    init<Bytes: RandomAccessCollection<UInt8>>(_ raw: Bytes) throws(BTFError) where Bytes.Index == Int {
         guard raw.count >= Self.minimumLength else { throw .badHeader(reason: "\(raw.count) bytes, shorter than the header") }
         let magic = raw.littleEndian(UInt16.self, at: 0)
         guard magic == Self.magic else { throw .badHeader(reason: "magic 0x\(String(magic, radix: 16)) is not 0xeb9f (or big-endian)") }
-        guard raw[2] == 1 else { throw .badHeader(reason: "version \(raw[2]) is not 1") }
+        guard raw[raw.startIndex + 2] == 1 else { throw .badHeader(reason: "version \(raw[raw.startIndex + 2]) is not 1") }
         headerLength = Int(raw.littleEndian(UInt32.self, at: 4))
         typeOffset = Int(raw.littleEndian(UInt32.self, at: 8))
         typeLength = Int(raw.littleEndian(UInt32.self, at: 12))
@@ -33,21 +38,22 @@ struct BTFHeader: Sendable {
         guard stringStart <= raw.count, stringLength <= raw.count - stringStart, stringLength > 0 else {
             throw .badHeader(reason: "string section (\(stringOffset)+\(stringLength)) runs past the end or is empty")
         }
-        guard raw[stringStart + stringLength - 1] == 0 else { throw .badHeader(reason: "string section is not NUL-terminated") }
+        guard raw[raw.startIndex + stringStart + stringLength - 1] == 0 else { throw .badHeader(reason: "string section is not NUL-terminated") }
     }
 }
 
-/// The string section of a `.BTF` section, NUL-terminated as `BTFHeader` checked.
-struct BTFStringTable: Sendable {
-    let raw: [UInt8]
+/// The string section of a `.BTF` section, NUL-terminated as `BTFHeader` checked. `raw` is the
+/// whole section: an array (a decoded `BTFSpec`) or the bytes a `BTFView` reads in place.
+struct BTFStringTable<Bytes: RandomAccessCollection<UInt8>> where Bytes.Index == Int {
+    let raw: Bytes
     let range: Range<Int>
 
     /// The string at `offset`, or nil when the offset is outside the section.
     func string(at offset: UInt32) -> String? {
         let o = Int(offset)
         guard o < range.count else { return nil }
-        let start = range.lowerBound + o
-        let end = raw[start..<range.upperBound].firstIndex(of: 0)!  // the section ends in NUL: checked by BTFHeader
+        let start = raw.startIndex + range.lowerBound + o, stop = raw.startIndex + range.upperBound
+        let end = raw[start..<stop].firstIndex(of: 0)!  // the section ends in NUL: checked by BTFHeader
         return String(decoding: raw[start..<end], as: UTF8.self)
     }
 
@@ -57,3 +63,5 @@ struct BTFStringTable: Sendable {
         return string
     }
 }
+
+extension BTFStringTable: Sendable where Bytes: Sendable {}

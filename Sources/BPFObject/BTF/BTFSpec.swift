@@ -1,11 +1,11 @@
 /// The type information of an object's `.BTF` section.
-public struct BTFSpec: Sendable {
+public struct BTFSpec: Sendable, BTFTypeSource {
     /// `types[0]` is `void`; ids index this array directly.
     public let types: [BTFType]
     /// The raw section, kept to hand it to the kernel (`BPF_BTF_LOAD`) after fix-ups.
     public let rawBytes: [UInt8]
     private let header: BTFHeader
-    private let strings: BTFStringTable
+    private let strings: BTFStringTable<[UInt8]>
 
     /// `hdr_len`.
     public var headerLength: Int { header.headerLength }
@@ -19,7 +19,6 @@ public struct BTFSpec: Sendable {
     public var stringLength: Int { header.stringLength }
 
     static let magic = BTFHeader.magic
-    static let maxResolveDepth = 32
 
     /// Decodes a `.BTF` section (or a raw BTF file such as `/sys/kernel/btf/vmlinux`): the header,
     /// the string section, then every type record; every type id a record refers to must exist.
@@ -32,7 +31,17 @@ public struct BTFSpec: Sendable {
         try Self.checkReferences(types)
     }
 
-    private static func decodeTypes(_ raw: [UInt8], header: BTFHeader, strings: BTFStringTable) throws(BTFError) -> [BTFType] {
+    /// No types but `void` (what `CORETargetBTF.btf` falls back to, which its checks rule out).
+    static let empty = BTFSpec(emptyWith: BTFHeader(headerLength: 24, typeOffset: 0, typeLength: 0, stringOffset: 0, stringLength: 1))
+
+    private init(emptyWith header: BTFHeader) {
+        self.header = header
+        rawBytes = [0x9F, 0xEB, 1, 0, 24, 0, 0, 0] + [UInt8](repeating: 0, count: 12) + [1, 0, 0, 0, 0]
+        strings = BTFStringTable(raw: rawBytes, range: header.stringRange)
+        types = [.void]
+    }
+
+    private static func decodeTypes(_ raw: [UInt8], header: BTFHeader, strings: BTFStringTable<[UInt8]>) throws(BTFError) -> [BTFType] {
         var decoder = BTFTypeDecoder(raw: raw, header: header, strings: strings)
         var types = [BTFType.void]
         while !decoder.isAtEnd { types.append(try decoder.next(id: types.count)) }
@@ -49,6 +58,9 @@ public struct BTFSpec: Sendable {
         }
     }
 
+    /// The number of type ids, `void` included.
+    var typeCount: Int { types.count }
+
     /// Type `id`, which must exist and not be `void`; `what` names the reference in the error.
     public func type(_ id: Int, _ what: @autoclosure () -> String) throws(BTFError) -> BTFType {
         guard id > 0, id < types.count else { throw .badTypeID(what: what(), typeID: id) }
@@ -56,39 +68,10 @@ public struct BTFSpec: Sendable {
     }
 
     /// Follows typedefs and qualifiers (const, volatile, restrict, type tags) to the underlying type.
-    public func skipModifiers(_ id: Int) throws(BTFError) -> BTFType {
-        var current = id
-        for _ in 0..<Self.maxResolveDepth {
-            let t = try type(current, "type reference")
-            guard let next = t.modifiedType else { return t }
-            current = next
-        }
-        throw .typeLoop(typeID: id)
-    }
+    public func skipModifiers(_ id: Int) throws(BTFError) -> BTFType { try BTFTypeWalk.skipModifiers(id, in: self) }
 
     /// The size in bytes of a type, as `sizeof` would give it.
-    public func size(of id: Int) throws(BTFError) -> Int {
-        var current = id, multiplier = 1
-        for _ in 0..<Self.maxResolveDepth {
-            let t = try skipModifiers(current)
-            switch t.kind {
-            case .int(let size, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
-                 .enum64(let size, _, _), .float(let size), .dataSection(let size, _):
-                let (total, overflow) = multiplier.multipliedReportingOverflow(by: size)
-                guard !overflow else { throw .typeLoop(typeID: id) }
-                return total
-            case .pointer: return multiplier * 8
-            case .array(let element, _, let count):
-                let (m, overflow) = multiplier.multipliedReportingOverflow(by: count)
-                guard !overflow, m < Int(UInt32.max) else { throw .typeLoop(typeID: id) }
-                multiplier = m
-                current = element
-            default:
-                throw .badTypeID(what: "size of type \(id) (kind \(t.rawKind.rawValue) has no size)", typeID: t.id)
-            }
-        }
-        throw .typeLoop(typeID: id)
-    }
+    public func size(of id: Int) throws(BTFError) -> Int { try BTFTypeWalk.size(of: id, in: self) }
 
     /// The string at `offset` of the string section (names in `.BTF.ext` and line info point here).
     public func string(at offset: UInt32) -> String? { strings.string(at: offset) }

@@ -1,17 +1,19 @@
 /// Decodes the type records of a `.BTF` section one after another (`struct btf_type` and the
-/// kind-specific data after it), each bounds-checked against the type section's end.
-struct BTFTypeDecoder {
-    private let raw: [UInt8]
-    private let strings: BTFStringTable
+/// kind-specific data after it), each bounds-checked against the type section's end. Offsets
+/// count from the start of the section (`raw` is the whole section, from its header on).
+struct BTFTypeDecoder<Bytes: RandomAccessCollection<UInt8>> where Bytes.Index == Int {
+    private let raw: Bytes
+    private let strings: BTFStringTable<Bytes>
     private let start: Int
     private let end: Int
     private var cursor: Int
 
-    init(raw: [UInt8], header: BTFHeader, strings: BTFStringTable) {
+    /// A decoder at the first record, or at `record` (a record's offset, as `BTFType.recordOffset`).
+    init(raw: Bytes, header: BTFHeader, strings: BTFStringTable<Bytes>, at record: Int? = nil) {
         self.raw = raw
         self.strings = strings
         (start, end) = (header.typeRange.lowerBound, header.typeRange.upperBound)
-        cursor = start
+        cursor = record ?? start
     }
 
     var isAtEnd: Bool { cursor >= end }

@@ -95,15 +95,15 @@ struct COREAccessSpec {
     }
 
     /// An array of 0 elements that is the last member of its struct (`is_flex_arr`).
-    static func isFlexibleArray(_ array: BTFType, after accessor: Accessor?, in btf: BTFSpec) -> Bool {
+    static func isFlexibleArray(_ array: BTFType, after accessor: Accessor?, in btf: some BTFTypeSource) -> Bool {
         guard case .array(_, _, 0) = array.kind, let accessor, accessor.name != nil,
-              accessor.typeID > 0, accessor.typeID < btf.types.count else { return false }
-        return accessor.index == btf.types[accessor.typeID].members.count - 1
+              let parent = try? btf.type(accessor.typeID, "CO-RE accessor") else { return false }
+        return accessor.index == parent.members.count - 1
     }
 
     /// The target's spec for this local spec with `targetID` as root (`bpf_core_spec_match`), or
     /// nil when the target type does not have the field, element or enumerator.
-    func match(local: BTFSpec, kind: CORERelocation.Kind, target: BTFSpec, targetID: Int) throws(BTFError) -> COREAccessSpec? {
+    func match(local: BTFSpec, kind: CORERelocation.Kind, target: some BTFTypeSource, targetID: Int) throws(BTFError) -> COREAccessSpec? {
         var spec = COREAccessSpec(rootTypeID: targetID)
         if kind.isTypeBased {
             let matches = kind == .typeMatches
@@ -146,7 +146,7 @@ struct COREAccessSpec {
     /// Finds the local accessor's member by name in target composite `targetID`, descending into
     /// anonymous members (`bpf_core_match_member`); extends this spec and returns the member's
     /// type, or nil when no compatible member of that name exists.
-    private mutating func matchMember(_ accessor: Accessor, local: BTFSpec, target: BTFSpec, in targetID: Int,
+    private mutating func matchMember(_ accessor: Accessor, local: BTFSpec, target: some BTFTypeSource, in targetID: Int,
                                       depth: Int = COREMatching.maxDepth) throws(BTFError) -> Int? {
         guard depth > 0 else { throw .typeLoop(typeID: targetID) }
         let t = try COREMatching.skip(target, targetID)

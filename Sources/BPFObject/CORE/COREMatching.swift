@@ -4,17 +4,22 @@ enum COREMatching {
     static let maxDepth = 32
 
     /// The type with typedefs and qualifiers skipped; `void` (id 0) is a type here.
-    static func skip(_ btf: BTFSpec, _ id: Int) throws(BTFError) -> BTFType {
-        id == 0 ? btf.types[0] : try btf.skipModifiers(id)
+    static func skip(_ btf: some BTFTypeSource, _ id: Int) throws(BTFError) -> BTFType {
+        id == 0 ? .void : try btf.skipModifiers(id)
     }
 
-    static func type(_ btf: BTFSpec, _ id: Int) throws(BTFError) -> BTFType {
-        id == 0 ? btf.types[0] : try btf.type(id, "CO-RE type reference")
+    static func type(_ btf: some BTFTypeSource, _ id: Int) throws(BTFError) -> BTFType {
+        id == 0 ? .void : try btf.type(id, "CO-RE type reference")
     }
 
     /// Same kind, or both enums (ENUM and ENUM64 stand for each other).
     static func kindsCompatible(_ a: BTFType, _ b: BTFType) -> Bool {
-        a.rawKind == b.rawKind || (a.isEnum && b.isEnum)
+        kindsCompatible(a.rawKind, b.rawKind)
+    }
+
+    /// Same kind, or both enums.
+    static func kindsCompatible(_ a: BTFRawKind, _ b: BTFRawKind) -> Bool {
+        a == b || ((a == .enumeration || a == .enum64) && (b == .enumeration || b == .enum64))
     }
 
     /// Essential names equal (flavours ignored); two empty names are equal.
@@ -25,7 +30,7 @@ enum COREMatching {
     /// `bpf_core_types_are_compat`: for type-based relocations (exists, size, ids). Structs,
     /// unions, enums and forward declarations are compatible by kind (names were matched by the
     /// candidate search); pointers and arrays recurse; function prototypes compare parameters.
-    static func typesCompatible(_ local: BTFSpec, _ localID: Int, _ target: BTFSpec, _ targetID: Int,
+    static func typesCompatible(_ local: some BTFTypeSource, _ localID: Int, _ target: some BTFTypeSource, _ targetID: Int,
                                 depth: Int = maxDepth) throws(BTFError) -> Bool {
         guard kindsCompatible(try type(local, localID), try type(target, targetID)) else { return false }
         var (l, t) = (localID, targetID)
@@ -59,7 +64,7 @@ enum COREMatching {
     /// `bpf_core_fields_are_compat`: whether a target member may stand for a local one. Any two
     /// composites are; enums and forward declarations need the same essential name (or one
     /// anonymous); integers any size or sign; arrays compare their elements.
-    static func fieldsCompatible(_ local: BTFSpec, _ localID: Int, _ target: BTFSpec, _ targetID: Int) throws(BTFError) -> Bool {
+    static func fieldsCompatible(_ local: some BTFTypeSource, _ localID: Int, _ target: some BTFTypeSource, _ targetID: Int) throws(BTFError) -> Bool {
         var (l, t) = (localID, targetID)
         for _ in 0..<maxDepth {
             let lt = try skip(local, l), tt = try skip(target, t)
@@ -85,7 +90,7 @@ enum COREMatching {
     /// every local member or enumerator must have a namesake in the target that matches in turn;
     /// integers must agree in size and sign; arrays in length. Behind a pointer, a struct and a
     /// forward declaration of the same kind match.
-    static func typesMatch(_ local: BTFSpec, _ localID: Int, _ target: BTFSpec, _ targetID: Int,
+    static func typesMatch(_ local: some BTFTypeSource, _ localID: Int, _ target: some BTFTypeSource, _ targetID: Int,
                            behindPointer: Bool = false, depth: Int = maxDepth) throws(BTFError) -> Bool {
         guard depth > 0 else { throw .typeLoop(typeID: localID) }
         var (l, t, behind) = (localID, targetID, behindPointer)
@@ -132,7 +137,7 @@ enum COREMatching {
     }
 
     /// Every local member has a namesake among the target's members whose type matches.
-    private static func membersMatch(_ local: BTFSpec, _ localMembers: [BTFMember], _ target: BTFSpec, _ targetMembers: [BTFMember],
+    private static func membersMatch(_ local: some BTFTypeSource, _ localMembers: [BTFMember], _ target: some BTFTypeSource, _ targetMembers: [BTFMember],
                                      behindPointer: Bool, depth: Int) throws(BTFError) -> Bool {
         guard localMembers.count <= targetMembers.count else { return false }
         for lm in localMembers {

@@ -10,10 +10,22 @@ public enum CORERelocator {
     /// `program` with each of its `coreRelocations` applied against `target`, and none left.
     /// `local` is the object's BTF, which the relocations' type ids and access strings refer to.
     public static func apply(to program: ProgramSpec, local: BTFSpec, target: CORETargetBTF) throws(COREError) -> ProgramSpec {
+        try apply(to: program, local: local, target: target, candidates: target.candidates(for: rootTypes(of: [program], in: local)))
+    }
+
+    /// The local types `programs`' relocations start from, whose target candidates they need.
+    static func rootTypes(of programs: [ProgramSpec], in local: BTFSpec) -> [BTFType] {
+        programs.flatMap(\.coreRelocations).compactMap { try? local.type($0.typeID, "CO-RE relocation") }
+    }
+
+    /// `apply(to:local:target:)` with the candidates of every root type found already (one pass
+    /// over the target for a whole object).
+    static func apply(to program: ProgramSpec, local: BTFSpec, target: CORETargetBTF,
+                      candidates: [CORETargetBTF.CandidateKey: [Int]]) throws(COREError) -> ProgramSpec {
         var program = program
         for relocation in program.coreRelocations {
             do {
-                let resolution = try resolve(relocation, local: local, target: target)
+                let resolution = try resolve(relocation, local: local, target: target, candidates: candidates)
                 if try patch(&program.instructions, at: relocation.instruction, with: resolution) {
                     program.poisonedCORE.append(relocation)
                 }
@@ -29,7 +41,8 @@ public enum CORERelocator {
     }
 
     /// What `relocation` resolves to against `target`.
-    static func resolve(_ relocation: CORERelocation, local: BTFSpec, target: CORETargetBTF) throws(COREFailure.Reason) -> COREResolution {
+    static func resolve(_ relocation: CORERelocation, local: BTFSpec, target: CORETargetBTF,
+                        candidates: [CORETargetBTF.CandidateKey: [Int]]? = nil) throws(COREFailure.Reason) -> COREResolution {
         guard relocation.typeID > 0, relocation.typeID < local.types.count else {
             throw .badLocalType("type \(relocation.typeID) does not exist")
         }
@@ -40,27 +53,28 @@ public enum CORERelocator {
             return COREResolution(original: UInt64(relocation.typeID), value: UInt64(relocation.typeID))
         }
         guard !localType.name.isEmpty else { throw .anonymousType }
+        let targetTypes = target.types
         var chosen: (resolution: COREResolution, spec: COREAccessSpec, id: Int)?
-        for candidate in target.candidates(for: localType) {
+        for candidate in candidates?[CORETargetBTF.CandidateKey(localType)] ?? target.candidates(for: localType) {
             let spec: COREAccessSpec?
             do {
-                spec = try localSpec.match(local: local, kind: relocation.kind, target: target.btf, targetID: candidate.id)
+                spec = try localSpec.match(local: local, kind: relocation.kind, target: targetTypes, targetID: candidate)
             } catch { throw .badTargetType(error.description) }
             guard let spec else { continue }
-            let resolution = try COREResolution(kind: relocation.kind, local: localSpec, localBTF: local, target: spec, targetBTF: target.btf)
+            let resolution = try COREResolution(kind: relocation.kind, local: localSpec, localBTF: local, target: spec, targetBTF: targetTypes)
             guard let first = chosen else {
-                chosen = (resolution, spec, candidate.id)
+                chosen = (resolution, spec, candidate)
                 continue
             }
             if spec.bitOffset != first.spec.bitOffset {
-                throw .ambiguousCandidates("bit offset \(first.spec.bitOffset) in type \(first.id), \(spec.bitOffset) in type \(candidate.id)")
+                throw .ambiguousCandidates("bit offset \(first.spec.bitOffset) in type \(first.id), \(spec.bitOffset) in type \(candidate)")
             }
             if resolution.poison != first.resolution.poison || resolution.value != first.resolution.value {
-                throw .ambiguousCandidates("value \(first.resolution.value) from type \(first.id), \(resolution.value) from type \(candidate.id)")
+                throw .ambiguousCandidates("value \(first.resolution.value) from type \(first.id), \(resolution.value) from type \(candidate)")
             }
         }
         if let chosen { return chosen.resolution }
-        return try COREResolution(kind: relocation.kind, local: localSpec, localBTF: local, target: nil, targetBTF: target.btf)
+        return try COREResolution(kind: relocation.kind, local: localSpec, localBTF: local, target: nil, targetBTF: targetTypes)
     }
 
     /// Writes `resolution` into the instruction at `index` after checking it holds the local

@@ -24,7 +24,7 @@ struct COREResolution: Equatable {
 
     /// Local and target specs to a resolution (`bpf_core_calc_relo`); `target` nil: no candidate.
     init(kind: CORERelocation.Kind, local: COREAccessSpec, localBTF: BTFSpec,
-         target: COREAccessSpec?, targetBTF: BTFSpec) throws(COREFailure.Reason) {
+         target: COREAccessSpec?, targetBTF: some BTFTypeSource) throws(COREFailure.Reason) {
         if kind.isFieldBased {
             let old = try Self.field(kind, local, localBTF)
             (original, originalSize, validate) = (old.value, old.size, old.validate)
@@ -34,7 +34,10 @@ struct COREResolution: Equatable {
             }
             (value, newSize) = (new.value, new.size)
             if originalSize != newSize {
-                let o = localBTF.types[old.typeID], n = targetBTF.types[new.typeID]
+                let o: BTFType, n: BTFType
+                do { (o, n) = (try localBTF.typeOrVoid(old.typeID), try targetBTF.typeOrVoid(new.typeID)) } catch {
+                    throw .badTargetType(error.description)
+                }
                 let bothPointers = o.rawKind == .pointer && n.rawKind == .pointer
                 let bothUnsigned = o.rawKind == .int && n.rawKind == .int && !o.isSignedInt && !n.isSignedInt
                 sizeAdjustmentFails = !(bothPointers || bothUnsigned)
@@ -69,7 +72,7 @@ struct COREResolution: Equatable {
     }
 
     /// `bpf_core_calc_field_relo`.
-    private static func field(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: BTFSpec) throws(COREFailure.Reason) -> Field {
+    private static func field(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: some BTFTypeSource) throws(COREFailure.Reason) -> Field {
         if kind == .fieldExists { return Field(value: 1) }
         func bad(_ e: BTFError) -> COREFailure.Reason { .badTargetType(e.description) }
         let last = spec.accessors[spec.accessors.count - 1]
@@ -83,10 +86,11 @@ struct COREResolution: Equatable {
             default: throw .badAccessString("\(kind) cannot be applied to an array element")
             }
         }
-        let parent = btf.types[last.typeID]
-        let member = parent.members[last.index]
-        let memberType: BTFType
-        do { memberType = try COREMatching.skip(btf, member.type) } catch { throw bad(error) }
+        let member: BTFMember, memberType: BTFType
+        do {
+            member = try btf.type(last.typeID, "CO-RE accessor").members[last.index]
+            memberType = try COREMatching.skip(btf, member.type)
+        } catch { throw bad(error) }
         let bitOffset = spec.bitOffset
         var bitSize = member.bitfieldSize
         let bitfield = bitSize > 0
@@ -128,7 +132,7 @@ struct COREResolution: Equatable {
     }
 
     /// `bpf_core_calc_type_relo`.
-    private static func type(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: BTFSpec) throws(COREFailure.Reason) -> UInt64 {
+    private static func type(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: some BTFTypeSource) throws(COREFailure.Reason) -> UInt64 {
         switch kind {
         case .typeIDLocal, .typeIDTarget: return UInt64(spec.rootTypeID)
         case .typeExists, .typeMatches: return 1
@@ -139,12 +143,14 @@ struct COREResolution: Equatable {
     }
 
     /// `bpf_core_calc_enumval_relo`.
-    private static func enumerator(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: BTFSpec) throws(COREFailure.Reason) -> UInt64 {
+    private static func enumerator(_ kind: CORERelocation.Kind, _ spec: COREAccessSpec, _ btf: some BTFTypeSource) throws(COREFailure.Reason) -> UInt64 {
         switch kind {
         case .enumValueExists: return 1
         case .enumValue:
             let accessor = spec.accessors[0]
-            return UInt64(bitPattern: btf.types[accessor.typeID].enumValues[accessor.index].value)
+            do { return UInt64(bitPattern: try btf.type(accessor.typeID, "CO-RE enum").enumValues[accessor.index].value) } catch {
+                throw .badTargetType(error.description)
+            }
         default: throw .unsupportedKind
         }
     }

@@ -1,59 +1,130 @@
 /// The BTF CO-RE relocations are resolved against (the running kernel's, or a file like libbpf's
-/// `btf_custom_path`), with its named types indexed by essential name (flavour suffix removed).
+/// `btf_custom_path`).
+///
+/// Read from a file, it is read as libbpf reads it: the raw bytes (the kernel's own pages, mapped,
+/// where the kernel allows it) and the offset of each type's record; a type is decoded only when
+/// a relocation walks through it, and candidates are found by comparing names in place. Reading
+/// the kernel's BTF this way takes a few milliseconds; `runningKernel()` does it once per process.
 public struct CORETargetBTF: Sendable {
     /// Where the running kernel publishes its BTF.
     public static let kernelPath = "/sys/kernel/btf/vmlinux"
 
-    /// The decoded target BTF.
-    public let btf: BTFSpec
-    /// Type ids by essential name, ascending.
-    let candidatesByName: [String: [Int]]
-
-    /// Indexes `btf`'s named types for candidate lookup.
-    public init(btf: BTFSpec) {
-        self.btf = btf
-        var index: [String: [Int]] = [:]
-        for type in btf.types where !type.name.isEmpty {
-            index[Self.essentialName(type.name), default: []].append(type.id)
-        }
-        candidatesByName = index
+    private enum Source: Sendable {
+        /// Every type decoded already (`init(btf:)`).
+        case decoded(BTFSpec)
+        /// Read in place (`init(path:)`).
+        case view(BTFView)
     }
 
-    /// Reads and decodes a raw BTF file (the format of `/sys/kernel/btf/vmlinux`).
+    private let source: Source
+
+    /// Uses `btf`, decoded already (an object's own BTF, or one a test builds).
+    public init(btf: BTFSpec) {
+        source = .decoded(btf)
+    }
+
+    /// Reads a raw BTF file (the format of `/sys/kernel/btf/vmlinux`) and checks every record;
+    /// types are decoded later, when a relocation needs them. A malformed file fails here.
     public init(path: String = Self.kernelPath) throws(COREError) {
-        let bytes: [UInt8]
-        do { bytes = try FileBytes.read(path) } catch { throw .targetUnavailable(path: path, reason: "\(error)") }
-        do { self.init(btf: try BTFSpec(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
+        let bytes: BTFBytes
+        do { bytes = try FileBytes.btf(path) } catch { throw .targetUnavailable(path: path, reason: "\(error)") }
+        do { source = .view(try BTFView(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
+    }
+
+    /// Reads types from `view` (the fuzzer and tests build one from bytes in memory).
+    init(view: BTFView) {
+        source = .view(view)
+    }
+
+    /// The running kernel's BTF (`kernelPath`), read once per process and shared by every load
+    /// after the first: it cannot change while the kernel runs. A failure is remembered too.
+    public static func runningKernel() throws(COREError) -> CORETargetBTF {
+        try runningKernelBTF.get()
+    }
+
+    private static let runningKernelBTF = Result { () throws(COREError) in try CORETargetBTF(path: kernelPath) }
+
+    /// Every type, decoded: what `init(btf:)` was given, or, for BTF read from a file, all of it
+    /// decoded now (for the kernel's, some 100 ms and 50 MB; the loader never asks for it).
+    public var btf: BTFSpec {
+        switch source {
+        case .decoded(let spec): spec
+        case .view(let view): (try? BTFSpec(bytes: view.bytes.buffer)) ?? .empty // init checked what BTFSpec checks
+        }
+    }
+
+    /// How the CO-RE walks read the target's types.
+    var types: any BTFTypeSource {
+        switch source {
+        case .decoded(let spec): spec
+        case .view(let view): view
+        }
     }
 
     /// The id of the function named `name` (a `BTF_KIND_FUNC`), what a tracing program's
     /// `attach_btf_id` names; nil when the target has none.
     public func function(named name: String) -> UInt32? {
-        for id in candidatesByName[Self.essentialName(name)] ?? [] where btf.types[id].name == name {
-            if case .function = btf.types[id].kind { return UInt32(id) }
+        switch source {
+        case .decoded(let spec):
+            spec.types.first { $0.name == name && $0.rawKind == .function }.map { UInt32($0.id) }
+        case .view(let view):
+            view.firstID(named: Array(name.utf8), kind: .function).map { UInt32($0) }
         }
-        return nil
     }
 
-    /// The target types a local type may correspond to: same essential name, same kind (any two
-    /// enums count as one kind), as libbpf's candidate search.
-    func candidates(for local: BTFType) -> [BTFType] {
-        (candidatesByName[Self.essentialName(local.name)] ?? []).map { btf.types[$0] }
-            .filter { COREMatching.kindsCompatible($0, local) }
+    /// The ids of the target types a local type may correspond to, ascending: same essential
+    /// name, same kind (any two enums count as one kind), as libbpf's candidate search.
+    func candidates(for local: BTFType) -> [Int] {
+        candidates(for: [local])[CandidateKey(local)] ?? []
+    }
+
+    /// The candidates of each of `locals` (the root types of an object's relocations), found in
+    /// one pass over the target's types.
+    func candidates(for locals: [BTFType]) -> [CandidateKey: [Int]] {
+        let keys = Array(Set(locals.filter { !$0.name.isEmpty }.map(CandidateKey.init)))
+        switch source {
+        case .decoded(let spec):
+            return Dictionary(uniqueKeysWithValues: keys.map { key in
+                (key, spec.types.filter { !$0.name.isEmpty && key.accepts($0.rawKind) && Self.essentialName($0.name) == key.essentialName }.map(\.id))
+            })
+        case .view(let view):
+            let found = view.ids(keys.map { (Array($0.essentialName.utf8), $0.accepts) })
+            return Dictionary(uniqueKeysWithValues: zip(keys, found).map { ($0, $1) })
+        }
+    }
+
+    /// What a candidate list is for: an essential name and a kind, the two enum kinds counted as one.
+    struct CandidateKey: Hashable {
+        let essentialName: String
+        let kind: BTFRawKind
+
+        init(_ local: BTFType) {
+            essentialName = CORETargetBTF.essentialName(local.name)
+            kind = local.isEnum ? .enumeration : local.rawKind
+        }
+
+        func accepts(_ kind: BTFRawKind) -> Bool { COREMatching.kindsCompatible(kind, self.kind) }
     }
 
     /// A name without its flavour suffix: `sock___v510` → `sock`. A flavour is `___` followed by
     /// something other than `_`, after something other than `_`; the last one counts.
     static func essentialName(_ name: String) -> String {
-        let bytes = Array(name.utf8), underscore = UInt8(ascii: "_")
-        var i = bytes.count - 5
+        let bytes = Array(name.utf8)
+        let length = essentialLength(bytes)
+        return length == bytes.count ? name : String(decoding: bytes[..<length], as: UTF8.self)
+    }
+
+    /// How many bytes of `name` its essential name is (see `essentialName`).
+    static func essentialLength<Name: RandomAccessCollection<UInt8>>(_ name: Name) -> Int where Name.Index == Int {
+        let underscore = UInt8(ascii: "_"), base = name.startIndex
+        var i = name.count - 5
         while i >= 0 {
-            if bytes[i] != underscore, bytes[i + 1] == underscore, bytes[i + 2] == underscore,
-               bytes[i + 3] == underscore, bytes[i + 4] != underscore {
-                return String(decoding: bytes[...i], as: UTF8.self)
+            if name[base + i] != underscore, name[base + i + 1] == underscore, name[base + i + 2] == underscore,
+               name[base + i + 3] == underscore, name[base + i + 4] != underscore {
+                return i + 1
             }
             i -= 1
         }
-        return name
+        return name.count
     }
 }

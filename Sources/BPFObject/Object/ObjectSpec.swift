@@ -65,9 +65,10 @@ public struct ObjectSpec: Sendable {
     public func relocatingCORE(against target: CORETargetBTF) throws(COREError) -> ObjectSpec {
         guard needsCORE else { return self }
         var copy = self
+        let candidates = btf.map { target.candidates(for: CORERelocator.rootTypes(of: programs, in: $0)) } ?? [:]
         copy.programs = try programs.map { (program) throws(COREError) in
             var program = program
-            if let btf { program = try CORERelocator.apply(to: program, local: btf, target: target) }
+            if let btf { program = try CORERelocator.apply(to: program, local: btf, target: target, candidates: candidates) }
             if let function = program.attachFunction, program.attachBTFID == 0 {
                 guard let id = target.function(named: function) else {
                     throw .missingAttachFunction(program: program.name, function: function)

@@ -131,24 +131,49 @@ struct MarkdownReport {
     private func loaderSection(_ loader: LoaderResults) -> String {
         var out = "## Loader: `swift-sockmap load` + `detach` (ms, lower is better)\n\n"
         if let skipped = loader.skipped { return out + "Skipped: \(skipped)\n\n" }
-        let rows: [(String, KeyPath<LoaderCycle.Sample, Double>)] = [
-            ("load + detach cycle (two processes)", \.cycleMs),
-            ("load", \.loadMs),
-            ("detach", \.detachMs),
-            ("process start-up alone (`swift-sockmap --version`)", \.versionMs),
-            ("load + detach in-process (library, no start-up)", \.inProcessCycleMs),
-            ("load in-process", \.inProcessLoadMs),
-            ("detach in-process", \.inProcessDetachMs),
+        let rows: [(String, KeyPath<LoaderCycle.Sample, Double>, KeyPath<LoaderCycle.Sample, Double?>?)] = [
+            ("load + detach cycle (two processes)", \.cycleMs, nil),
+            ("load", \.loadMs, \.loadPeakMiB),
+            ("detach", \.detachMs, nil),
+            ("process start-up alone (`swift-sockmap --version`)", \.versionMs, \.versionPeakMiB),
+            ("load + detach in-process (library, no start-up)", \.inProcessCycleMs, nil),
+            ("load in-process", \.inProcessLoadMs, nil),
+            ("detach in-process", \.inProcessDetachMs, nil),
         ]
-        out += "| measure | median | min | max |\n|---|--:|--:|--:|\n"
-        for (name, field) in rows {
+        out += "| measure | median | min | max | peak memory (MiB, median) |\n|---|--:|--:|--:|--:|\n"
+        for (name, field, peak) in rows {
             let values = loader.samples.map { $0[keyPath: field] }
-            out += "| \(name) | \(formatNumber(Statistics.median(values))) | \(formatNumber(values.min() ?? .nan)) | \(formatNumber(values.max() ?? .nan)) |\n"
+            let memory = peak.flatMap { loader.median($0) }.map(formatNumber) ?? ""
+            out += "| \(name) | \(formatNumber(Statistics.median(values))) | \(formatNumber(values.min() ?? .nan)) | \(formatNumber(values.max() ?? .nan)) | \(memory) |\n"
+        }
+        let libbpf = loader.samples.compactMap(\.libbpfLoadMs)
+        if !libbpf.isEmpty {
+            let memory = loader.median(\.libbpfPeakMiB).map(formatNumber) ?? ""
+            out += "| libbpf: `bpftool prog loadall` of the same object | \(formatNumber(Statistics.median(libbpf))) | \(formatNumber(libbpf.min()!)) | \(formatNumber(libbpf.max()!)) | \(memory) |\n"
         }
         if let cycle = loader.median(\.cycleMs), let startup = loader.median(\.versionMs) {
-            out += "| cycle minus 2 × start-up (the loader's own work) | \(formatNumber(cycle - 2 * startup)) | | |\n"
+            out += "| cycle minus 2 × start-up (the loader's own work) | \(formatNumber(cycle - 2 * startup)) | | | |\n"
         }
-        return out + "\n\(loader.samples.count) cycles in all.\n\n"
+        out += "\n\(loader.samples.count) cycles in all.\n\n"
+        return out + libbpfComparison(loader)
+    }
+
+    /// swift-sockmap against libbpf (`bpftool prog loadall`, spawned and timed the same way),
+    /// medians of the same cycles: the targets are ≤ 1× in-process, ≤ 1.5× spawned.
+    private func libbpfComparison(_ loader: LoaderResults) -> String {
+        guard let libbpf = loader.median(\.libbpfLoadMs) else {
+            return "No libbpf column: bpftool is not installed.\n\n"
+        }
+        var out = "Against libbpf (`bpftool prog loadall` of the same object: parse, CO-RE against the kernel's BTF, maps, programs, pins):\n\n"
+        out += "| | swift-sockmap | libbpf | ratio |\n|---|--:|--:|--:|\n"
+        func row(_ name: String, _ ours: Double?, _ theirs: Double?) {
+            guard let ours, let theirs, theirs > 0 else { return }
+            out += "| \(name) | \(formatNumber(ours)) | \(formatNumber(theirs)) | \(formatNumber(ours / theirs))× |\n"
+        }
+        row("load, a process of its own (ms)", loader.median(\.loadMs), libbpf)
+        row("load in-process (ms; libbpf's is still a process)", loader.median(\.inProcessLoadMs), libbpf)
+        row("peak memory of the load process (MiB)", loader.median(\.loadPeakMiB), loader.median(\.libbpfPeakMiB))
+        return out + "\n"
     }
 
     private func redirectionSection() -> String {

@@ -4,7 +4,18 @@
 struct SVGChart {
     let results: BenchResults
 
-    private static let colours: [Mode: String] = [.plain: "#8c8c8c", .accelerated: "#1f77b4", .unix: "#2ca02c", .paused: "#ff7f0e", .control: "#bcbd22"]
+    /// One colour per mode (an exhaustive switch: a new mode cannot be left without one).
+    static func colour(_ mode: Mode) -> String {
+        switch mode {
+        case .plain: "#8c8c8c"
+        case .accelerated: "#1f77b4"
+        case .unix: "#2ca02c"
+        case .paused: "#ff7f0e"
+        case .control: "#bcbd22"
+        case .bridgePlain: "#c5b0d5"
+        case .bridgeAccelerated: "#9467bd"
+        }
+    }
     private let labelWidth = 330.0
     private let plotWidth = 520.0
     private let barHeight = 11.0
@@ -32,7 +43,7 @@ struct SVGChart {
         """
         for (index, mode) in modes.enumerated() {
             let legendX = labelWidth + Double(index) * 110
-            svg += "<rect x=\"\(legendX)\" y=\"48\" width=\"12\" height=\"12\" fill=\"\(Self.colours[mode]!)\"/>"
+            svg += "<rect x=\"\(legendX)\" y=\"48\" width=\"12\" height=\"12\" fill=\"\(Self.colour(mode))\"/>"
             svg += "<text x=\"\(legendX + 16)\" y=\"58\">\(mode.rawValue)</text>\n"
         }
         var tick = 0.0
@@ -51,7 +62,7 @@ struct SVGChart {
                 let barTop = groupTop + Double(modeIndex) * barHeight
                 guard let value = relative[rowIndex][modeIndex] else { continue }
                 let absolute = row.median(for: mode).map { "\(formatNumber($0)) \(row.metric.unit)" } ?? ""
-                svg += "<rect x=\"\(labelWidth)\" y=\"\(barTop)\" width=\"\(max(1, x(value) - labelWidth))\" height=\"\(barHeight - 1)\" fill=\"\(Self.colours[mode]!)\">"
+                svg += "<rect x=\"\(labelWidth)\" y=\"\(barTop)\" width=\"\(max(1, x(value) - labelWidth))\" height=\"\(barHeight - 1)\" fill=\"\(Self.colour(mode))\">"
                 svg += "<title>\(mode.rawValue): \(escape(absolute))</title></rect>"
                 svg += "<text x=\"\(x(value) + 4)\" y=\"\(barTop + barHeight - 2)\" font-size=\"9\">\(formatNumber(value))×</text>\n"
             }

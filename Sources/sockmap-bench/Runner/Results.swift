@@ -77,6 +77,12 @@ struct LoaderResults: Codable, Sendable {
     func median(_ field: KeyPath<LoaderCycle.Sample, Double>) -> Double? {
         samples.isEmpty ? nil : Statistics.median(samples.map { $0[keyPath: field] })
     }
+
+    /// The median of a measure only some samples have (nil when none has it).
+    func median(_ field: KeyPath<LoaderCycle.Sample, Double?>) -> Double? {
+        let values = samples.compactMap { $0[keyPath: field] }
+        return values.isEmpty ? nil : Statistics.median(values)
+    }
 }
 
 /// Everything a run produced; `--json` writes this.

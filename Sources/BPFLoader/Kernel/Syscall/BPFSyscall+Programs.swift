@@ -23,10 +23,11 @@ extension BPFSyscall {
     /// limit is `UINT_MAX >> 2`); the log grows fourfold while the kernel says `ENOSPC`.
     static let programLogSizes = (first: 1 << 20, limit: 1 << 28)
 
-    /// Loads a program. On failure the load is retried with the verifier log enabled (growing
-    /// while the log does not fit) and the log is returned inside the error; `EPERM` is not
-    /// retried, as no log would explain it.
-    static func loadProgram(_ p: ProgramAttributes) throws(BPFError) -> KernelObject {
+    /// Loads a program. On failure the load is retried with the verifier log enabled (from
+    /// `firstLogSize` bytes, growing while the log does not fit) and the log is returned inside
+    /// the error; `EPERM` is not retried, as no log would explain it. A feature probe's
+    /// three-instruction program needs a small first log, not the 1 MiB a real program may.
+    static func loadProgram(_ p: ProgramAttributes, firstLogSize: Int = programLogSizes.first) throws(BPFError) -> KernelObject {
         MemlockLimit.raiseOnce()
         var size = 0
         while true {
@@ -38,7 +39,7 @@ extension BPFSyscall {
                 guard errno != .notPermitted else {
                     throw BPFError(command: .progLoad, errno: errno, context: "load program \(p.name)")
                 }
-                size = programLogSizes.first
+                size = max(firstLogSize, 1)
             case .failure(.noSpace) where size < programLogSizes.limit:
                 size *= 4
             case .failure(let errno):
