@@ -9,12 +9,14 @@
  *   option, kind 254 with our ExID) and records token -> its cookie in `pending`;
  * - SYN-ACK of a listener of the cgroup: it finds the token in the SYN it answers, and puts a
  *   random echo of its own in the SYN-ACK (recorded with the token, so only it knows it);
- * - ESTABLISHED, connecting side: only with that echo in its SYN-ACK does it confirm the token and
- *   enter the SOCKHASH (keyed by its cookie) and `socks`, with no peer yet. A SYN-ACK without the
- *   echo (a listener outside the cgroup, or one that saw the token and tries it elsewhere) burns
- *   the token: the connection stays on TCP, both sides;
- * - ESTABLISHED, accepting side: it claims the confirmed token its listener answered (deleting
- *   it: single use) and records the pair both ways in `socks`; then it enters the SOCKHASH.
+ * - ESTABLISHED, connecting side: only with that echo in its SYN-ACK does it confirm the token,
+ *   enter the SOCKHASH (keyed by its cookie) and `socks`, with no peer yet, and show the token
+ *   again in the handshake's last ACK. A SYN-ACK without the echo (a listener outside the cgroup,
+ *   or one that saw the token and tries it elsewhere) burns the token: the connection stays on
+ *   TCP, both sides;
+ * - ESTABLISHED, accepting side: it reads the token from that ACK, claims it if confirmed
+ *   (deleting it: single use) and records the pair both ways in `socks`; then it enters the
+ *   SOCKHASH.
  * sk_msg: on every sendmsg() of a socket in the map, the data goes straight to the peer's receive
  * queue (bpf_msg_redirect_hash with BPF_F_INGRESS, keyed by the peer's cookie). No peer, no
  * redirect: the send takes ordinary TCP. The program never fails a send (always SK_PASS). */
@@ -62,15 +64,6 @@ struct {
     __type(value, struct pending_token);
     __uint(max_entries, 16384);
 } pending SEC(".maps");
-
-/* Which token a listener answered, per connection as the accepting side sees it: read back when
- * the accepted socket is ESTABLISHED (the request socket has no storage of its own). */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __type(key, struct answer_key);
-    __type(value, __u64);
-    __uint(max_entries, 16384);
-} answered SEC(".maps");
 
 /* How long a token may wait for its listener after its SYN was sent. A same-host handshake takes
  * microseconds; a SYN retransmission sends the token again and restarts the clock. */
@@ -151,6 +144,7 @@ struct {
     __uint(max_entries, 1);
 } config SEC(".maps");
 
+#define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
 
@@ -354,9 +348,9 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
     publish(state->cookie, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
 }
 
-/* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN), the ACKs of its TCP data
- * (RTT), its state changes (STATE: the close cleans up). */
-#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG)
+/* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN: the handshake's last ACK, TCP
+ * data, its FIN) and the ACKs of its TCP data (RTT). */
+#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
 
 /* Moves a connection that has a side on TCP out of the map, both sockets, without freeing a byte
  * (the kernel frees a socket's redirect queue when it leaves its last map). Runs in the sock_ops
@@ -369,14 +363,11 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
  * 3. when its peer is QUIET (nothing more can be queued into this socket's redirect queue), or it
  *    has none, and that queue is empty, it deletes itself from the SOCKHASH and keeps only the
  *    close callback. The kernel then restores its TCP protocol callbacks: plain TCP speed. */
-static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
+static __always_inline void release_when_drained(struct bpf_sock_ops *skops, struct sock_state *state)
 {
     struct bpf_sock *sk = skops->sk;
     if (!sk)
         return;
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
-    if (!state || !state->cookie)
-        return; /* not in the map */
     __u64 peer = peer_of(state);
     if (!(state->flags & SOCK_STATE_TCP_ONLY) && (!peer || !bpf_map_lookup_elem(&closing, &peer)))
         return; /* nothing is leaving */
@@ -408,27 +399,23 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops)
             bpf_map_delete_elem(&closing, &peer);
     } else
         publish(cookie, CLOSING_RELEASED);
-    state->cookie = 0; /* out of the map: its callbacks do nothing more */
-    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+    state->cookie = 0; /* out of the map: no more callbacks */
+    bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
-/* A socket of the map closes: the kernel takes it out of the SOCKHASH; its records go too. */
-static __always_inline void forget_closed(struct bpf_sock_ops *skops)
+/* A socket of the map sends its FIN: it is closing (or shutting its sending side), so its record
+ * in `socks` goes (each socket has read its own record by its first send), and so does its
+ * `closing` entry once its peer has left; the kernel takes the socket out of the SOCKHASH when
+ * it closes. Both maps are LRU, for sockets that leave without a FIN (a reset). */
+static __always_inline void forget_closing(struct bpf_sock_ops *skops, struct sock_state *state)
 {
-    if (skops->args[1] != BPF_TCP_CLOSE)
-        return;
-    struct bpf_sock *sk = skops->sk;
-    if (!sk)
-        return;
-    __u64 cookie = bpf_get_socket_cookie(skops);
+    peer_of(state); /* kept in its state before its record goes */
+    __u64 cookie = state->cookie;
     bpf_map_delete_elem(&socks, &cookie);
-    bpf_map_delete_elem(&closing, &cookie);
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
-    if (state && state->peer) {
-        /* A released peer's entry was only there for this socket to read. */
+    if (state->peer) {
         __u64 *peer_state = bpf_map_lookup_elem(&closing, &state->peer);
         if (peer_state && *peer_state == CLOSING_RELEASED)
-            bpf_map_delete_elem(&closing, &state->peer);
+            bpf_map_delete_elem(&closing, &state->peer); /* only this socket read it */
     }
 }
 
@@ -535,7 +522,7 @@ static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_sta
     if (debug)
         bpf_printk("swift-sockmap: sockops insert port %u -> %u, paired: %d", key->local_port, key->remote_port, peer != 0);
     /* TCP segments sent, ACKs received and the close call us back (release_when_drained,
-     * forget_closed): only sockets with TCP traffic get the first two. */
+     * on_segment): only sockets with TCP traffic get any after the handshake. */
     bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS);
     return 0;
 }
@@ -553,10 +540,31 @@ static __always_inline int read_option(struct bpf_sock_ops *skops, int syn, __u6
     return 0;
 }
 
+/* Writes our option with `value` into the segment being built (WRITE_HDR_OPT). */
+static __always_inline long write_option(struct bpf_sock_ops *skops, __u64 value)
+{
+    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
+                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+    __builtin_memcpy(option.token, &value, sizeof(value));
+    return bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
+}
+
+/* A fingerprint of a connection as the listening side sees it: the request socket answering a
+ * SYN and the socket accepted from it give the same one; another connection does not. */
+static __always_inline __u64 fingerprint(struct bpf_sock_ops *skops, const struct sock_key *key)
+{
+    __u64 print = bpf_get_netns_cookie(skops) * 0x9E3779B97F4A7C15ULL;
+    print ^= ((__u64)key->local_port << 48) | ((__u64)key->remote_port << 32) | key->remote_ip[3];
+    print ^= ((__u64)key->remote_ip[0] << 32 | key->remote_ip[1]) * 0xC2B2AE3D27D4EB4FULL;
+    print ^= ((__u64)key->remote_ip[2] << 32 | key->local_ip[3]) * 0x165667B19E3779F9ULL;
+    return print | 1;
+}
+
 /* The SYN-ACK of a listener of the cgroup (skops->sk is the request socket): when the SYN it
  * answers carries a live token from a source that can be on this host, room for the answer
  * (HDR_OPT_LEN) or the answer itself (WRITE_HDR_OPT): a random echo recorded with the token. The
- * first listener to answer a token owns it; a token shown from elsewhere is burnt. */
+ * first connection to answer a token owns it (compare-and-exchange; a SYN-ACK sent again for the
+ * same connection answers again); a token shown from elsewhere is burnt. */
 static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve)
 {
     __u64 token = 0;
@@ -568,47 +576,36 @@ static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve
             count(COUNTER_TOKEN_REJECTED, 1); /* forged, guessed, already used or expired */
         return;
     }
-    struct answer_key mine = {.netns = bpf_get_netns_cookie(skops)};
-    sockops_key(skops, skops->family, &mine.key);
-    if (!peer_can_be_local(&mine.key) || bpf_ktime_get_ns() - entry->sent_ns > token_ttl_ns || entry->confirmed) {
+    struct sock_key key = {};
+    sockops_key(skops, skops->family, &key);
+    __u64 print = fingerprint(skops, &key);
+    if (!reserve) {
+        if (entry->answerer == print && entry->echo)
+            write_option(skops, entry->echo);
+        return;
+    }
+    if (!peer_can_be_local(&key) || bpf_ktime_get_ns() - entry->sent_ns > token_ttl_ns || entry->confirmed) {
         bpf_map_delete_elem(&pending, &token); /* a source that cannot be on this host, too late, or replayed */
-        if (reserve)
-            count(COUNTER_TOKEN_REJECTED, 1);
+        count(COUNTER_TOKEN_REJECTED, 1);
         return;
     }
-    if (reserve) {
-        __u64 echo = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
-        if (__sync_val_compare_and_swap(&entry->echo, 0, echo) != 0) {
-            /* Answered before: by this request (a SYN-ACK sent again), or by another listener
-             * that saw the same token: then this one stays out. */
-            __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
-            if (!answered_token || *answered_token != token) {
-                count(COUNTER_TOKEN_REJECTED, 1);
-                return;
-            }
-        } else if (bpf_map_update_elem(&answered, &mine, &token, BPF_ANY)) {
-            bpf_map_delete_elem(&pending, &token);
-            return;
-        }
-        if (bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0)) {
-            count(COUNTER_NO_OPTION_ROOM, 1);
-            bpf_map_delete_elem(&pending, &token);
-        }
+    __u64 echo = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
+    if (__sync_val_compare_and_swap(&entry->echo, 0, echo) == 0)
+        entry->answerer = print;
+    else if (entry->answerer != print) {
+        count(COUNTER_TOKEN_REJECTED, 1); /* another connection answered it first */
         return;
     }
-    __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
-    if (!answered_token || *answered_token != token || !entry->echo)
-        return;
-    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
-                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
-    __u64 echo = entry->echo;
-    __builtin_memcpy(option.token, &echo, sizeof(echo));
-    bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
+    if (bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0)) {
+        count(COUNTER_NO_OPTION_ROOM, 1);
+        bpf_map_delete_elem(&pending, &token);
+    }
 }
 
 /* The connecting side is ESTABLISHED: with the echo its token earned in the SYN-ACK, it confirms
- * the token and enters the map, unpaired until the accepting side claims the token. Otherwise the
- * token is burnt and the connection stays on TCP. */
+ * the token, enters the map (unpaired until the accepting side claims the token) and keeps the
+ * token to show it in the handshake's last ACK. Otherwise the token is burnt and the connection
+ * stays on TCP. */
 static __always_inline void active_established(struct bpf_sock_ops *skops, __u32 family)
 {
     struct bpf_sock *sk = skops->sk;
@@ -618,7 +615,6 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
         return;
     }
     __u64 token = state->token;
-    state->token = 0;
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
     __u64 echo = 0;
     __u32 counter = COUNTER_MAX;
@@ -628,22 +624,57 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
         counter = COUNTER_UNANSWERED; /* no listener of the cgroup answered this SYN */
     else if (paused())
         counter = COUNTER_SKIPPED_PAUSED;
-    if (counter == COUNTER_MAX) {
+    if (counter == COUNTER_MAX && entry) {
         struct sock_key key = {};
         sockops_key(skops, family, &key);
         if (enter_map(skops, state, bpf_get_socket_cookie(skops), 0, &key) == 0) {
             entry->confirmed = 1;
-            return;
+            return; /* the token goes out once more, in the last ACK (show_token) */
         }
     } else
         count(counter, 1);
+    state->token = 0;
     bpf_map_delete_elem(&pending, &token);
     bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
-/* The accepting side is ESTABLISHED: it claims the token its listener answered, confirmed by the
- * connecting side, and pairs with that socket. Every doubt leaves the connection on TCP. Returns
- * whether it entered the map. */
+/* The connecting side's first segment after ESTABLISHED (the handshake's last ACK): room for the
+ * token (HDR_OPT_LEN), then the token, for the accepting side to claim. Once only. */
+static __always_inline void show_token(struct bpf_sock_ops *skops, struct sock_state *state, int reserve)
+{
+    if (reserve) {
+        if (bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0)) {
+            count(COUNTER_NO_OPTION_ROOM, 1);
+            state->token = 0; /* the accepting side finds no token: both stay on TCP */
+        }
+        return;
+    }
+    write_option(skops, state->token);
+    state->token = 0;
+}
+
+/* A segment of a socket in the map: the token in the handshake's last ACK, its record gone when it
+ * sends its FIN, and the release of a connection with a side on TCP. */
+static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
+{
+    struct bpf_sock *sk = skops->sk;
+    if (!sk)
+        return;
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !state->cookie)
+        return; /* not in the map */
+    if (state->token)
+        show_token(skops, state, reserve);
+    if (!reserve)
+        return;
+    if (skops->skb_tcp_flags & TCPHDR_FIN)
+        forget_closing(skops, state);
+    release_when_drained(skops, state);
+}
+
+/* The accepting side is ESTABLISHED: it claims the token of the handshake's last ACK, confirmed
+ * by the connecting side and answered for this very connection by its listener, and pairs with
+ * that socket. Every doubt leaves the connection on TCP. Returns whether it entered the map. */
 static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 family)
 {
     struct bpf_sock *sk = skops->sk;
@@ -653,18 +684,16 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         count(COUNTER_SKIPPED_PAUSED, 1);
         return 0;
     }
-    struct answer_key mine = {.netns = bpf_get_netns_cookie(skops)};
-    sockops_key(skops, family, &mine.key);
-    __u64 *answered_token = bpf_map_lookup_elem(&answered, &mine);
-    if (!answered_token) {
+    __u64 token = 0;
+    if (read_option(skops, 0, &token)) {
         count(COUNTER_NO_TOKEN, 1);
         return 0;
     }
-    __u64 token = *answered_token;
-    bpf_map_delete_elem(&answered, &mine);
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
-    if (!entry || !entry->confirmed) {
-        count(COUNTER_TOKEN_REJECTED, 1); /* the connecting side never got our answer */
+    struct sock_key key = {};
+    sockops_key(skops, family, &key);
+    if (!entry || !entry->confirmed || entry->answerer != fingerprint(skops, &key)) {
+        count(COUNTER_TOKEN_REJECTED, 1); /* not this connection's answered, confirmed token */
         return 0;
     }
     __u64 active = entry->cookie;
@@ -677,7 +706,7 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         count(COUNTER_SKIPPED_EARLY_DATA, 1);
         return 0;
     }
-    if (!policy_allows(&mine.key)) {
+    if (!policy_allows(&key)) {
         count(COUNTER_SKIPPED_BY_POLICY, 1);
         return 0;
     }
@@ -690,12 +719,12 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
     if (!state)
         return 0;
     __u64 cookie = bpf_get_socket_cookie(skops);
-    if (enter_map(skops, state, cookie, active, &mine.key))
+    if (enter_map(skops, state, cookie, active, &key))
         return 0;
     peer_info->peer = cookie;
     count(COUNTER_SOCKETS_PAIRED, 1);
     if (debug)
-        bpf_printk("swift-sockmap: paired port %u with socket %llu", mine.key.local_port, active);
+        bpf_printk("swift-sockmap: paired port %u with socket %llu", key.local_port, active);
     return 1;
 }
 
@@ -720,20 +749,24 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         offer_token(skops, family);
         break;
     case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
-    case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
-        if ((skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
-            write_token(skops, skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB);
-        else if ((skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK))
-            answer_token(skops, skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB);
-        else if (skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB)
-            release_when_drained(skops);
+    case BPF_SOCK_OPS_WRITE_HDR_OPT_CB: {
+        int reserve = skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB;
+        __u32 syn_ack = skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK);
+        if (syn_ack == TCPHDR_SYN)
+            write_token(skops, reserve);
+        else if (syn_ack == (TCPHDR_SYN | TCPHDR_ACK))
+            answer_token(skops, reserve);
+        else
+            on_segment(skops, reserve);
         break;
-    case BPF_SOCK_OPS_RTT_CB:
-        release_when_drained(skops);
+    }
+    case BPF_SOCK_OPS_RTT_CB: {
+        struct bpf_sock *sk = skops->sk;
+        struct sock_state *state = sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+        if (state && state->cookie)
+            release_when_drained(skops, state);
         break;
-    case BPF_SOCK_OPS_STATE_CB:
-        forget_closed(skops);
-        break;
+    }
     case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
         active_established(skops, family);
         break;

@@ -34,19 +34,15 @@ struct sock_info {
 
 /* A token on its way (`pending`, keyed by the token): sent in a SYN, answered in the SYN-ACK of a
  * listener of the cgroup with an echo only that listener knows, confirmed by the connecting side
- * when that SYN-ACK arrives, claimed by the accepted socket. */
+ * when that SYN-ACK arrives, shown again in the handshake's last ACK and claimed there by the
+ * accepted socket. 40 bytes. */
 struct pending_token {
     __u64 cookie;     /* the connecting socket */
     __u64 sent_ns;    /* bpf_ktime_get_ns() of the last SYN that carried it */
     __u64 echo;       /* the listener's random answer, 0 until a listener answered */
-    __u64 confirmed;  /* 1 once the connecting side received that answer in its SYN-ACK */
-};
-
-/* A connection as the accepting side sees it, in its namespace (`answered`, the listener's note
- * of which token a request answered, read back when the accepted socket is ESTABLISHED). */
-struct answer_key {
-    __u64 netns;
-    struct sock_key key;
+    __u64 answerer;   /* a fingerprint of the answered connection as the listener sees it */
+    __u32 confirmed;  /* 1 once the connecting side received the answer in its SYN-ACK */
+    __u32 reserved;
 };
 
 /* Destinations the SYN option may be written toward, and sources it is accepted from, besides
@@ -126,7 +122,7 @@ _Static_assert(__builtin_offsetof(struct sock_key, local_port) == 32, "sock_key 
 _Static_assert(sizeof(struct sock_info) == 56, "sock_info layout");
 _Static_assert(__builtin_offsetof(struct sock_info, key) == 16, "sock_info layout");
 _Static_assert(sizeof(struct local_net_key) == 20, "local_net_key layout");
-_Static_assert(sizeof(struct pending_token) == 32, "pending_token layout");
+_Static_assert(sizeof(struct pending_token) == 40, "pending_token layout");
 _Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
 _Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
 _Static_assert(sizeof(struct sweep_record) == 16, "sweep_record layout");

@@ -88,10 +88,10 @@ struct RedirObjectTests {
         for (id, type) in btf.types.enumerated() { #expect(type.id == id) }
 
         let dataSection = try #require(btf.dataSection(named: ".maps"))
-        #expect(dataSection.variables.count == 11)
+        #expect(dataSection.variables.count == 10)
         let variables = try dataSection.variables.map { try btf.type($0.type, ".maps member") }
         #expect(variables.allSatisfy { $0.rawKind == .variable })
-        #expect(Set(variables.map(\.name)) == ["sock_hash", "socks", "pending", "answered", "local_nets", "sock_state", "closing",
+        #expect(Set(variables.map(\.name)) == ["sock_hash", "socks", "pending", "local_nets", "sock_state", "closing",
                                                "counters", "policy", "config", "adopt"])
         // Four pointer members (type, key, value, max_entries or map_flags), five for local_nets.
         for (variable, type) in zip(dataSection.variables, variables) {
@@ -131,8 +131,7 @@ struct RedirObjectTests {
     @Test("maps with their exact definitions", arguments: [
         MapSpec(name: "sock_hash", type: .sockhash, keySize: 8, valueSize: 8, maxEntries: 65536),
         MapSpec(name: "socks", type: .lruHash, keySize: 8, valueSize: 56, maxEntries: 65536),
-        MapSpec(name: "pending", type: .lruHash, keySize: 8, valueSize: 32, maxEntries: 16384),
-        MapSpec(name: "answered", type: .lruHash, keySize: 48, valueSize: 8, maxEntries: 16384),
+        MapSpec(name: "pending", type: .lruHash, keySize: 8, valueSize: 40, maxEntries: 16384),
         MapSpec(name: "local_nets", type: MapType(rawValue: 11) /* BPF_MAP_TYPE_LPM_TRIE */, keySize: 20, valueSize: 4, maxEntries: 4096,
                 flags: 1 /* BPF_F_NO_PREALLOC */),
         MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 24),
@@ -164,7 +163,7 @@ struct RedirObjectTests {
     func mapList() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btfMaps = spec.maps.filter { $0.origin == .btf }
-        #expect(btfMaps.map(\.name).sorted() == ["adopt", "answered", "closing", "config", "counters", "local_nets", "pending", "policy",
+        #expect(btfMaps.map(\.name).sorted() == ["adopt", "closing", "config", "counters", "local_nets", "pending", "policy",
                                                   "sock_hash", "sock_state", "socks"])
         #expect(btfMaps.map(\.symbolOffset) == btfMaps.map(\.symbolOffset).sorted())
         #expect(Set(spec.maps.map(\.name)).count == spec.maps.count)
@@ -229,7 +228,7 @@ struct RedirObjectTests {
             }
         }
         let wanted: Set<String> = name == "sockmap_sockops"
-            ? ["sock_hash", "socks", "pending", "answered", "local_nets", "sock_state", "closing", "counters", "policy", "config"]
+            ? ["sock_hash", "socks", "pending", "local_nets", "sock_state", "closing", "counters", "policy", "config"]
             : ["sock_hash", "socks", "sock_state", "closing", "counters", "config"]
         #expect(expectedMaps == wanted)
         #expect(program.mapReferences.map(\.instruction) == program.mapReferences.map(\.instruction).sorted())
