@@ -467,41 +467,57 @@ struct pair_option {
     __u8 token[8];
 };
 
+/* Reads our option from the packet at hand (the SYN being answered when `syn`), into *value.
+ * 0 when found. */
+static __always_inline int read_option(struct bpf_sock_ops *skops, int syn, __u64 *value)
+{
+    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = 4,
+                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+    long found = bpf_load_hdr_opt(skops, &option, sizeof(option), syn ? BPF_LOAD_HDR_OPT_TCP_SYN : 0);
+    if (found != PAIR_OPTION_LEN || option.len != PAIR_OPTION_LEN)
+        return -1;
+    __builtin_memcpy(value, option.token, sizeof(*value));
+    return 0;
+}
+
+/* Writes our option with `value` into the segment being built (WRITE_HDR_OPT). */
+static __always_inline long write_option(struct bpf_sock_ops *skops, __u64 value)
+{
+    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
+                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
+    __builtin_memcpy(option.token, &value, sizeof(value));
+    return bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
+}
+
+/* The socket's state, or 0 when it has none (it offered no token and is in no map). */
+static __always_inline struct sock_state *state_of(struct bpf_sock_ops *skops)
+{
+    struct bpf_sock *sk = skops->sk;
+    return sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+}
+
 /* A SYN of a socket with a token: room for the option (HDR_OPT_LEN) or the option (WRITE_HDR_OPT).
  * A SYN without room gives the token up: that connection stays on TCP. */
 static __always_inline void write_token(struct bpf_sock_ops *skops, int reserve)
 {
-    struct bpf_sock *sk = skops->sk;
-    if (!sk)
-        return;
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    struct sock_state *state = state_of(skops);
     if (!state || !state->token)
         return;
     __u64 token = state->token;
-    long err;
-    if (reserve)
-        err = bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0);
-    else {
-        struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
-                                     .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
-        __builtin_memcpy(option.token, &token, sizeof(token));
-        err = bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
-        if (!err) {
-            struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
-            if (entry)
-                entry->sent_ns = bpf_ktime_get_ns(); /* a retransmitted SYN restarts the clock */
-            if (debug)
-                bpf_printk("swift-sockmap: token in SYN from port %u", skops->local_port);
-        }
-    }
-    if (err) {
+    if (reserve ? bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0) : write_option(skops, token)) {
         count(COUNTER_NO_OPTION_ROOM, 1);
         bpf_map_delete_elem(&pending, &token);
         state->token = 0;
         return;
     }
-    if (!reserve)
-        count(COUNTER_TOKENS_OFFERED, 1);
+    if (reserve)
+        return;
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    if (entry)
+        entry->sent_ns = bpf_ktime_get_ns(); /* a retransmitted SYN restarts the clock */
+    count(COUNTER_TOKENS_OFFERED, 1);
+    if (debug)
+        bpf_printk("swift-sockmap: token in SYN from port %u", skops->local_port);
 }
 
 /* Enters a socket into the SOCKHASH and `socks`; 0 on success. */
@@ -525,28 +541,6 @@ static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_sta
      * on_segment): only sockets with TCP traffic get any after the handshake. */
     bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS);
     return 0;
-}
-
-/* Reads our option from the packet at hand (the SYN being answered when `syn`), into *value.
- * 0 when found. */
-static __always_inline int read_option(struct bpf_sock_ops *skops, int syn, __u64 *value)
-{
-    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = 4,
-                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
-    long found = bpf_load_hdr_opt(skops, &option, sizeof(option), syn ? BPF_LOAD_HDR_OPT_TCP_SYN : 0);
-    if (found != PAIR_OPTION_LEN || option.len != PAIR_OPTION_LEN)
-        return -1;
-    __builtin_memcpy(value, option.token, sizeof(*value));
-    return 0;
-}
-
-/* Writes our option with `value` into the segment being built (WRITE_HDR_OPT). */
-static __always_inline long write_option(struct bpf_sock_ops *skops, __u64 value)
-{
-    struct pair_option option = {.kind = PAIR_OPTION_KIND, .len = PAIR_OPTION_LEN,
-                                 .exid = {PAIR_OPTION_EXID >> 8, PAIR_OPTION_EXID & 0xff}};
-    __builtin_memcpy(option.token, &value, sizeof(value));
-    return bpf_store_hdr_opt(skops, &option, sizeof(option), 0);
 }
 
 /* A fingerprint of a connection as the listening side sees it: the request socket answering a
@@ -608,8 +602,7 @@ static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve
  * stays on TCP. */
 static __always_inline void active_established(struct bpf_sock_ops *skops, __u32 family)
 {
-    struct bpf_sock *sk = skops->sk;
-    struct sock_state *state = sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+    struct sock_state *state = state_of(skops);
     if (!state || !state->token) {
         bpf_sock_ops_cb_flags_set(skops, 0);
         return;
@@ -657,10 +650,7 @@ static __always_inline void show_token(struct bpf_sock_ops *skops, struct sock_s
  * sends its FIN, and the release of a connection with a side on TCP. */
 static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
 {
-    struct bpf_sock *sk = skops->sk;
-    if (!sk)
-        return;
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    struct sock_state *state = state_of(skops);
     if (!state || !state->cookie)
         return; /* not in the map */
     if (state->token)
@@ -761,8 +751,7 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         break;
     }
     case BPF_SOCK_OPS_RTT_CB: {
-        struct bpf_sock *sk = skops->sk;
-        struct sock_state *state = sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+        struct sock_state *state = state_of(skops);
         if (state && state->cookie)
             release_when_drained(skops, state);
         break;
