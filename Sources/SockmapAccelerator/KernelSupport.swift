@@ -3,8 +3,8 @@ import BPFLoader
 /// What the accelerator does about each kernel feature, and the check `load` runs before it
 /// creates anything: a kernel missing a required feature is refused with one line naming the
 /// feature and the first kernel that has it. There is no weaker fallback: without the
-/// network-namespace cookie in sock_ops, a listener's answer to a pairing token could reach the
-/// accepted socket of another namespace with the same 4-tuple.
+/// network-namespace cookie in sock_ops, the fingerprint that ties a listener's answer to its
+/// connection could match a connection of another namespace with the same 4-tuple.
 public enum KernelSupport {
     /// How the accelerator depends on a feature.
     public enum Need: String, Sendable, Codable {
@@ -39,7 +39,7 @@ public enum KernelSupport {
         case .sockOpsProgram, .sockHashUpdateInSockOps: "load refuses: sock_ops inserts established sockets"
         case .skMsgProgram, .msgRedirectHashInSkMsg: "load refuses: sk_msg redirects each send"
         case .netnsCookieInSockOps:
-            "load refuses: a listener's answer to a pairing token is kept by namespace and 4-tuple, or equal 4-tuples in two namespaces could take each other's"
+            "load refuses: the pairing fingerprints each connection with its network namespace, or equal 4-tuples in two namespaces could claim each other's tokens"
         case .headerOptionsInSockOps: "load refuses: connections are paired by a token in the SYN and an echo in the SYN-ACK"
         case .atomicCompareExchange: "load refuses: the first listener to answer a token must be its only owner (compare-and-exchange)"
         case .cgroupAttachReplace: "load --replace refuses; use detach then load"

@@ -14,7 +14,7 @@ import Testing
                                  kernel: "5.10.0-32-amd64")
         #expect(!report.loadable)
         #expect(report.refusal == "this kernel (5.10.0-32-amd64) lacks bpf_get_netns_cookie in sock_ops, which first appeared in Linux 5.15: "
-                + "load refuses: a listener's answer to a pairing token is kept by namespace and 4-tuple, or equal 4-tuples in two namespaces could take each other's")
+                + "load refuses: the pairing fingerprints each connection with its network namespace, or equal 4-tuples in two namespaces could claim each other's tokens")
     }
 
     @Test("the pairing's own needs refuse a load when missing: header options (5.10), compare-and-exchange (5.12)",
