@@ -27,6 +27,7 @@ struct BenchRun {
                     sequence += 1
                     let outcome: PairRunner.Outcome
                     let probe = mode.installation.flatMap { probes[$0] }
+                    var fastPath: Double?
                     let before = probe?.snapshot()
                     do {
                         outcome = try runner.run(scenario, mode: mode, sequence: sequence)
@@ -38,6 +39,7 @@ struct BenchRun {
                         let sent = scenario.kind == .stream && !mode.usesPausedHarness ? outcome.client.bytes : nil
                         let reading = RunReading(before: before, after: probe.snapshot(), bytesSent: sent)
                         results.dataPath[dataPathIndex[scenario]!].append(reading, for: mode)
+                        fastPath = reading.fastPathFraction
                     }
                     let values = Self.metricValues(scenario, outcome.client)
                     for (offset, value) in values.enumerated() {
@@ -47,6 +49,7 @@ struct BenchRun {
                         results.series[firstSeries[scenario]!].appendReference(reference, for: mode)
                     }
                     line += " \(mode.rawValue) \(formatNumber(values[0])) \(scenario.metrics[0].unit)"
+                    if let fastPath { line += " (\(formatNumber(fastPath * 100))% on the fast path)" }
                 }
                 note(line)
             }
