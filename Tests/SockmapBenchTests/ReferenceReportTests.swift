@@ -17,6 +17,7 @@ struct ReferenceReportTests {
         settings.workloads = [.rtt, .stream]
         var results = BenchResults(machine: MachineInfo(kernel: "6.18", cpuModel: "test CPU", onlineCPUs: 2, date: "2026-12-07"), settings: settings)
         results.bpfStatistics = true
+        results.referenceObject = "seed.o"
         for metric in Self.rtt.metrics {
             var series = MetricSeries(scenario: Self.rtt, metric: metric)
             for _ in 0..<3 {
@@ -64,7 +65,7 @@ struct ReferenceReportTests {
         #expect(p50.hasSuffix("| 1.05× (1.05–1.05) |"), "\(p50)")
         #expect(report.contains("target ≤ 1.03 met on 0 of 3 rows (p50 rows: 0 of 1); missed: RTT 64 B same-cpu p50 1.05×"))
         #expect(report.contains("target ≥ 0.97 met on 1 of 1 rows."))
-        #expect(report.contains("| reference | the seed document's two programs"))
+        #expect(report.contains("| reference | `seed.o` loaded by `swift-sockmap load` on a second cgroup of the bench"))
         #expect(report.contains("tracing_on is unknown"))
     }
 

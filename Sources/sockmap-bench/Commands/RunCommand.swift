@@ -125,6 +125,7 @@ struct RunCommand: ParsableCommand {
                 throw BenchError("cannot read the reference object \(referenceObject) (make -C bpf fixtures; it needs libbpf-dev)")
             }
             reference = try AcceleratedCgroup.createAndLoad(sockmap: sockmap, object: referenceObject, suffix: "-reference")
+            results.referenceObject = referenceObject
         }
 
         // The sk_msg programs' run time per run, and our counters per run.

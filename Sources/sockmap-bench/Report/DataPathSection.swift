@@ -60,7 +60,7 @@ struct DataPathSection {
             ? "sk_msg ns/run: the verdict program's `run_time_ns` over `run_cnt` (BPF_OBJ_GET_INFO_BY_FD) across each run alone, the median over rounds."
             : "sk_msg ns/run: the bench did not turn kernel.bpf_stats_enabled on (--no-bpf-stats, or see the warnings); any figure above comes from another process having it on."
         if comparesCost, results.bpfStatistics {
-            out += " The sk_msg ratio ours/ref pairs round i of accelerated with round i of reference (the seed's `bpf_redir`, its `bpf_printk` included); in brackets the lowest and highest round."
+            out += " The sk_msg ratio ours/ref pairs round i of accelerated with round i of reference (the reference object's verdict program, whatever it calls: the seed's calls `bpf_printk` on every send); in brackets the lowest and highest round."
         }
         for mode in costModes {
             if let pooled = DataPathSeries.pooledNanosecondsPerRun(rows, mode) {

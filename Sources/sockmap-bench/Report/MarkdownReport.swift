@@ -40,7 +40,8 @@ struct MarkdownReport {
             rows.append(("RTT", "\(settings.rttIterations) timed round trips per run (+\(settings.rttWarmup) warm-up), TCP_NODELAY"))
         }
         if modes.contains(.reference) {
-            rows.append(("reference", "the seed document's two programs (`libbpf_seed_sockmap`: SOCKHASH keyed by the IPv4 4-tuple, no flow control, no counters) loaded by `swift-sockmap load` on a second cgroup of the bench, both ends in it; its sk_msg and sock_ops programs call `bpf_printk`, and tracing_on is \(machine.tracingOn.map { $0 ? "1 (each call writes a line to the trace ring buffer)" : "0 (each call returns early)" } ?? "unknown")"))
+            let tracing = machine.tracingOn.map { $0 ? "1 (each `bpf_printk` writes a line to the trace ring buffer)" : "0 (`bpf_printk` writes nothing to the trace ring buffer)" } ?? "unknown"
+            rows.append(("reference", "`\(results.referenceObject ?? "?")` loaded by `swift-sockmap load` on a second cgroup of the bench, both ends in it (by default the seed document's two programs, `libbpf_seed_sockmap`: a SOCKHASH keyed by the IPv4 4-tuple, no flow control, no counters, and a `bpf_printk` in both programs, so one per send); tracing_on is \(tracing)"))
         }
         if results.bpfStatistics {
             rows.append(("BPF statistics", "kernel.bpf_stats_enabled on for the whole run (every BPF program run in every mode pays two clock reads)"))

@@ -98,6 +98,8 @@ struct BenchResults: Codable, Sendable {
     var dataPath: [DataPathSeries] = []
     /// Whether `kernel.bpf_stats_enabled` was on for the run (sk_msg ns/run measured).
     var bpfStatistics = false
+    /// Reference mode's BPF object, when the run had that mode.
+    var referenceObject: String?
     var warnings: [String] = []
 }
 
