@@ -82,11 +82,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Side-by-side benchmark: plain TCP vs accelerated TCP vs Unix sockets.
+        // Side-by-side benchmark: plain TCP vs accelerated TCP vs the seed's programs vs Unix sockets.
         .executableTarget(
             name: "sockmap-bench",
             dependencies: [
                 "SockmapAccelerator",
+                "BPFLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds swift-sockmap, sockmap-bench (release) and the BPF objects, then runs the benchmark.
+# Builds swift-sockmap, sockmap-bench (release) and the BPF objects (ours and the loader's test
+# fixtures, among them the seed's programs), then runs the benchmark. Without --modes it runs
+# plain, accelerated, reference (the seed's programs on a cgroup of their own) and unix.
 #
 #   sudo tools/bench.sh                # full run: a few minutes on 2 cores
 #   sudo tools/bench.sh --quick        # under a minute
@@ -26,9 +28,15 @@ make -C bpf >&2
 mkdir -p results
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=results/bench-$stamp
+modes=(--modes plain,accelerated,reference,unix)
+for arg in "$@"; do
+    case $arg in --modes|--modes=*) modes=() ;; esac
+done
 "$bin/sockmap-bench" \
     --sockmap "$bin/swift-sockmap" \
     --object bpf/redir.o \
+    --reference-object Tests/Fixtures/bpf/libbpf_seed_sockmap.o \
+    "${modes[@]}" \
     --json "$out.json" \
     --svg "$out.svg" \
     "$@" > "$out.md"

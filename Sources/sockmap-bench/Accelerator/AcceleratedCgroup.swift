@@ -1,20 +1,22 @@
 import Glibc
 import SystemPackage
 
-/// The cgroup whose sockets sockmap accelerates during the run.
+/// A cgroup whose sockets sockmap accelerates during the run.
 ///
 /// Either the bench makes it (a fresh `<cgroup2 mount>/sockmap-bench-<pid>`, loaded with
 /// `swift-sockmap load` before the rounds, detached and removed at the end or on error), or the
-/// caller hands over one that is already accelerated (`--no-load --cgroup PATH`).
+/// caller hands over one that is already accelerated (`--no-load --cgroup PATH`). Reference mode
+/// gets a second one the bench makes, `sockmap-bench-<pid>-reference`, with the seed's programs.
 struct AcceleratedCgroup: Sendable {
     let path: String
     /// Where swift-sockmap pinned its objects; nil when the bench did not load and was not told.
     let pinDir: String?
     let loadedByBench: Bool
 
-    /// Creates and loads a fresh cgroup; the undo steps go to `Cleanup.shared`.
-    static func createAndLoad(sockmap: String, object: String) throws -> AcceleratedCgroup {
-        let name = "sockmap-bench-\(getpid())"
+    /// Creates a fresh cgroup `sockmap-bench-<pid><suffix>` and loads `object` on it, pins in
+    /// `/sys/fs/bpf/` under the same name; the undo steps go to `Cleanup.shared`.
+    static func createAndLoad(sockmap: String, object: String, suffix: String = "") throws -> AcceleratedCgroup {
+        let name = "sockmap-bench-\(getpid())\(suffix)"
         let path = "\(try CgroupPlacement.cgroup2Mount())/\(name)"
         let pinDir = "/sys/fs/bpf/\(name)"
         try CgroupPlacement.create(path)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BPFLoader
 import Glibc
 
 /// The benchmark itself (the default command).
@@ -31,7 +32,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Comma-separated subset of rtt,stream,connect,loader.")
     var workloads: String?
 
-    @Option(help: "Comma-separated subset of plain,accelerated,unix,paused,control (paused: stream only, connections made accelerated, then `pause`, each run against plain TCP connections of the same processes; control: the same harness with plain TCP on both sides, its noise floor).")
+    @Option(help: "Comma-separated subset of plain,accelerated,reference,unix,paused,control,bridge-plain,bridge-accelerated (default plain,accelerated,unix; reference: the seed's two programs (--reference-object) loaded by swift-sockmap on a second cgroup of the bench, even with --no-load; paused: stream only, connections made accelerated, then `pause`, each run against plain TCP connections of the same processes; control: the same harness with plain TCP on both sides, its noise floor).")
     var modes: String?
 
     @Option(help: "The swift-sockmap binary (default: next to this executable).")
@@ -39,6 +40,12 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "The BPF object to load.")
     var object = "bpf/redir.o"
+
+    @Option(help: "Reference mode's BPF object: the seed document's programs (make -C bpf fixtures).")
+    var referenceObject = "Tests/Fixtures/bpf/libbpf_seed_sockmap.o"
+
+    @Flag(help: "Leave kernel.bpf_stats_enabled alone: no sk_msg ns/run in the report (statistics add two clock reads to every BPF program run, in every mode with one).")
+    var noBpfStats = false
 
     @Flag(help: "Do not load or detach: --cgroup is already accelerated.")
     var noLoad = false
@@ -110,6 +117,37 @@ struct RunCommand: ParsableCommand {
             }
         }
 
+        // Reference mode's cgroup: the bench's own, whatever --no-load says.
+        var reference: AcceleratedCgroup?
+        if settings.needsReferenceCgroup {
+            guard sockmapExists else { throw BenchError("reference mode needs swift-sockmap (\(sockmap) not found): pass --sockmap PATH") }
+            guard access(referenceObject, R_OK) == 0 else {
+                throw BenchError("cannot read the reference object \(referenceObject) (make -C bpf fixtures; it needs libbpf-dev)")
+            }
+            reference = try AcceleratedCgroup.createAndLoad(sockmap: sockmap, object: referenceObject, suffix: "-reference")
+            results.referenceObject = referenceObject
+        }
+
+        // The sk_msg programs' run time per run, and our counters per run.
+        var statistics: KernelObject?
+        var probes: [Mode.Installation: InstallationProbe] = [:]
+        if accelerated != nil || reference != nil {
+            if !noBpfStats {
+                do { statistics = try BPFProgram.enableRunTimeStatistics() } catch {
+                    results.warnings.append("could not enable kernel.bpf_stats_enabled (BPF_ENABLE_STATS): \(error); no sk_msg ns/run")
+                }
+            }
+            results.bpfStatistics = statistics != nil
+            for (installation, pins) in [(Mode.Installation.ours, accelerated?.pinDir), (.reference, reference?.pinDir)] {
+                guard let pins else { continue }
+                switch InstallationProbe.open(pinDir: pins, readCounters: installation == .ours) {
+                case .success(let probe): probes[installation] = probe
+                case .failure(let error): results.warnings.append("\(error)")
+                }
+            }
+        }
+        defer { withExtendedLifetime(statistics) {} }
+
         // The loader workload needs the CLI and a scratch cgroup of its own.
         var loader: LoaderCycle?
         if settings.workloads.contains(.loader) {
@@ -128,13 +166,14 @@ struct RunCommand: ParsableCommand {
             executable: executable,
             acceleratedCgroup: accelerated?.path,
             pinDir: accelerated?.pinDir,
+            referenceCgroup: reference?.path,
             controlCgroup: settings.modes.contains(.control) && settings.workloads.contains(.stream) ? try makeControlCgroup() : nil,
             bridge: bridge,
             settings: settings,
             canPinTwoCPUs: Set(CPUAffinity.allowedCPUs()).isSuperset(of: [0, 1])
         )
         if !runner.canPinTwoCPUs { results.warnings.append("CPUs 0 and 1 are not both available: cross-cpu runs are unpinned") }
-        try BenchRun(settings: settings, runner: runner, loader: loader).execute(into: &results)
+        try BenchRun(settings: settings, runner: runner, loader: loader, probes: probes).execute(into: &results)
 
         if let counterSource, let before, let after = readCounters(counterSource, into: &results) {
             let delta = after.delta(since: before)

@@ -7,6 +7,9 @@ struct MachineInfo: Codable, Sendable {
     var onlineCPUs: Int
     /// UTC, ISO 8601.
     var date: String
+    /// `/sys/kernel/tracing/tracing_on`: while on, each `bpf_printk` of the seed's programs
+    /// (reference mode) writes a line to the trace ring buffer; nil when unreadable.
+    var tracingOn: Bool? = nil
 
     static func current() -> MachineInfo {
         var names = utsname()
@@ -21,7 +24,8 @@ struct MachineInfo: Codable, Sendable {
             kernel: kernel,
             cpuModel: model,
             onlineCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-            date: utcTimestamp()
+            date: utcTimestamp(),
+            tracingOn: (try? readTextFile("/sys/kernel/tracing/tracing_on")).map { $0.hasPrefix("1") }
         )
     }
 

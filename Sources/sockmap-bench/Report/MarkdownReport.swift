@@ -7,13 +7,17 @@ struct MarkdownReport {
     let profile: String
 
     func render() -> String {
-        var out = "# sockmap-bench: plain TCP vs sockmap-accelerated TCP vs Unix sockets\n\n"
+        let title = modes.contains(.reference)
+            ? "plain TCP vs sockmap-accelerated TCP vs the seed's programs vs Unix sockets"
+            : "plain TCP vs sockmap-accelerated TCP vs Unix sockets"
+        var out = "# sockmap-bench: \(title)\n\n"
         out += header()
         for kind in [WorkloadKind.rtt, .stream, .connect] {
             let series = results.series.filter { $0.scenario.kind == kind }
             if !series.isEmpty { out += table(kind, series) }
         }
         if let loader = results.loader { out += loaderSection(loader) }
+        out += DataPathSection(results: results).render()
         out += redirectionSection()
         if !results.warnings.isEmpty {
             out += "\n## Warnings\n\n" + results.warnings.map { "- \($0)\n" }.joined()
@@ -34,6 +38,13 @@ struct MarkdownReport {
         ]
         if settings.workloads.contains(.rtt) {
             rows.append(("RTT", "\(settings.rttIterations) timed round trips per run (+\(settings.rttWarmup) warm-up), TCP_NODELAY"))
+        }
+        if modes.contains(.reference) {
+            let tracing = machine.tracingOn.map { $0 ? "1 (each `bpf_printk` writes a line to the trace ring buffer)" : "0 (`bpf_printk` writes nothing to the trace ring buffer)" } ?? "unknown"
+            rows.append(("reference", "`\(results.referenceObject ?? "?")` loaded by `swift-sockmap load` on a second cgroup of the bench, both ends in it (by default the seed document's two programs, `libbpf_seed_sockmap`: a SOCKHASH keyed by the IPv4 4-tuple, no flow control, no counters, and a `bpf_printk` in both programs, so one per send); tracing_on is \(tracing)"))
+        }
+        if results.bpfStatistics {
+            rows.append(("BPF statistics", "kernel.bpf_stats_enabled on for the whole run (every BPF program run in every mode pays two clock reads)"))
         }
         if settings.workloads.contains(.stream) || settings.workloads.contains(.connect) {
             rows.append(("stream / connect", "\(formatNumber(settings.duration)) s per run; same-cpu: both on CPU 0, cross-cpu: client CPU 0, server CPU 1 (connect: cross-cpu); TCP_NODELAY on every TCP socket except in the \"Nagle\" stream rows"))
@@ -63,6 +74,12 @@ struct MarkdownReport {
             ratios.append((.bridgeAccelerated, denominator))
             columns.append("bridge-accelerated/\(denominator.rawValue)")
         }
+        // Ours over the seed's programs, with the issue's targets.
+        let oursOverReference = modes.contains(.accelerated) && modes.contains(.reference)
+        if oursOverReference {
+            ratios.append((.accelerated, .reference))
+            columns.append("accelerated/reference (ours/ref\(Self.referenceTarget(kind).map { ", target \($0.text)" } ?? ""))")
+        }
         if kind == .stream, modes.contains(.paused), modes.contains(.plain) {
             ratios.append((.paused, .plain))
             columns.append("paused/plain, separate runs")
@@ -78,14 +95,41 @@ struct MarkdownReport {
             cells += modes.map { row.median(for: $0).map(formatNumber) ?? "–" }
             // The paused columns show how far the rounds spread, in brackets.
             cells += ratios.map { pair in
-                row.ratio(pair.0, over: pair.1).map { pair.0 == .paused ? withRange($0) : formatNumber($0.median) + "×" } ?? "–"
+                row.ratio(pair.0, over: pair.1).map { pair.0 == .paused || pair.1 == .reference ? withRange($0) : formatNumber($0.median) + "×" } ?? "–"
             }
             if pausedReference { cells.append(row.ratioToReference(.paused).map(withRange) ?? "–") }
             if controlReference { cells.append(row.ratioToReference(.control).map(withRange) ?? "–") }
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         if pausedReference || controlReference { out += pausedSummary(series) }
+        if oursOverReference, let target = Self.referenceTarget(kind) { out += referenceSummary(series, target) }
         return out + "\n"
+    }
+
+    /// The issue's target for ours/ref on a table's rows: each stream row at least 0.97 of the
+    /// seed's throughput, each RTT row at most 1.03 of its latency; none for the connection rate.
+    static func referenceTarget(_ kind: WorkloadKind) -> (text: String, isMet: (Double) -> Bool)? {
+        switch kind {
+        case .stream: ("≥ 0.97", { $0 >= 0.97 })
+        case .rtt: ("≤ 1.03", { $0 <= 1.03 })
+        case .connect, .loader: nil
+        }
+    }
+
+    /// How many rows meet the ours/ref target, and the rows that miss it.
+    private func referenceSummary(_ series: [MetricSeries], _ target: (text: String, isMet: (Double) -> Bool)) -> String {
+        let rows = series.compactMap { row in row.ratio(.accelerated, over: .reference).map { (row, $0) } }
+        guard !rows.isEmpty else { return "" }
+        let missed = rows.filter { !target.isMet($0.1.median) }
+        var out = "\nOurs/ref (accelerated over the seed's programs, reference mode): target \(target.text) met on \(rows.count - missed.count) of \(rows.count) rows"
+        let p50 = rows.filter { $0.0.metric == .p50 }
+        if !p50.isEmpty, p50.count < rows.count {
+            out += " (p50 rows: \(p50.filter { target.isMet($0.1.median) }.count) of \(p50.count))"
+        }
+        if !missed.isEmpty {
+            out += "; missed: " + missed.map { "\($0.0.label)\($0.0.metric == .throughput ? "" : " \($0.0.metric.name)") \(formatNumber($0.1.median))×" }.joined(separator: ", ")
+        }
+        return out + ".\n"
     }
 
     private func withRange(_ ratio: PairedRatio) -> String {

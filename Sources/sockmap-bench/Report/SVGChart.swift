@@ -9,6 +9,7 @@ struct SVGChart {
         switch mode {
         case .plain: "#8c8c8c"
         case .accelerated: "#1f77b4"
+        case .reference: "#d62728"
         case .unix: "#2ca02c"
         case .paused: "#ff7f0e"
         case .control: "#bcbd22"

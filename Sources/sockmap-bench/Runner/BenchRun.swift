@@ -6,25 +6,40 @@ struct BenchRun {
     let runner: PairRunner
     /// nil when the loader workload is not selected or cannot run (`results.loader.skipped` says why).
     let loader: LoaderCycle?
+    /// Read around every run of a mode on that installation; none for a missing one.
+    var probes: [Mode.Installation: InstallationProbe] = [:]
 
     func execute(into results: inout BenchResults) throws {
         let scenarios = settings.scenarios
         var firstSeries: [Scenario: Int] = [:]
+        var dataPathIndex: [Scenario: Int] = [:]
         for scenario in scenarios {
             firstSeries[scenario] = results.series.count
             results.series += scenario.metrics.map { MetricSeries(scenario: scenario, metric: $0) }
+            dataPathIndex[scenario] = results.dataPath.count
+            results.dataPath.append(DataPathSeries(scenario: scenario))
         }
         var sequence = 0
         for round in 1...settings.rounds {
             for scenario in scenarios {
                 var line = "[round \(round)/\(settings.rounds)] \(scenario.label):"
-                for mode in Self.order(settings.modes, round: round) where !mode.hasReference || scenario.kind == .stream {
+                for mode in Self.order(settings.modes, round: round) where !mode.usesPausedHarness || scenario.kind == .stream {
                     sequence += 1
                     let outcome: PairRunner.Outcome
+                    let probe = mode.installation.flatMap { probes[$0] }
+                    var fastPath: Double?
+                    let before = probe?.snapshot()
                     do {
                         outcome = try runner.run(scenario, mode: mode, sequence: sequence)
                     } catch {
                         throw BenchError("\(scenario.label), \(mode.rawValue), round \(round): \(error)")
+                    }
+                    if let probe, let before {
+                        // Paused and control runs report the timed part of their streams only.
+                        let sent = scenario.kind == .stream && !mode.usesPausedHarness ? outcome.client.bytes : nil
+                        let reading = RunReading(before: before, after: probe.snapshot(), bytesSent: sent)
+                        results.dataPath[dataPathIndex[scenario]!].append(reading, for: mode)
+                        fastPath = reading.fastPathFraction
                     }
                     let values = Self.metricValues(scenario, outcome.client)
                     for (offset, value) in values.enumerated() {
@@ -34,6 +49,7 @@ struct BenchRun {
                         results.series[firstSeries[scenario]!].appendReference(reference, for: mode)
                     }
                     line += " \(mode.rawValue) \(formatNumber(values[0])) \(scenario.metrics[0].unit)"
+                    if let fastPath { line += " (\(formatNumber(fastPath * 100))% on the fast path)" }
                 }
                 note(line)
             }

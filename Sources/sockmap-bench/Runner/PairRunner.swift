@@ -8,6 +8,8 @@ struct PairRunner {
     let acceleratedCgroup: String?
     /// The accelerated cgroup's pins, for paused mode (its client pauses redirection after connecting).
     let pinDir: String?
+    /// Reference mode's cgroup: the seed's programs attached to it.
+    var referenceCgroup: String? = nil
     /// Control mode's cgroup: nothing attached to it.
     var controlCgroup: String? = nil
     /// The bridged namespaces of the cross-namespace modes.
@@ -34,6 +36,10 @@ struct PairRunner {
             guard let acceleratedCgroup else { throw BenchError("\(mode.rawValue) mode without an accelerated cgroup") }
             common += ["--cgroup", acceleratedCgroup]
         }
+        if mode.isReference {
+            guard let referenceCgroup else { throw BenchError("reference mode without its cgroup") }
+            common += ["--cgroup", referenceCgroup]
+        }
         if mode == .control {
             guard let controlCgroup else { throw BenchError("control mode without its cgroup") }
             common += ["--cgroup", controlCgroup]
@@ -55,17 +61,17 @@ struct PairRunner {
 
         let server = try ChildProcess(
             path: executable,
-            arguments: ["_server"] + common + serverOnly + (mode.hasReference ? ["--reference"] : [])
+            arguments: ["_server"] + common + serverOnly + (mode.usesPausedHarness ? ["--reference"] : [])
                 + (pin ? ["--cpu", "\(scenario.pinning.serverCPU)"] : []) + ["--listen", "\(listen)"],
             captureStderr: false
         )
         // "READY <endpoint>"; paused and control: "READY <endpoint> <reference endpoint>".
         let ready = try server.readLine(until: deadline)
         let words = ready.map { $0.split(separator: " ").map(String.init) } ?? []
-        guard words.first == "READY", words.count == (mode.hasReference ? 3 : 2),
+        guard words.first == "READY", words.count == (mode.usesPausedHarness ? 3 : 2),
               let endpoint = Endpoint(argument: words[1])
         else { throw BenchError("server did not report READY (exit \(try server.wait(until: deadline)))") }
-        if mode.hasReference {
+        if mode.usesPausedHarness {
             guard let reference = Endpoint(argument: words[2]) else { throw BenchError("server reported no reference endpoint: \(ready!)") }
             clientOnly += ["--reference-connect", "\(reference)"]
         }
@@ -123,7 +129,7 @@ struct PairRunner {
     private func childBudgetSeconds(for scenario: Scenario, mode: Mode) -> Double {
         let work = scenario.kind == .rtt
             ? Double(settings.rttIterations + settings.rttWarmup) * 0.001   // 1 ms per round trip is already pathological
-            : settings.duration * (mode.hasReference ? 2.5 : 1)   // the reference connections write as long again, after a warm-up
+            : settings.duration * (mode.usesPausedHarness ? 2.5 : 1)   // the reference connections write as long again, after a warm-up
         return 3 * settings.idleTimeoutSeconds + work
     }
 }

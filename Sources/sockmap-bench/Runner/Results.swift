@@ -93,6 +93,13 @@ struct BenchResults: Codable, Sendable {
     var loader: LoaderResults?
     /// Counter increase over the accelerated runs (nil when they could not be read).
     var redirectDelta: RedirectCounters?
+    /// Per scenario, the run readings of the modes with a BPF installation (sk_msg run time,
+    /// our counters), in scenario order.
+    var dataPath: [DataPathSeries] = []
+    /// Whether `kernel.bpf_stats_enabled` was on for the run (sk_msg ns/run measured).
+    var bpfStatistics = false
+    /// Reference mode's BPF object, when the run had that mode.
+    var referenceObject: String?
     var warnings: [String] = []
 }
 

@@ -23,7 +23,7 @@ struct RunSettings: Codable, Sendable {
             duration: 0.5,
             loaderCycles: 3,
             workloads: WorkloadKind.allCases,
-            modes: [.plain, .accelerated, .unix], // paused on request (--modes)
+            modes: [.plain, .accelerated, .unix], // reference, paused, … on request (--modes; tools/bench.sh adds reference)
             pinnings: [.sameCPU, .crossCPU],
             idleTimeoutSeconds: 10
         )
@@ -43,6 +43,9 @@ struct RunSettings: Codable, Sendable {
 
     /// Accelerated mode is selected and some two-process workload will use it.
     var needsAcceleratedCgroup: Bool { modes.contains { $0.isAccelerated } && !scenarios.isEmpty }
+
+    /// Reference mode is selected and some two-process workload will use it.
+    var needsReferenceCgroup: Bool { modes.contains(.reference) && !scenarios.isEmpty }
 
     /// Whether the run needs the bench's bridged namespaces.
     var needsBridge: Bool { modes.contains { $0.acrossNamespaces } && !scenarios.isEmpty }

@@ -6,6 +6,11 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
     case plain
     /// Loopback TCP; both processes inside the accelerated cgroup, so sockmap redirects.
     case accelerated
+    /// Loopback TCP; both processes inside a second cgroup of the bench, where `swift-sockmap
+    /// load` installed the seed document's own two programs (the `libbpf_seed_sockmap` fixture:
+    /// a SOCKHASH keyed by the IPv4 4-tuple, no flow control, no counters): what the issue's
+    /// targets compare ours with.
+    case reference
     /// AF_UNIX stream sockets: the same-host floor.
     case unix
     /// Stream only: both processes inside the accelerated cgroup, the connection made on the fast
@@ -25,13 +30,32 @@ enum Mode: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
 
     /// Runs in `PausedPair`'s harness, plain TCP reference connections inside the same run; a
     /// stream harness, so these modes have no other workload.
-    var hasReference: Bool { self == .paused || self == .control }
+    var usesPausedHarness: Bool { self == .paused || self == .control }
 
     /// Client and server in the bench's two bridged namespaces.
     var acrossNamespaces: Bool { self == .bridgePlain || self == .bridgeAccelerated }
 
     /// Both processes in the accelerated cgroup.
     var isAccelerated: Bool { self == .accelerated || self == .paused || self == .bridgeAccelerated }
+
+    /// Both processes in the cgroup of the seed's programs.
+    var isReference: Bool { self == .reference }
+
+    /// Whose sk_msg program carries this mode's sends: ours (the accelerated installation), the
+    /// seed's, or none.
+    var installation: Installation? {
+        if isAccelerated { return .ours }
+        if isReference { return .reference }
+        return nil
+    }
+
+    /// The two BPF installations of a run.
+    enum Installation: String, Codable, Sendable {
+        /// `--object` (bpf/redir.o) on the accelerated cgroup.
+        case ours
+        /// `--reference-object` (the seed's programs) on the reference cgroup.
+        case reference
+    }
 }
 
 /// The four workload kinds; `--workloads` selects among them.
