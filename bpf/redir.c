@@ -239,6 +239,8 @@ static __always_inline int policy_allows(const struct sock_key *key)
     __u32 zero = 0;
     struct sockmap_config *cfg = bpf_map_lookup_elem(&config, &zero);
     __u32 mode = cfg ? cfg->policy_mode : POLICY_MODE_DENY;
+    if (cfg && !(cfg->flags & CONFIG_HAS_POLICY))
+        return mode != POLICY_MODE_ALLOW; /* an empty list: nothing matches */
     int matched = policy_matches(key->local_ip, key->local_port) ||
                   policy_matches(key->remote_ip, key->remote_port);
     return mode == POLICY_MODE_ALLOW ? matched : !matched;

@@ -86,7 +86,10 @@ struct policy_key {
 enum { POLICY_MODE_DENY = 0, POLICY_MODE_ALLOW = 1 };
 
 /* Bits of sockmap_config.flags. */
-enum { CONFIG_PASSTHROUGH = 1 }; /* stop redirecting: every send takes the TCP path (detach, pause) */
+enum {
+    CONFIG_PASSTHROUGH = 1, /* stop redirecting: every send takes the TCP path (detach, pause) */
+    CONFIG_HAS_POLICY = 2,  /* the policy map has entries: without, no connection needs a lookup */
+};
 
 struct sockmap_config {
     __u32 policy_mode;

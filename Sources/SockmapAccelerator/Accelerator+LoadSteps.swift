@@ -76,8 +76,9 @@ extension Accelerator {
             logger.notice("left out \(name) (\(reason)): \(without)")
         }
         try mapAccess { () throws(BPFMapError) in
-            try object.maps[DataPath.configMap]?.update(
-                key: UInt32(0).littleEndianBytes, value: DataPath.Config(policyMode: options.policyMode).bytes)
+            var config = DataPath.Config(policyMode: options.policyMode)
+            config.hasPolicy = !options.policyEntries.isEmpty
+            try object.maps[DataPath.configMap]?.update(key: UInt32(0).littleEndianBytes, value: config.bytes)
             if let policy = object.maps[DataPath.policyMap] {
                 for entry in options.policyEntries { try policy.update(key: entry.key, value: UInt32(1).littleEndianBytes) }
             }

@@ -36,6 +36,14 @@ extension Accelerator {
             throw .objectUnusable(path: options.objectPath, reason: "its verdict program is \(data.verdictAttachType), the running one \(state.verdictAttachType): detach and load instead")
         }
         try writeLocalNetworks(to: object.maps[DataPath.localNetworksMap], options: options, cgroup: cgroup)
+        if let policy = object.maps[DataPath.policyMap], let config = object.maps[DataPath.configMap] {
+            // An installation from before CONFIG_HAS_POLICY: its kept policy must still be looked up.
+            try mapAccess { () throws(BPFMapError) in
+                var current = DataPath.Config(bytes: try config.lookup(UInt32(0).littleEndianBytes) ?? [])
+                current.hasPolicy = !((try? policy.keys()) ?? [[0]]).isEmpty
+                try config.update(key: UInt32(0).littleEndianBytes, value: current.bytes)
+            }
+        }
         try swapPrograms(to: data, programs: object.programs, sockhash: object.maps[data.sockmap]!, from: running,
                          verdictAttachType: state.verdictAttachType, on: cgroup)
         try repin(object, created: object.maps.keys.filter { existing[$0] == nil }.sorted())

@@ -21,6 +21,8 @@ public enum DataPath {
 
     /// `struct sockmap_config` flags.
     public static let passthroughFlag: UInt32 = 1
+    /// `CONFIG_HAS_POLICY`: the policy map has entries (without it the data path looks none up).
+    static let hasPolicyFlag: UInt32 = 2
     /// `POLICY_MODE_DENY` / `POLICY_MODE_ALLOW`.
     public enum PolicyMode: UInt32, Sendable, Codable, CaseIterable {
         /// Connections matching an entry are not accelerated; all others are.
@@ -35,6 +37,8 @@ public enum DataPath {
         public var policyMode: PolicyMode
         /// Paused: every send takes the TCP path and no socket is added to the map.
         public var passthrough: Bool
+        /// Whether the policy map has entries; kept by the accelerator whenever it changes them.
+        var hasPolicy = false
 
         /// A config; the defaults are the data path's own (deny list, not paused).
         public init(policyMode: PolicyMode = .deny, passthrough: Bool = false) {
@@ -43,12 +47,15 @@ public enum DataPath {
         }
 
         var bytes: [UInt8] {
-            policyMode.rawValue.littleEndianBytes + (passthrough ? passthroughFlag : 0).littleEndianBytes
+            let flags = (passthrough ? passthroughFlag : 0) | (hasPolicy ? hasPolicyFlag : 0)
+            return policyMode.rawValue.littleEndianBytes + flags.littleEndianBytes
         }
 
         init(bytes: [UInt8]) {
             policyMode = bytes.count >= 4 ? PolicyMode(rawValue: bytes.littleEndian(UInt32.self, at: 0)) ?? .deny : .deny
-            passthrough = bytes.count >= 8 && bytes.littleEndian(UInt32.self, at: 4) & DataPath.passthroughFlag != 0
+            let flags = bytes.count >= 8 ? bytes.littleEndian(UInt32.self, at: 4) : 0
+            passthrough = flags & DataPath.passthroughFlag != 0
+            hasPolicy = flags & DataPath.hasPolicyFlag != 0
         }
     }
 }

@@ -61,6 +61,7 @@ extension Accelerator {
         try Privileges.requireRoot()
         let map = try ownMap(DataPath.policyMap, feature: "a policy")
         do { try map.update(key: entry.key, value: UInt32(1).littleEndianBytes) } catch { throw AcceleratorError(error) }
+        try syncPolicyFlag(map)
     }
 
     /// Returns whether the entry was there.
@@ -68,7 +69,16 @@ extension Accelerator {
     public func removePolicy(_ entry: PolicyEntry) throws(AcceleratorError) -> Bool {
         try Privileges.requireRoot()
         let map = try ownMap(DataPath.policyMap, feature: "a policy")
-        do { return try map.delete(entry.key) } catch { throw AcceleratorError(error) }
+        let removed: Bool
+        do { removed = try map.delete(entry.key) } catch { throw AcceleratorError(error) }
+        try syncPolicyFlag(map)
+        return removed
+    }
+
+    /// Tells the data path whether the policy map has entries (it looks none up without), from
+    /// the map itself, under the installation lock.
+    func syncPolicyFlag(_ map: BPFMap) throws(AcceleratorError) {
+        try updateConfig { config in config.hasPolicy = !((try? map.keys()) ?? [[0]]).isEmpty }
     }
 
     /// Sets whether the list allows or denies (needs root; under the installation lock).
