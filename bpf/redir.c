@@ -102,7 +102,7 @@ struct {
     __type(value, struct sock_state);
 } sock_state SEC(".maps");
 
-enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4, SOCK_STATE_FORGOTTEN = 8 };
+enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4 };
 
 /* Connections leaving the map, per socket (key: the socket's cookie; value: CLOSING_*, which
  * only grows). A socket's entry tells its peer what the socket does:
@@ -350,11 +350,9 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
     publish(state->cookie, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
 }
 
-/* The callback of a socket in the map: the ACKs of its TCP data and of its FIN (RTT). Segments it
- * sends call nothing back (but the connecting side's last handshake ACK, which shows its token):
- * a connection that only redirects pays no callback per segment. A socket that follows its peer
- * to TCP leaves the map once it sends and its data is ACKed, or when `detach` sweeps it. */
-#define IN_MAP_CB_FLAGS BPF_SOCK_OPS_RTT_CB_FLAG
+/* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN: the handshake's last ACK, TCP
+ * data, its FIN) and the ACKs of its TCP data (RTT). */
+#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
 
 /* Moves a connection that has a side on TCP out of the map, both sockets, without freeing a byte
  * (the kernel frees a socket's redirect queue when it leaves its last map). Runs in the sock_ops
@@ -541,9 +539,9 @@ static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_sta
     count(COUNTER_SOCKETS_INSERTED, 1);
     if (debug)
         bpf_printk("swift-sockmap: sockops insert port %u -> %u, paired: %d", key->local_port, key->remote_port, peer != 0);
-    /* ACKs of its TCP data call us back (on_ack); the connecting side also its next segment,
-     * which shows its token (on_segment). */
-    bpf_sock_ops_cb_flags_set(skops, peer ? IN_MAP_CB_FLAGS : IN_MAP_CB_FLAGS | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+    /* TCP segments sent, ACKs received and the close call us back (release_when_drained,
+     * on_segment): only sockets with TCP traffic get any after the handshake. */
+    bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS);
     return 0;
 }
 
@@ -648,33 +646,21 @@ static __always_inline void show_token(struct bpf_sock_ops *skops, struct sock_s
     }
     write_option(skops, state->token);
     state->token = 0;
-    bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS); /* no more segment callbacks */
 }
 
-/* A segment of the connecting side while its token is still to show (the handshake's last ACK).
- * A SYN-ACK without room for the option, or a lost ACK, leaves the token unshown: the accepting
- * side then pairs with nobody, and the connecting side's first send takes TCP. */
+/* A segment of a socket in the map: the token in the handshake's last ACK, its record gone when it
+ * sends its FIN, and the release of a connection with a side on TCP. */
 static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
 {
     struct sock_state *state = state_of(skops);
-    if (state && state->cookie && state->token)
-        show_token(skops, state, reserve);
-}
-
-/* An ACK of the socket's TCP data or FIN (RTT): once it has sent its FIN, its record goes; and
- * a connection with a side on TCP leaves the map when it can. */
-static __always_inline void on_ack(struct bpf_sock_ops *skops)
-{
-    struct sock_state *state = state_of(skops);
     if (!state || !state->cookie)
+        return; /* not in the map */
+    if (state->token)
+        show_token(skops, state, reserve);
+    if (!reserve)
         return;
-    __u32 tcp_state = skops->state;
-    if (!(state->flags & SOCK_STATE_FORGOTTEN) &&
-        (tcp_state == BPF_TCP_FIN_WAIT1 || tcp_state == BPF_TCP_FIN_WAIT2 || tcp_state == BPF_TCP_CLOSING ||
-         tcp_state == BPF_TCP_LAST_ACK || tcp_state == BPF_TCP_TIME_WAIT)) {
+    if (skops->skb_tcp_flags & TCPHDR_FIN)
         forget_closing(skops, state);
-        state->flags |= SOCK_STATE_FORGOTTEN;
-    }
     release_when_drained(skops, state);
 }
 
@@ -766,9 +752,12 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
             on_segment(skops, reserve);
         break;
     }
-    case BPF_SOCK_OPS_RTT_CB:
-        on_ack(skops);
+    case BPF_SOCK_OPS_RTT_CB: {
+        struct sock_state *state = state_of(skops);
+        if (state && state->cookie)
+            release_when_drained(skops, state);
         break;
+    }
     case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
         active_established(skops, family);
         break;
