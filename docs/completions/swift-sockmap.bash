@@ -186,8 +186,8 @@ _swift-sockmap() {
 
 _swift-sockmap_load() {
     repeating_flags=()
-    non_repeating_flags=(--replace --verbose -v --version -h --help)
-    repeating_options=(--policy --set)
+    non_repeating_flags=(--replace --no-discover-local --verbose -v --version -h --help)
+    repeating_options=(--policy --set --local-prefix)
     non_repeating_options=(--cgroup --map --max-entries --policy-mode --btf --pin-dir)
     __swift-sockmap_offer_flags_options 1
 
@@ -213,6 +213,9 @@ _swift-sockmap_load() {
         return
         ;;
     '--btf')
+        return
+        ;;
+    '--local-prefix')
         return
         ;;
     '--pin-dir')
@@ -457,8 +460,8 @@ _swift-sockmap_probe() {
 
 _swift-sockmap_agent() {
     repeating_flags=()
-    non_repeating_flags=(--allow-external --detach-on-exit --verbose -v --version -h --help)
-    repeating_options=(--policy)
+    non_repeating_flags=(--allow-external --detach-on-exit --no-discover-local --verbose -v --version -h --help)
+    repeating_options=(--policy --local-prefix)
     non_repeating_options=(--listen --log-format --object --cgroup --max-entries --policy-mode --pin-dir)
     __swift-sockmap_offer_flags_options 0
 
@@ -485,6 +488,9 @@ _swift-sockmap_agent() {
         return
         ;;
     '--policy')
+        return
+        ;;
+    '--local-prefix')
         return
         ;;
     '--pin-dir')
