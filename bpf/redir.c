@@ -659,8 +659,17 @@ static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
         show_token(skops, state, reserve);
     if (!reserve)
         return;
-    if (skops->skb_tcp_flags & TCPHDR_FIN)
+    if (skops->skb_tcp_flags & TCPHDR_FIN) {
+        /* After its FIN the socket sends nothing more, so it needs no more callbacks: its peer may
+         * still redirect into it (it can still read), and the kernel takes it out of the map when
+         * it closes. A connection that only redirected pays no callback for the rest of its
+         * close. A socket on its way out of the map, or whose peer is, keeps them. */
         forget_closing(skops, state);
+        if (!(state->flags & SOCK_STATE_TCP_ONLY) && !(state->peer && bpf_map_lookup_elem(&closing, &state->peer))) {
+            bpf_sock_ops_cb_flags_set(skops, 0);
+            return;
+        }
+    }
     release_when_drained(skops, state);
 }
 
