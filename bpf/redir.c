@@ -363,8 +363,8 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
  *    queue first);
  * 2. it publishes LEAVING, or QUIET once none of its redirects can be in flight (settle);
  * 3. when its peer is QUIET (nothing more can be queued into this socket's redirect queue), or it
- *    has none, and that queue is empty, it deletes itself from the SOCKHASH and keeps only the
- *    close callback. The kernel then restores its TCP protocol callbacks: plain TCP speed. */
+ *    has none, and that queue is empty, it deletes itself from the SOCKHASH and turns its
+ *    callbacks off. The kernel then restores its TCP protocol callbacks: plain TCP speed. */
 static __always_inline void release_when_drained(struct bpf_sock_ops *skops, struct sock_state *state)
 {
     struct bpf_sock *sk = skops->sk;
@@ -406,19 +406,21 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
 }
 
 /* A socket of the map sends its FIN: it is closing (or shutting its sending side), so its record
- * in `socks` goes (each socket has read its own record by its first send), and so does its
- * `closing` entry once its peer has left; the kernel takes the socket out of the SOCKHASH when
- * it closes. Both maps are LRU, for sockets that leave without a FIN (a reset). */
-static __always_inline void forget_closing(struct bpf_sock_ops *skops, struct sock_state *state)
+ * in `socks` goes (each socket has read its own record by its first send), and so does the
+ * `closing` entry of a peer that has left the map (only this socket read it); the kernel takes
+ * the socket out of the SOCKHASH when it closes. Both maps are LRU, for sockets that leave
+ * without a FIN (a reset). Returns whether its peer is leaving the map (has a `closing` entry). */
+static __always_inline int forget_closing(struct sock_state *state)
 {
-    peer_of(state); /* kept in its state before its record goes */
+    __u64 peer = peer_of(state); /* kept in its state before its record goes */
     __u64 cookie = state->cookie;
     bpf_map_delete_elem(&socks, &cookie);
-    if (state->peer) {
-        __u64 *peer_state = bpf_map_lookup_elem(&closing, &state->peer);
-        if (peer_state && *peer_state == CLOSING_RELEASED)
-            bpf_map_delete_elem(&closing, &state->peer); /* only this socket read it */
-    }
+    __u64 *peer_state = peer ? bpf_map_lookup_elem(&closing, &peer) : 0;
+    if (!peer_state)
+        return 0;
+    if (*peer_state == CLOSING_RELEASED)
+        bpf_map_delete_elem(&closing, &peer);
+    return 1;
 }
 
 /* listen(): call us back for the SYN-ACKs this listener sends (answer_token). Accepted sockets
@@ -426,6 +428,18 @@ static __always_inline void forget_closing(struct bpf_sock_ops *skops, struct so
 static __always_inline void answer_syns(struct bpf_sock_ops *skops)
 {
     bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* Whether data crossed TCP before ESTABLISHED (TCP Fast Open): redirected bytes could overtake it. */
+static __always_inline int data_before_established(struct bpf_sock_ops *skops)
+{
+    return skops->bytes_received > 0 || skops->data_segs_out > 0;
+}
+
+/* 64 random bits (bpf_get_prandom_u32 twice). */
+static __always_inline __u64 random64(void)
+{
+    return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
 
 /* connect(): toward a destination that can be on this host, a token for the SYN. */
@@ -451,9 +465,9 @@ static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family
     struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (!state)
         return;
-    __u64 token = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+    __u64 token = random64();
     if (!token)
-        token = 1;
+        token = 1; /* 0 means "no token" */
     struct pending_token entry = {.cookie = bpf_get_socket_cookie(skops), .sent_ns = bpf_ktime_get_ns()};
     if (bpf_map_update_elem(&pending, &token, &entry, BPF_NOEXIST))
         return;
@@ -461,7 +475,7 @@ static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family
     bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
-/* The option as it stands in the SYN. */
+/* The pairing option as it stands in the header (SYN, SYN-ACK, the last ACK). */
 struct pair_option {
     __u8 kind;
     __u8 len;
@@ -585,7 +599,7 @@ static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve
         count(COUNTER_TOKEN_REJECTED, 1);
         return;
     }
-    __u64 echo = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
+    __u64 echo = random64() | 1; /* never 0: 0 means "not answered" */
     if (__sync_val_compare_and_swap(&entry->echo, 0, echo) == 0)
         entry->answerer = print;
     else if (entry->answerer != print) {
@@ -613,8 +627,8 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
     __u64 echo = 0;
     __u32 counter = COUNTER_MAX;
-    if (skops->bytes_received > 0 || skops->data_segs_out > 0)
-        counter = COUNTER_SKIPPED_EARLY_DATA; /* data in the SYN (TCP Fast Open) could be overtaken */
+    if (data_before_established(skops))
+        counter = COUNTER_SKIPPED_EARLY_DATA;
     else if (!entry || read_option(skops, 0, &echo) || echo != entry->echo)
         counter = COUNTER_UNANSWERED; /* no listener of the cgroup answered this SYN */
     else if (paused())
@@ -664,8 +678,8 @@ static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
          * still redirect into it (it can still read), and the kernel takes it out of the map when
          * it closes. A connection that only redirected pays no callback for the rest of its
          * close. A socket on its way out of the map, or whose peer is, keeps them. */
-        forget_closing(skops, state);
-        if (!(state->flags & SOCK_STATE_TCP_ONLY) && !(state->peer && bpf_map_lookup_elem(&closing, &state->peer))) {
+        int peer_leaving = forget_closing(state);
+        if (!(state->flags & SOCK_STATE_TCP_ONLY) && !peer_leaving) {
             bpf_sock_ops_cb_flags_set(skops, 0);
             return;
         }
@@ -703,7 +717,7 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         count(COUNTER_TOKEN_REJECTED, 1);
         return 0;
     }
-    if (skops->bytes_received > 0 || skops->data_segs_out > 0) {
+    if (data_before_established(skops)) {
         count(COUNTER_SKIPPED_EARLY_DATA, 1);
         return 0;
     }

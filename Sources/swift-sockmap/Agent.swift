@@ -49,12 +49,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Capacity of the SOCKHASH when the agent loads it (a running installation keeps its own).")
     var maxEntries: UInt32?
 
-    @Option(help: "Policy mode when the agent loads: 'deny' (the default) or 'allow'.")
-    var policyMode: DataPath.PolicyMode?
-
-    @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "A port or address for the allow/deny list when the agent loads (repeatable).", valueName: "PORT|ADDRESS"))
-    var policyEntries: [String] = []
+    @OptionGroup var policy: PolicyOptions
 
     @OptionGroup var localNetworks: LocalNetworkOptions
 
@@ -62,9 +57,6 @@ struct AgentCommand: ParsableCommand {
 
     func validate() throws {
         if let maxEntries, maxEntries == 0 { throw ValidationError("--max-entries must be at least 1") }
-        for entry in policyEntries {
-            do { _ = try PolicyEntry(parsing: entry) } catch { throw ValidationError(error.description) }
-        }
     }
 
     func run() throws {
@@ -75,10 +67,9 @@ struct AgentCommand: ParsableCommand {
         }
         let address: ListenAddress
         do { address = try ListenAddress(parsing: listen) } catch { throw report(.badAddress(error.description)) }
-        var load = Accelerator.LoadOptions(objectPath: object ?? EmbeddedDataPath.name, cgroup: cgroup, maxEntries: maxEntries,
-                                           policyMode: policyMode ?? .deny)
+        var load = Accelerator.LoadOptions(objectPath: object ?? EmbeddedDataPath.name, cgroup: cgroup, maxEntries: maxEntries)
         if object == nil { load.objectBytes = EmbeddedDataPath.bytes }
-        load.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
+        policy.apply(to: &load)
         localNetworks.apply(to: &load)
         let agent = Agent(.init(listen: address, allowExternal: allowExternal, pinDirectory: options.pinDirectory, load: load,
                                 detachOnExit: detachOnExit, version: SwiftSockmap.configuration.version),

@@ -40,13 +40,7 @@ struct Load: ParsableCommand {
     @Option(help: "Capacity of the SOCKHASH (sockets, two per connection). Extra sockets stay on plain TCP.")
     var maxEntries: UInt32?
 
-    @Option(help: "Policy mode: 'deny' (the default) accelerates everything but listed ports/addresses; 'allow' only listed ones.")
-    var policyMode: DataPath.PolicyMode?
-
-    @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "A port or address for the allow/deny list, in place before the first connection (repeatable).",
-        valueName: "PORT|ADDRESS"))
-    var policyEntries: [String] = []
+    @OptionGroup var policy: PolicyOptions
 
     @Flag(help: "If already loaded, swap in this object's programs without dropping tracked connections (maps are kept).")
     var replace = false
@@ -70,23 +64,19 @@ struct Load: ParsableCommand {
         if replace, maxEntries != nil {
             throw ValidationError("--max-entries cannot change with --replace: the SOCKHASH and its sockets are kept")
         }
-        for entry in policyEntries {
-            do { _ = try PolicyEntry(parsing: entry) } catch { throw ValidationError(error.description) }
-        }
-        if replace, !policyEntries.isEmpty {
+        if replace, !policy.policyEntries.isEmpty {
             throw ValidationError("--policy cannot be given with --replace: the policy is kept (use `swift-sockmap policy add`)")
         }
-        if replace, policyMode != nil {
+        if replace, policy.policyMode != nil {
             throw ValidationError("--policy-mode cannot be given with --replace: the policy is kept (use `swift-sockmap policy mode`)")
         }
         _ = try parsedGlobals()
     }
 
     func run() throws {
-        var loadOptions = Accelerator.LoadOptions(objectPath: object ?? EmbeddedDataPath.name, cgroup: cgroup, maxEntries: maxEntries,
-                                                  policyMode: policyMode ?? .deny)
+        var loadOptions = Accelerator.LoadOptions(objectPath: object ?? EmbeddedDataPath.name, cgroup: cgroup, maxEntries: maxEntries)
         if object == nil { loadOptions.objectBytes = EmbeddedDataPath.bytes }
-        loadOptions.policyEntries = policyEntries.compactMap { try? PolicyEntry(parsing: $0) }
+        policy.apply(to: &loadOptions)
         loadOptions.globals = try parsedGlobals()
         loadOptions.mapName = mapName
         loadOptions.btfPath = btfPath
