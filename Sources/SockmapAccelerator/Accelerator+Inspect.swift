@@ -65,14 +65,7 @@ extension Accelerator {
         let map = try ownMap(DataPath.socksMap, feature: "socket records")
         let keys: [[UInt8]]
         do { keys = try map.keys() } catch { throw .kernel(error) }
-        var records: [UInt64: SockInfo] = [:]
-        for key in keys where key.count == 8 {
-            // A socket that closes between listing and lookup is simply gone.
-            let value: [UInt8]?
-            do { value = try map.lookup(key) } catch { throw AcceleratorError(error) }
-            if let value, let info = SockInfo(bytes: value) { records[key.littleEndian(UInt64.self, at: 0)] = info }
-        }
-        return records
+        return try mapAccess { () throws(BPFMapError) in try SockInfo.records(in: map, keys: keys) }
     }
 
     /// Every socket in the loaded object's SOCKHASH or SOCKMAP, keys as bytes.

@@ -51,12 +51,24 @@ public struct Cgroup: Sendable, Equatable {
 
     /// Process ids in the cgroup and all its children.
     public func processesInTree() -> [Int32] {
-        var pids: [Int32] = [], cgroups = [self]
-        while let cgroup = cgroups.popLast() {
-            pids += cgroup.processes()
-            cgroups += cgroup.children
+        tree.flatMap { $0.processes() }
+    }
+
+    /// This cgroup and every cgroup below it.
+    var tree: [Cgroup] {
+        var found: [Cgroup] = [], pending = [self]
+        while let cgroup = pending.popLast() {
+            found.append(cgroup)
+            pending += cgroup.children
         }
-        return pids
+        return found
+    }
+
+    /// The cgroup's id (the inode number of its cgroup2 directory, as the kernel's `kn->id`); nil
+    /// when the directory is gone.
+    var id: UInt64? {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
     }
 
     /// Process ids in the cgroup (not its children).

@@ -76,27 +76,13 @@ struct IdleSweep {
 
     /// Cookie → peer cookie of every paired socket the data path records.
     private func pairings() -> [UInt64: UInt64] {
-        guard let socks, let keys = try? socks.keys() else { return [:] }
-        var result: [UInt64: UInt64] = [:]
-        for key in keys where key.count == 8 {
-            if let value = try? socks.lookup(key), let info = SockInfo(bytes: value), let peer = info.peerCookie {
-                result[key.littleEndian(UInt64.self, at: 0)] = peer
-            }
-        }
-        return result
+        guard let socks, let keys = try? socks.keys(), let records = try? SockInfo.records(in: socks, keys: keys) else { return [:] }
+        return records.compactMapValues(\.peerCookie)
     }
 
     /// One pass of the iterator over the caller's namespace and each of `namespaces`, by cookie.
     func records() -> [UInt64: Flags] {
-        var bytes = (try? iterator.run()) ?? []
-        for namespace in namespaces { bytes += run(inNamespace: namespace) }
-        return Self.decode(bytes)
-    }
-
-    /// One pass in the network namespace at `path`; nothing when it cannot be joined.
-    private func run(inNamespace path: String) -> [UInt8] {
-        let iterator = self.iterator
-        return NetworkNamespaces.run(in: path) { (try? iterator.run()) ?? [] } ?? []
+        Self.decode(NetworkNamespaces.iterate(iterator, alsoIn: namespaces))
     }
 
     /// Decodes `struct sweep_record`s: cookie (8 bytes), flags (4), reserved (4).

@@ -29,37 +29,15 @@ struct ListenerAdoption {
 
     /// Adopts the listeners made in `cgroup` or below it, in every namespace they may live in.
     func run(cgroup: Cgroup) -> Outcome {
-        let ids = Self.ids(ofTree: cgroup.path)
+        // The map holds 4096 ids: a deeper tree keeps its first 4096 cgroups.
+        let ids = Array(cgroup.tree.compactMap(\.id).prefix(4096))
         for id in ids { _ = try? cgroups.update(key: id.littleEndianBytes, value: UInt32(1).littleEndianBytes) }
         defer { for id in ids { _ = try? cgroups.delete(id.littleEndianBytes) } }
-        let iterator = self.iterator
-        var bytes = (try? iterator.run()) ?? []
-        for namespace in NetworkNamespaces.others(than: cgroup) {
-            bytes += NetworkNamespaces.run(in: namespace) { (try? iterator.run()) ?? [] } ?? []
-        }
         var outcome = Outcome()
-        for error in Self.decode(bytes) {
+        for error in Self.decode(NetworkNamespaces.iterate(iterator, alsoIn: NetworkNamespaces.others(than: cgroup))) {
             if error == 0 { outcome.adopted += 1 } else { outcome.refused.append(-error) }
         }
         return outcome
-    }
-
-    /// The cgroup ids of the directory at `path` and every directory below it (a cgroup2 id is
-    /// its directory's inode number).
-    static func ids(ofTree path: String) -> [UInt64] {
-        var ids: [UInt64] = []
-        var pending = [path]
-        let files = FileManager.default
-        while let directory = pending.popLast(), ids.count < 4096 {
-            guard let inode = (try? files.attributesOfItem(atPath: directory))?[.systemFileNumber] as? UInt64 else { continue }
-            ids.append(inode)
-            for entry in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
-                let child = directory + "/" + entry
-                var info = stat()
-                if lstat(child, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { pending.append(child) }
-            }
-        }
-        return ids
     }
 
     /// The errors of `struct adopt_record`s: cgroup (8 bytes), error (4), port (4).

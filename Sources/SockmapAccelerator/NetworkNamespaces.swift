@@ -32,6 +32,14 @@ enum NetworkNamespaces {
         return result.value
     }
 
+    /// What a network iterator (one namespace at a time) writes in the caller's namespace and in
+    /// each of `namespaces`, one after the other; nothing for a namespace it cannot join or run in.
+    static func iterate(_ iterator: IteratorLink, alsoIn namespaces: [String]) -> [UInt8] {
+        var bytes = (try? iterator.run()) ?? []
+        for path in namespaces { bytes += run(in: path) { (try? iterator.run()) ?? [] } ?? [] }
+        return bytes
+    }
+
     /// `body` on a joined thread inside the namespace at `path`; false when it did not run.
     private static func joinAndRun(_ path: String, _ body: @escaping () -> Void) -> Bool {
         let pass = NamespacePass(path: path, body: body)

@@ -1,3 +1,5 @@
+import BPFLoader
+
 /// A connection as one socket sees it, in its own network namespace: what the data path records
 /// of each socket in the SOCKHASH (`struct sock_key` inside `struct sock_info`,
 /// `bpf/sockmap_shared.h`). The two sockets of a pair may see different addresses (NAT, a
@@ -54,6 +56,16 @@ package struct SockInfo: Sendable, Equatable {
                       remoteAddress: Array(bytes[32..<48]),
                       localPort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 48)),
                       remotePort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 52)))
+    }
+
+    /// The records of a `socks` map under `keys` (its keys as listed), by socket cookie; a socket
+    /// that closed since the listing is simply gone.
+    package static func records(in map: BPFMap, keys: [[UInt8]]) throws(BPFMapError) -> [UInt64: SockInfo] {
+        var records: [UInt64: SockInfo] = [:]
+        for key in keys where key.count == 8 {
+            if let value = try map.lookup(key), let info = SockInfo(bytes: value) { records[key.littleEndian(UInt64.self, at: 0)] = info }
+        }
+        return records
     }
 
     /// The 56 bytes the map stores (little-endian integers, ports in 32-bit slots).
