@@ -31,13 +31,32 @@ char _license[] SEC("license") = "GPL";
  * trace branches dead and removes them: the hot path pays nothing. */
 const volatile __u32 debug = 0;
 
-/* Backpressure: a send is redirected only while the peer's unread bytes are at most
- * max(its SO_RCVBUF, backpressure_floor); above that, this sending side moves to TCP for good
- * and TCP's flow control (EAGAIN, EPOLLOUT, blocking, SO_SNDTIMEO) takes over. The floor, 4 MiB
- * (tcp_wmem's default maximum), gives the redirect path the room a TCP sender's send buffer
- * would have, so a reader briefly behind a bulk writer keeps the fast path
- * (`load --set backpressure_floor=N`). */
-const volatile __u32 backpressure_floor = 4 << 20;
+/* Backpressure: a send is redirected only while the peer's unread bytes are within its limit.
+ * - The soft limit: its SO_RCVBUF when the application set it (SOCK_RCVBUF_LOCK, exactly as TCP),
+ *   else max(its SO_RCVBUF, backpressure_floor). The floor gives the redirect path some of the
+ *   room a TCP sender's send buffer would have (`load --set backpressure_floor=N`).
+ * - Above it, a reader that is making progress (it consumed bytes within the last
+ *   backpressure_stall_ns) may be given up to backpressure_cap unread bytes: a healthy bulk
+ *   reader is routinely several MiB behind its writer, more when both share a CPU. A locked
+ *   SO_RCVBUF gets no such allowance.
+ * Over the limit, the sending side takes a detour over TCP, whose flow control (EAGAIN, EPOLLOUT,
+ * blocking, SO_SNDTIMEO) holds the writer back, and comes back to the fast path once the reader
+ * has read every byte of the detour and its unread bytes are down to half the soft limit
+ * (may_return). */
+const volatile __u32 backpressure_floor = 2 << 20;
+const volatile __u32 backpressure_cap = 16 << 20;
+const volatile __u64 backpressure_stall_ns = 5000000;
+
+/* 0: a detour is for good (the sending side stays on TCP and the connection leaves the map), as
+ * before returns existed (`load --set backpressure_return=0`). */
+const volatile __u32 backpressure_return = 1;
+
+/* The minimum retransmission timeout of a connection in the map, in microseconds (0: the
+ * kernel's, 200 ms). A detour starts with the receiver over its SO_RCVBUF (the redirected bytes
+ * count), so it drops all but the first of the segments already in flight; both ends are on this
+ * host, with an RTT of microseconds, so a short timeout recovers them in milliseconds instead of
+ * 200. The kernel accepts 2 jiffies (8 ms at HZ=250) to 200 ms. */
+const volatile __u32 detour_rto_min_us = 10000;
 
 struct {
     __uint(type, BPF_MAP_TYPE_SOCKHASH);
@@ -88,11 +107,15 @@ struct {
  * - REDIRECTED: at least one of its sends was redirected.
  * - QUIET: TCP_ONLY, and no redirect of its is in flight any more (published in `closing`). */
 struct sock_state {
-    __u64 cookie; /* its own cookie, once in the map */
-    __u64 peer;   /* its peer's cookie, once paired (copied from `socks` on first use) */
-    __u64 token;  /* the token its SYN carries, until ESTABLISHED */
+    __u64 cookie;    /* its own cookie, once in the map */
+    __u64 peer;      /* its peer's cookie, once paired (copied from `socks` on first use) */
+    __u64 token;     /* the token its SYN carries, until ESTABLISHED */
+    __u64 peer_sk;   /* the peer's kernel socket, as the last look at it found it (read fault-safe only) */
+    __u64 progress_ns; /* when a look last found that the peer had consumed bytes since the one before */
     __u32 flags;
-    __u32 reserved;
+    __u32 unchecked; /* bytes redirected since the peer's unread bytes were last read */
+    __u32 room;      /* bytes that may go before they are read again: half the room left then */
+    __u32 queued;    /* the peer's unread bytes at that look */
 };
 
 struct {
@@ -102,7 +125,8 @@ struct {
     __type(value, struct sock_state);
 } sock_state SEC(".maps");
 
-enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4 };
+/* DETOUR: its sends take TCP for now (backpressure); it returns when may_return() says so. */
+enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4, SOCK_STATE_DETOUR = 8 };
 
 /* Connections leaving the map, per socket (key: the socket's cookie; value: CLOSING_*, which
  * only grows). A socket's entry tells its peer what the socket does:
@@ -143,6 +167,10 @@ struct {
     __type(value, struct sockmap_config);
     __uint(max_entries, 1);
 } config SEC(".maps");
+
+#define SOL_TCP 6
+#define TCP_BPF_RTO_MIN 1004
+#define TCP_BPF_SOCK_OPS_CB_FLAGS 1008
 
 #define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02
@@ -246,26 +274,6 @@ static __always_inline int policy_allows(const struct sock_key *key)
     return mode == POLICY_MODE_ALLOW ? matched : !matched;
 }
 
-/* Whether the socket this message was just redirected to already holds more unread bytes than
- * it may: max(its SO_RCVBUF, backpressure_floor). sk_msg programs cannot release a socket taken
- * from the map (no bpf_sk_release), so the receiver is read through the kernel's sk_msg: the
- * context's sk_redir, set by bpf_msg_redirect_hash(). Fault-safe reads (bpf_probe_read_kernel);
- * a failed read counts as room. */
-static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg)
-{
-    struct sk_msg___sockmap *kernel_msg = (void *)msg;
-    struct sock___sockmap *peer = 0;
-    if (bpf_probe_read_kernel(&peer, sizeof(peer), &kernel_msg->sk_redir) || !peer)
-        return 0;
-    int queued = 0, limit = 0;
-    if (bpf_probe_read_kernel(&queued, sizeof(queued), &peer->sk_backlog.rmem_alloc.counter) ||
-        bpf_probe_read_kernel(&limit, sizeof(limit), &peer->sk_rcvbuf))
-        return 0;
-    if (limit < (int)backpressure_floor)
-        limit = (int)backpressure_floor;
-    return queued > limit;
-}
-
 /* A socket's psock (its sk_user_data when tagged SK_USER_DATA_PSOCK). Returns 0 and sets *psock
  * (0: the socket has none, it is in no map), or -1 when the socket cannot be read. */
 static __always_inline int psock_of(struct sock___sockmap *sk, struct sk_psock___sockmap **psock)
@@ -302,6 +310,25 @@ static __always_inline int sends_idle(struct sock___sockmap *sk, int own)
     return one_link && refs == own;
 }
 
+/* The references to the socket's psock beyond its one map link (threads inside its sendmsg() or
+ * recvmsg()). Returns -1 when it cannot tell (no psock, another map, a failed read). */
+static __always_inline int psock_references(struct sock___sockmap *sk, int *references)
+{
+    struct sk_psock___sockmap *psock = 0;
+    if (psock_of(sk, &psock) || !psock)
+        return -1;
+    int refs = 0;
+    struct list_head___sockmap *next = 0, *prev = 0;
+    if (bpf_probe_read_kernel(&refs, sizeof(refs), &psock->refcnt.refs.counter) ||
+        bpf_probe_read_kernel(&next, sizeof(next), &psock->link.next) ||
+        bpf_probe_read_kernel(&prev, sizeof(prev), &psock->link.prev))
+        return -1;
+    if (next != prev || next == &psock->link)
+        return -1;
+    *references = refs - 1;
+    return 0;
+}
+
 /* Whether nothing redirected to the socket waits unread: its psock's redirect queue
  * (ingress_msg) is empty. A message stays on it until it is read in full. */
 static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
@@ -315,6 +342,150 @@ static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
     if (bpf_probe_read_kernel(&next, sizeof(next), &psock->ingress_msg.next))
         return 0;
     return next == &psock->ingress_msg;
+}
+
+/* Reads a CO-RE bitfield (or whole integer) member through a fault-safe read. */
+#define READ_BITFIELD_PROBED(s, field)                                                              \
+    ({                                                                                              \
+        unsigned long long _value = 0;                                                             \
+        bpf_probe_read_kernel(&_value, __builtin_preserve_field_info((s)->field, 1 /* byte size */), \
+                              (const void *)(s) + __builtin_preserve_field_info((s)->field, 0));    \
+        _value <<= __builtin_preserve_field_info((s)->field, 4 /* lshift */);                      \
+        _value >>= __builtin_preserve_field_info((s)->field, 5 /* rshift */);                      \
+        _value;                                                                                     \
+    })
+
+/* The peer's unread bytes (redirected and TCP alike) and its soft limit. `grown`: the part of
+ * its SO_RCVBUF a detour can use without a drop, when the kernel has grown it past the floor;
+ * else 0. Fault-safe reads; returns -1 when one fails. */
+static __always_inline int read_receiver(struct sock___sockmap *peer, int *queued, int *soft, int *locked, int *grown)
+{
+    int rcvbuf = 0;
+    if (bpf_probe_read_kernel(queued, sizeof(*queued), &peer->sk_backlog.rmem_alloc.counter) ||
+        bpf_probe_read_kernel(&rcvbuf, sizeof(rcvbuf), &peer->sk_rcvbuf))
+        return -1;
+    *locked = (READ_BITFIELD_PROBED(peer, sk_userlocks) & SOCK_RCVBUF_LOCK___sockmap) != 0;
+    if (*locked) {
+        *soft = rcvbuf;
+        *grown = 0;
+        return 0;
+    }
+    int usable = rcvbuf < (int)backpressure_cap ? rcvbuf : (int)backpressure_cap;
+    usable -= usable >> 2; /* a quarter for TCP's segments in flight when a detour starts */
+    *grown = usable > (int)backpressure_floor ? usable : 0;
+    *soft = *grown ? *grown : (int)backpressure_floor;
+    return 0;
+}
+
+/* After a redirect: whether the socket it went to (the context's sk_redir, set by
+ * bpf_msg_redirect_hash(); sk_msg programs cannot take a socket from the map, for want of
+ * bpf_sk_release) now holds more unread bytes than its limit. Read only once the bytes redirected
+ * since the last look could matter: half the room it had then. Each look also tells whether the
+ * reader consumed anything since the one before (its unread bytes are below what they were plus
+ * what was redirected since), which keeps its allowance above the soft limit. */
+static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg, struct sock_state *state)
+{
+    struct sk_msg___sockmap *kernel_msg = (void *)msg;
+    struct sock___sockmap *peer = 0;
+    if (bpf_probe_read_kernel(&peer, sizeof(peer), &kernel_msg->sk_redir) || !peer)
+        return 0;
+    state->peer_sk = (__u64)peer;
+    int queued = 0, soft = 0, locked = 0, grown = 0;
+    __u32 unchecked = state->unchecked;
+    state->unchecked = 0;
+    state->room = 0; /* a failed read: look again at the next send */
+    if (read_receiver(peer, &queued, &soft, &locked, &grown))
+        return 0;
+    __u64 now = bpf_ktime_get_ns();
+    if ((__u32)queued < state->queued + unchecked)
+        state->progress_ns = now;
+    int room = soft - queued;
+    if (room < 0 && !locked && !grown && now - state->progress_ns <= backpressure_stall_ns &&
+        queued <= (int)backpressure_cap) {
+        /* A reader in progress whose SO_RCVBUF the kernel has not grown yet: it may get up to the
+         * cap. The detour that ends this drops TCP segments once (the receiver is over its
+         * SO_RCVBUF), and the kernel then grows its SO_RCVBUF to what it holds (tcp_clamp_window):
+         * later detours start below it, without a drop. Look again soon enough to see it stall. */
+        room = (int)backpressure_cap - queued;
+        if (room > soft)
+            room = soft;
+    }
+    state->queued = queued;
+    if (room < 0)
+        return 1;
+    state->room = (__u32)room / 2;
+    return 0;
+}
+
+/* Whether the peer's unread bytes, waiters and readers let a detoured sending side redirect
+ * again without reordering a byte or stranding a reader. All of:
+ * 1. Every byte it gave TCP has been read: the peer's copied_seq is its own write_seq. The peer
+ *    reads its redirect queue before its TCP queue, so whatever was redirected before the detour
+ *    has been read too: a redirected byte cannot overtake a TCP byte.
+ * 2. The peer's unread bytes are down to half its limit (else it would detour again at once).
+ * 3. No reader can be waiting inside tcp_recvmsg() for TCP bytes that would never come
+ *    (MSG_WAITALL, SO_RCVLOWAT; redirected bytes do not end that wait): the peer has no
+ *    SO_RCVLOWAT above 1; no thread holds its lock (one inside tcp_recvmsg() does, except while
+ *    it waits) or waits for it; and every thread waiting on the socket holds a reference to its
+ *    psock: tcp_bpf_recvmsg() waiting for either queue (tcp_msg_wait_data) and tcp_bpf_sendmsg()
+ *    waiting for memory do, tcp_recvmsg()'s wait (sk_wait_data) does not. Epoll's entries are no
+ *    threads (no task); a thread in poll() or select() counts as one without a reference (it only
+ *    delays the return).
+ * The peer is read through the address the last redirect found (fault-safe reads); if that socket
+ * has gone, the redirect that follows misses and the send takes TCP for good. */
+static __always_inline int may_return(struct sk_msg_md *msg, struct sock_state *state)
+{
+    struct sock___sockmap *peer = (void *)state->peer_sk;
+    struct sk_msg___sockmap *kernel_msg = (void *)msg;
+    struct sock___sockmap *self = 0;
+    if (!peer || bpf_probe_read_kernel(&self, sizeof(self), &kernel_msg->sk) || !self)
+        return 0;
+    struct tcp_sock___sockmap *own = (void *)self, *theirs = (void *)peer;
+    __u32 written = 0, copied = 1;
+    if (bpf_probe_read_kernel(&written, sizeof(written), &own->write_seq) ||
+        bpf_probe_read_kernel(&copied, sizeof(copied), &theirs->copied_seq) || written != copied)
+        return 0;
+    int queued = 0, soft = 0, locked = 0, grown = 0;
+    if (read_receiver(peer, &queued, &soft, &locked, &grown) || queued > (int)((__u32)soft / 2))
+        return 0; /* over half its soft limit */
+    int room = soft - queued;
+    int owned = 1, lowat = 2;
+    struct list_head___sockmap *next = 0;
+    if (bpf_probe_read_kernel(&owned, sizeof(owned), &peer->sk_lock.owned) || owned ||
+        bpf_probe_read_kernel(&lowat, sizeof(lowat), &peer->sk_rcvlowat) || lowat > 1 ||
+        bpf_probe_read_kernel(&next, sizeof(next), &peer->sk_lock.wq.head.next) || next != &peer->sk_lock.wq.head)
+        return 0;
+    struct socket_wq___sockmap *wq = 0;
+    if (bpf_probe_read_kernel(&wq, sizeof(wq), &peer->sk_wq) || !wq)
+        return 0;
+    struct list_head___sockmap *head = &wq->wait.head, *position = 0;
+    if (bpf_probe_read_kernel(&position, sizeof(position), &head->next))
+        return 0;
+    int sleepers = 0;
+    __u32 entry_offset = __builtin_preserve_field_info(((struct wait_queue_entry___sockmap *)0)->entry, 0);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        if (position == head)
+            break;
+        struct wait_queue_entry___sockmap *entry = (void *)position - entry_offset;
+        void *task = 0;
+        if (bpf_probe_read_kernel(&task, sizeof(task), &entry->private) ||
+            bpf_probe_read_kernel(&position, sizeof(position), &position->next))
+            return 0;
+        sleepers += task != 0;
+    }
+    if (position != head)
+        return 0; /* more waiters than looked at */
+    if (!sleepers)
+        goto room;
+    int references = 0;
+    if (psock_references(peer, &references) || references < sleepers)
+        return 0;
+room:
+    state->unchecked = 0;
+    state->queued = queued;
+    state->room = (__u32)room / 2;
+    return 1;
 }
 
 /* Records in `closing` that a socket has reached `state` (states only grow). */
@@ -556,6 +727,10 @@ static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_sta
     /* TCP segments sent, ACKs received and the close call us back (release_when_drained,
      * on_segment): only sockets with TCP traffic get any after the handshake. */
     bpf_sock_ops_cb_flags_set(skops, IN_MAP_CB_FLAGS);
+    if (detour_rto_min_us) {
+        int rto_min = detour_rto_min_us;
+        bpf_setsockopt(skops, SOL_TCP, TCP_BPF_RTO_MIN, &rto_min, sizeof(rto_min));
+    }
     return 0;
 }
 
@@ -814,8 +989,9 @@ int sockmap_redirect(struct sk_msg_md *msg)
         count(COUNTER_KEPT_ON_TCP, 1); /* not entered by us: TCP, which never loses a byte */
         return SK_PASS;
     }
-    if (state->flags & SOCK_STATE_TCP_ONLY) {
-        if (!(state->flags & SOCK_STATE_QUIET))
+    __u32 flags = state->flags;
+    if (flags & SOCK_STATE_TCP_ONLY) {
+        if (!(flags & SOCK_STATE_QUIET))
             move_to_tcp(msg, state); /* it may be quiet by now */
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
@@ -828,44 +1004,55 @@ int sockmap_redirect(struct sk_msg_md *msg)
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
+    /* No peer (not paired yet, or never): TCP for good. A peer that leaves the map is not looked
+     * for here: it stays in the map until this socket is quiet (release_when_drained), so a
+     * redirect into it is never lost, and this socket follows it to TCP at its next callback. */
     __u64 peer = peer_of(state);
     __u32 size = msg->size;
-    /* No peer (not paired yet, or never), or a peer leaving the map: its redirect queue must not
-     * get anything new. */
     if (!peer) {
         count(COUNTER_REDIRECT_MISSED, 1);
         move_to_tcp(msg, state);
         return SK_PASS;
     }
-    if (bpf_map_lookup_elem(&closing, &peer)) {
-        move_to_tcp(msg, state);
-        count(COUNTER_KEPT_ON_TCP, 1);
-        return SK_PASS;
-    }
-    long verdict = bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS);
-    if (verdict == SK_PASS) {
-        state->flags |= SOCK_STATE_REDIRECTED;
-        count(COUNTER_MESSAGES_REDIRECTED, 1);
-        count(COUNTER_BYTES_REDIRECTED, size);
-        /* Backpressure: this message still goes (the redirect is decided), the next ones take
-         * TCP, whose flow control then holds the sender back. Bounded: limit + one message.
-         * This message is in flight: the socket is LEAVING, not QUIET, until a later send or
-         * callback sees no redirect of its in flight. */
-        if (redirected_to_full_peer(msg)) {
-            state->flags |= SOCK_STATE_TCP_ONLY;
-            publish(state->cookie, CLOSING_LEAVING);
-            count(COUNTER_BACKPRESSURE_TO_TCP, 1);
-            if (debug)
-                bpf_printk("swift-sockmap: sk_msg to socket %llu: peer full, on TCP from now on", peer);
+    if (flags & SOCK_STATE_DETOUR) {
+        if (!may_return(msg, state)) {
+            count(COUNTER_BYTES_DETOURED, size);
+            return SK_PASS;
         }
-    } else {
+        flags &= ~SOCK_STATE_DETOUR;
+        count(COUNTER_RETURNED_TO_FAST_PATH, 1);
+    }
+    if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS) {
+        state->flags = flags;
         count(COUNTER_REDIRECT_MISSED, 1);
         move_to_tcp(msg, state);
+        return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
     }
+    flags |= SOCK_STATE_REDIRECTED;
+    count(COUNTER_MESSAGES_REDIRECTED, 1);
+    count(COUNTER_BYTES_REDIRECTED, size);
+    /* Backpressure: this message still goes (the redirect is decided); the next ones take a
+     * detour over TCP, whose flow control then holds the writer back. Bounded: limit + one
+     * message. */
+    __u32 unchecked = state->unchecked + size;
+    state->unchecked = unchecked;
+    if (unchecked > state->room && redirected_to_full_peer(msg, state)) {
+        if (backpressure_return)
+            flags |= SOCK_STATE_DETOUR;
+        else {
+            /* For good: this message is in flight, so LEAVING, not QUIET, until a later send or
+             * callback sees no redirect of its in flight. */
+            flags |= SOCK_STATE_TCP_ONLY;
+            publish(state->cookie, CLOSING_LEAVING);
+        }
+        count(COUNTER_BACKPRESSURE_TO_TCP, 1);
+        if (debug)
+            bpf_printk("swift-sockmap: sk_msg to socket %llu: peer full, detour over TCP", peer);
+    }
+    state->flags = flags;
     if (debug)
-        bpf_printk("swift-sockmap: sk_msg %u bytes to socket %llu: %s", size, peer,
-                   verdict == SK_PASS ? "redirected" : "missed (TCP path)");
-    return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
+        bpf_printk("swift-sockmap: sk_msg %u bytes to socket %llu: redirected", size, peer);
+    return SK_PASS;
 }
 
 /* Reports every TCP socket of the iteration's network namespace that is in a sockmap: its
@@ -910,8 +1097,6 @@ struct {
     __uint(max_entries, 4096);
 } adopt SEC(".maps");
 
-#define SOL_TCP 6
-#define TCP_BPF_SOCK_OPS_CB_FLAGS 1008
 #define TCP_LISTEN_STATE 10
 
 SEC("iter/tcp")

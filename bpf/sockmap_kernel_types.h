@@ -37,13 +37,42 @@ struct sock_cgroup_data___sockmap {
     struct cgroup___sockmap *cgroup;
 } __attribute__((preserve_access_index));
 
+/* struct list_head */
+struct list_head___sockmap {
+    struct list_head___sockmap *next;
+    struct list_head___sockmap *prev;
+} __attribute__((preserve_access_index));
+
+/* struct wait_queue_entry: one waiter of a wait queue. `private` is the waiting task for a thread
+ * blocked in the kernel (send, recv, poll, select); epoll's entries have none. */
+struct wait_queue_entry___sockmap {
+    void *private;
+    struct list_head___sockmap entry;
+} __attribute__((preserve_access_index));
+
+/* struct socket_wq: the wait queue of a socket's readers and writers. */
+struct socket_wq___sockmap {
+    struct {
+        struct list_head___sockmap head;
+    } wait;
+} __attribute__((preserve_access_index));
+
 /* struct sock */
 struct sock___sockmap {
     struct sock_common___sockmap __sk_common;
     struct {
+        int owned; /* a thread holds the socket's lock (lock_sock) */
+        struct {
+            struct list_head___sockmap head; /* threads waiting for the lock */
+        } wq;
+    } sk_lock;
+    struct {
         atomic_t___sockmap rmem_alloc; /* bytes charged to the receive side: TCP skbs and redirected messages */
     } sk_backlog;
     int sk_rcvbuf;
+    int sk_rcvlowat;                        /* SO_RCVLOWAT */
+    unsigned int sk_userlocks : 4;          /* SOCK_RCVBUF_LOCK: the application set SO_RCVBUF (a byte in 6.18, a bitfield in older kernels: read with CO-RE bitfield relocations) */
+    struct socket_wq___sockmap *sk_wq;      /* its waiters */
     /* The socket's psock while it is in a sockmap, tagged in its low bits (SK_USER_DATA_PSOCK). */
     void *sk_user_data;
     struct sock_cgroup_data___sockmap sk_cgrp_data; /* the cgroup the socket was made in */
@@ -53,12 +82,6 @@ struct sock___sockmap {
  * psock when this bit is set; the low three bits are flags. */
 #define SK_USER_DATA_PSOCK___sockmap 4ULL
 #define SK_USER_DATA_FLAG_BITS___sockmap 7ULL
-
-/* struct list_head */
-struct list_head___sockmap {
-    struct list_head___sockmap *next;
-    struct list_head___sockmap *prev;
-} __attribute__((preserve_access_index));
 
 /* struct sk_psock (include/linux/skmsg.h): a socket's sockmap state.
  * - ingress_msg: its redirect queue, messages redirected to it and not read yet;
@@ -73,6 +96,16 @@ struct sk_psock___sockmap {
         atomic_t___sockmap refs;
     } refcnt;
 } __attribute__((preserve_access_index));
+
+/* struct tcp_sock (it begins with its struct sock): where its byte stream stands.
+ * - write_seq: after the last byte the application gave TCP (sent or not);
+ * - copied_seq: the next byte the application will read from TCP. */
+struct tcp_sock___sockmap {
+    unsigned int write_seq;
+    unsigned int copied_seq;
+} __attribute__((preserve_access_index));
+
+#define SOCK_RCVBUF_LOCK___sockmap 2
 
 /* struct sk_msg: what an sk_msg program's context really is. After bpf_msg_redirect_hash(),
  * sk_redir is the socket the message goes to; sk is the sending socket. */

@@ -65,7 +65,7 @@ enum sockmap_counter {
     COUNTER_SKIPPED_NOT_LOCAL = 7,  /* connects toward a destination that cannot be on this host (no token offered) */
     COUNTER_SKIPPED_EARLY_DATA = 8, /* sockets that moved data before ESTABLISHED (TCP Fast Open) */
     COUNTER_SKIPPED_PAUSED = 9,     /* sockets established while paused or detaching */
-    COUNTER_BACKPRESSURE_TO_TCP = 10, /* sending sides moved to TCP because the peer's unread data was over its limit */
+    COUNTER_BACKPRESSURE_TO_TCP = 10, /* detours over TCP: a sending side whose peer's unread data was over its limit */
     COUNTER_SOCKETS_RELEASED = 11,  /* sockets taken out of the map once on TCP with nothing redirected left unread */
     COUNTER_TOKENS_OFFERED = 12,    /* SYNs that carried a pairing token */
     COUNTER_SOCKETS_PAIRED = 13,    /* accepted sockets paired with their connecting socket by its token */
@@ -74,6 +74,8 @@ enum sockmap_counter {
     COUNTER_NO_OPTION_ROOM = 16,    /* SYNs with no room left for the option: that connection stays on TCP */
     COUNTER_PEER_GONE = 17,         /* tokens whose connecting socket had already left the fast path or the map */
     COUNTER_UNANSWERED = 18,        /* connecting sockets whose SYN-ACK brought no valid answer (a listener outside the cgroup or from before load): they stay on TCP */
+    COUNTER_RETURNED_TO_FAST_PATH = 19, /* detours that ended: the sending side redirects again */
+    COUNTER_BYTES_DETOURED = 20,    /* bytes sent over TCP on a detour */
     COUNTER_MAX = 24,
 };
 

@@ -32,7 +32,7 @@ extension Counters.Slot {
         case .skippedNotLocal: "Connects toward a destination that cannot be on this host: their SYN carries no pairing token."
         case .skippedEarlyData: "Sockets not inserted because data crossed TCP before ESTABLISHED (TCP Fast Open)."
         case .skippedPaused: "Sockets not inserted because redirection was paused (or being detached)."
-        case .backpressureToTCP: "Sending sides moved to TCP for good because their peer held too many unread redirected bytes."
+        case .backpressureToTCP: "Detours over TCP: sending sides whose peer held more unread redirected bytes than its limit."
         case .socketsReleased: "Sockets taken out of the map once on TCP with nothing redirected left unread."
         case .tokensOffered: "SYNs that carried a pairing token."
         case .socketsPaired: "Accepted sockets paired with their connecting socket by the token of its SYN."
@@ -41,6 +41,8 @@ extension Counters.Slot {
         case .noOptionRoom: "SYNs or SYN-ACKs without room left for the pairing option; that connection stays on TCP."
         case .peerGone: "Tokens whose connecting socket had already left the fast path or the map."
         case .unanswered: "Connecting sockets whose SYN-ACK brought no answer to their token (a listener outside the cgroup, or one the kernel could not adopt); both stay on TCP."
+        case .returnedToFastPath: "Detours that ended: the peer read every byte sent over TCP, so the sending side redirects again."
+        case .bytesDetoured: "Bytes sent over TCP during detours."
         }
     }
 }

@@ -24,8 +24,10 @@ public struct Counters: Sendable, Equatable, Codable {
     public var skippedEarlyData: UInt64 = 0
     /// Sockets not inserted because redirection was paused (or being detached).
     public var skippedPaused: UInt64 = 0
-    /// Sending sides moved to TCP for good because their peer held more unread bytes than
-    /// max(SO_RCVBUF, the backpressure floor): TCP's flow control holds them back from then on.
+    /// Detours over TCP: a sending side whose peer held more unread redirected bytes than its
+    /// limit (its locked SO_RCVBUF, else max(SO_RCVBUF, the backpressure floor)) sends over TCP,
+    /// whose flow control holds it back, until the peer has read everything (see
+    /// ``returnedToFastPath``).
     public var backpressureToTCP: UInt64 = 0
     /// Sockets taken out of the map once on TCP with nothing redirected left unread (they run at
     /// plain TCP speed again).
@@ -47,6 +49,11 @@ public struct Counters: Sendable, Equatable, Codable {
     /// Connecting sockets whose SYN-ACK brought no valid answer to their token (a listener outside
     /// the cgroup, or one opened before `load`): both sides stay on TCP.
     public var unanswered: UInt64 = 0
+    /// Detours that ended: the peer read every byte sent over TCP and nothing waits for more, so
+    /// the sending side redirects again.
+    public var returnedToFastPath: UInt64 = 0
+    /// Bytes sent over TCP during detours.
+    public var bytesDetoured: UInt64 = 0
 
     /// Slot indices in the `counters` per-CPU array.
     public enum Slot: UInt32, CaseIterable, Sendable {
@@ -88,6 +95,10 @@ public struct Counters: Sendable, Equatable, Codable {
         case peerGone
         /// The slot of ``Counters/unanswered``.
         case unanswered
+        /// The slot of ``Counters/returnedToFastPath``.
+        case returnedToFastPath
+        /// The slot of ``Counters/bytesDetoured``.
+        case bytesDetoured
     }
 
     /// All counters zero.
@@ -116,6 +127,8 @@ public struct Counters: Sendable, Equatable, Codable {
             case .noOptionRoom: noOptionRoom
             case .peerGone: peerGone
             case .unanswered: unanswered
+            case .returnedToFastPath: returnedToFastPath
+            case .bytesDetoured: bytesDetoured
             }
         }
         set {
@@ -139,6 +152,8 @@ public struct Counters: Sendable, Equatable, Codable {
             case .noOptionRoom: noOptionRoom = newValue
             case .peerGone: peerGone = newValue
             case .unanswered: unanswered = newValue
+            case .returnedToFastPath: returnedToFastPath = newValue
+            case .bytesDetoured: bytesDetoured = newValue
             }
         }
     }

@@ -137,7 +137,7 @@ struct RedirObjectTests {
         MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 24),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
-        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 32, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 56, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
         MapSpec(name: "closing", type: .lruHash, keySize: 8, valueSize: 8, maxEntries: 65536),
         MapSpec(name: "adopt", type: .hash, keySize: 8, valueSize: 4, maxEntries: 4096),
     ])
