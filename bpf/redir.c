@@ -310,25 +310,6 @@ static __always_inline int sends_idle(struct sock___sockmap *sk, int own)
     return one_link && refs == own;
 }
 
-/* The references to the socket's psock beyond its one map link (threads inside its sendmsg() or
- * recvmsg()). Returns -1 when it cannot tell (no psock, another map, a failed read). */
-static __always_inline int psock_references(struct sock___sockmap *sk, int *references)
-{
-    struct sk_psock___sockmap *psock = 0;
-    if (psock_of(sk, &psock) || !psock)
-        return -1;
-    int refs = 0;
-    struct list_head___sockmap *next = 0, *prev = 0;
-    if (bpf_probe_read_kernel(&refs, sizeof(refs), &psock->refcnt.refs.counter) ||
-        bpf_probe_read_kernel(&next, sizeof(next), &psock->link.next) ||
-        bpf_probe_read_kernel(&prev, sizeof(prev), &psock->link.prev))
-        return -1;
-    if (next != prev || next == &psock->link)
-        return -1;
-    *references = refs - 1;
-    return 0;
-}
-
 /* Whether nothing redirected to the socket waits unread: its psock's redirect queue
  * (ingress_msg) is empty. A message stays on it until it is read in full. */
 static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
@@ -377,30 +358,24 @@ static __always_inline int read_receiver(struct sock___sockmap *peer, int *queue
     return 0;
 }
 
-/* After a redirect: whether the socket it went to (the context's sk_redir, set by
- * bpf_msg_redirect_hash(); sk_msg programs cannot take a socket from the map, for want of
- * bpf_sk_release) now holds more unread bytes than its limit. Read only once the bytes redirected
- * since the last look could matter: half the room it had then. Each look also tells whether the
- * reader consumed anything since the one before (its unread bytes are below what they were plus
- * what was redirected since), which keeps its allowance above the soft limit. */
-static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg, struct sock_state *state)
+/* Before a redirect: whether `size` more bytes would take the peer over its limit. The peer is
+ * read through the address the first redirect found (kept in the state: sk_msg programs cannot
+ * take a socket from the map, for want of bpf_sk_release), with fault-safe reads; a socket that
+ * has gone by then makes the redirect miss anyway. Read only once the bytes redirected since the
+ * last look could matter: half the room it had then. Each look also tells whether the reader
+ * consumed anything since the one before (it holds less than it held then plus what was
+ * redirected since), which keeps its allowance above the soft limit. */
+static __always_inline int peer_would_overflow(struct sock_state *state, __u32 size)
 {
-    struct sk_msg___sockmap *kernel_msg = (void *)msg;
-    struct sock___sockmap *peer = 0;
-    if (bpf_probe_read_kernel(&peer, sizeof(peer), &kernel_msg->sk_redir) || !peer)
-        return 0;
-    state->peer_sk = (__u64)peer;
+    struct sock___sockmap *peer = (void *)state->peer_sk;
     int queued = 0, soft = 0, locked = 0, grown = 0;
-    __u32 unchecked = state->unchecked;
-    state->unchecked = 0;
-    state->room = 0; /* a failed read: look again at the next send */
-    if (read_receiver(peer, &queued, &soft, &locked, &grown))
-        return 0;
+    if (!peer || read_receiver(peer, &queued, &soft, &locked, &grown))
+        return 0; /* not known yet, or a failed read: look again at the next send */
     __u64 now = bpf_ktime_get_ns();
-    if ((__u32)queued < state->queued + unchecked)
+    if ((__u32)queued < state->queued + state->unchecked)
         state->progress_ns = now;
     int room = soft - queued;
-    if (room < 0 && !locked && !grown && now - state->progress_ns <= backpressure_stall_ns &&
+    if (room < (int)size && !locked && !grown && now - state->progress_ns <= backpressure_stall_ns &&
         queued <= (int)backpressure_cap) {
         /* A reader in progress whose SO_RCVBUF the kernel has not grown yet: it may get up to the
          * cap. The detour that ends this drops TCP segments once (the receiver is over its
@@ -411,10 +386,23 @@ static __always_inline int redirected_to_full_peer(struct sk_msg_md *msg, struct
             room = soft;
     }
     state->queued = queued;
-    if (room < 0)
+    state->unchecked = 0;
+    if (room < (int)size) {
+        state->room = 0;
         return 1;
+    }
     state->room = (__u32)room / 2;
     return 0;
+}
+
+/* After the first redirect: the peer's kernel socket, from the context's sk_redir (set by
+ * bpf_msg_redirect_hash()), for the looks before later redirects. */
+static __always_inline void learn_peer(struct sk_msg_md *msg, struct sock_state *state)
+{
+    struct sk_msg___sockmap *kernel_msg = (void *)msg;
+    struct sock___sockmap *peer = 0;
+    if (!bpf_probe_read_kernel(&peer, sizeof(peer), &kernel_msg->sk_redir))
+        state->peer_sk = (__u64)peer;
 }
 
 /* Whether the peer's unread bytes, waiters and readers let a detoured sending side redirect
@@ -474,14 +462,8 @@ static __always_inline int may_return(struct sk_msg_md *msg, struct sock_state *
             return 0;
         sleepers += task != 0;
     }
-    if (position != head)
-        return 0; /* more waiters than looked at */
-    if (!sleepers)
-        goto room;
-    int references = 0;
-    if (psock_references(peer, &references) || references < sleepers)
-        return 0;
-room:
+    if (position != head || sleepers)
+        return 0; /* a thread waits on the peer (or more waiters than looked at) */
     state->unchecked = 0;
     state->queued = queued;
     state->room = (__u32)room / 2;
@@ -1021,6 +1003,21 @@ int sockmap_redirect(struct sk_msg_md *msg)
         }
         flags &= ~SOCK_STATE_DETOUR;
         count(COUNTER_RETURNED_TO_FAST_PATH, 1);
+    } else if (state->unchecked + size > state->room && peer_would_overflow(state, size)) {
+        /* Backpressure: this message and the next ones take a detour over TCP, whose flow
+         * control then holds the writer back. */
+        count(COUNTER_BACKPRESSURE_TO_TCP, 1);
+        if (debug)
+            bpf_printk("swift-sockmap: sk_msg to socket %llu: peer full, detour over TCP", peer);
+        if (backpressure_return) {
+            state->flags = flags | SOCK_STATE_DETOUR;
+            count(COUNTER_BYTES_DETOURED, size);
+            return SK_PASS;
+        }
+        state->flags = flags;
+        move_to_tcp(msg, state); /* for good: TCP_ONLY, LEAVING or QUIET */
+        count(COUNTER_KEPT_ON_TCP, 1);
+        return SK_PASS;
     }
     if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS) {
         state->flags = flags;
@@ -1031,24 +1028,9 @@ int sockmap_redirect(struct sk_msg_md *msg)
     flags |= SOCK_STATE_REDIRECTED;
     count(COUNTER_MESSAGES_REDIRECTED, 1);
     count(COUNTER_BYTES_REDIRECTED, size);
-    /* Backpressure: this message still goes (the redirect is decided); the next ones take a
-     * detour over TCP, whose flow control then holds the writer back. Bounded: limit + one
-     * message. */
-    __u32 unchecked = state->unchecked + size;
-    state->unchecked = unchecked;
-    if (unchecked > state->room && redirected_to_full_peer(msg, state)) {
-        if (backpressure_return)
-            flags |= SOCK_STATE_DETOUR;
-        else {
-            /* For good: this message is in flight, so LEAVING, not QUIET, until a later send or
-             * callback sees no redirect of its in flight. */
-            flags |= SOCK_STATE_TCP_ONLY;
-            publish(state->cookie, CLOSING_LEAVING);
-        }
-        count(COUNTER_BACKPRESSURE_TO_TCP, 1);
-        if (debug)
-            bpf_printk("swift-sockmap: sk_msg to socket %llu: peer full, detour over TCP", peer);
-    }
+    state->unchecked += size;
+    if (!state->peer_sk)
+        learn_peer(msg, state);
     state->flags = flags;
     if (debug)
         bpf_printk("swift-sockmap: sk_msg %u bytes to socket %llu: redirected", size, peer);

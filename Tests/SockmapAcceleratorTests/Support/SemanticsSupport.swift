@@ -271,10 +271,11 @@ final class BackgroundTask<T: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var result: T?
     private var threadID: pthread_t?
+    private var kernelThreadID: pid_t?
 
     init(_ body: @escaping @Sendable () -> T) {
         Thread.detachNewThread { [self] in
-            condition.withLock { threadID = pthread_self(); condition.broadcast() }
+            condition.withLock { threadID = pthread_self(); kernelThreadID = LibC.shared.gettid(); condition.broadcast() }
             let value = body()
             condition.withLock { result = value; condition.broadcast() }
         }
@@ -291,6 +292,14 @@ final class BackgroundTask<T: Sendable>: @unchecked Sendable {
 
     var isFinished: Bool { condition.withLock { result != nil } }
 
+    /// The thread's kernel id (its /proc/self/task entry), once it has started.
+    var taskID: pid_t {
+        condition.withLock {
+            while kernelThreadID == nil { condition.wait() }
+            return kernelThreadID!
+        }
+    }
+
     /// The thread, once it has started.
     var thread: pthread_t {
         condition.withLock {
@@ -306,11 +315,15 @@ struct LibC: @unchecked Sendable {
     typealias EpollCreateFunction = @convention(c) (Int32) -> Int32
     typealias EpollControlFunction = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
     typealias EpollWaitFunction = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
+    typealias GetTIDFunction = @convention(c) () -> pid_t
+    typealias SetAffinityFunction = @convention(c) (pid_t, Int, UnsafeMutablePointer<cpu_set_t>) -> Int32
 
     let splice: SpliceFunction
     let epollCreate1: EpollCreateFunction
     let epollControl: EpollControlFunction
     let epollWait: EpollWaitFunction
+    let gettid: GetTIDFunction
+    let schedSetAffinity: SetAffinityFunction
 
     static let shared = LibC()
 
@@ -323,6 +336,8 @@ struct LibC: @unchecked Sendable {
         epollCreate1 = lookup("epoll_create1", as: EpollCreateFunction.self)
         epollControl = lookup("epoll_ctl", as: EpollControlFunction.self)
         epollWait = lookup("epoll_wait", as: EpollWaitFunction.self)
+        gettid = lookup("gettid", as: GetTIDFunction.self)
+        schedSetAffinity = lookup("sched_setaffinity", as: SetAffinityFunction.self)
     }
 
     /// `SPLICE_F_MOVE`, `SPLICE_F_NONBLOCK` from <fcntl.h>.
