@@ -47,6 +47,9 @@ const volatile __u32 backpressure_floor = 2 << 20;
 const volatile __u32 backpressure_cap = 16 << 20;
 const volatile __u64 backpressure_stall_ns = 5000000;
 
+/* A detour that has carried this many bytes without a return is made for good (0: never). */
+const volatile __u32 detour_limit = 64 << 20;
+
 /* 0: a detour is for good (the sending side stays on TCP and the connection leaves the map), as
  * before returns existed (`load --set backpressure_return=0`). */
 const volatile __u32 backpressure_return = 1;
@@ -999,6 +1002,14 @@ int sockmap_redirect(struct sk_msg_md *msg)
     if (flags & SOCK_STATE_DETOUR) {
         if (!may_return(msg, state)) {
             count(COUNTER_BYTES_DETOURED, size);
+            state->unchecked += size; /* bytes of this detour */
+            if (detour_limit && state->unchecked > detour_limit) {
+                /* A reader that never lets the writer come back (it always waits on its socket
+                 * when the writer sends): the connection goes to TCP for good and leaves the map,
+                 * at plain TCP speed instead of TCP through the sockmap's hooks. */
+                state->flags = flags & ~SOCK_STATE_DETOUR;
+                move_to_tcp(msg, state);
+            }
             return SK_PASS;
         }
         flags &= ~SOCK_STATE_DETOUR;

@@ -60,7 +60,7 @@ extension KernelIntegration {
             }
         }
 
-        @Test("1 GiB to a reader that reads continuously stays accelerated, every byte checked", arguments: Placement.allCases)
+        @Test("1 GiB to a reader that reads continuously: across CPUs it stays accelerated, on one CPU it may end on TCP; every byte checked", arguments: Placement.allCases)
         func bulkTransferStaysAccelerated(placement: Placement) throws {
             let env = try PathEnvironment(.accelerated)
             defer { env.tearDown() }
@@ -89,12 +89,23 @@ extension KernelIntegration {
             let share = Double(c.bytesRedirected) / Double(total)
             report(String(format: "1 GiB, \(placement.rawValue): %.1f%% redirected, %llu detours, %llu returns, %llu MiB detoured, %llu released",
                           100 * share, c.backpressureToTCP, c.returnedToFastPath, c.bytesDetoured >> 20, c.socketsReleased))
-            // Every byte went one of the two ways, none was kept on TCP for good or missed.
-            #expect(c.bytesRedirected + c.bytesDetoured == UInt64(total))
-            #expect(c.keptOnTCP == 0 && c.redirectMissed == 0 && c.socketsReleased == 0, "the connection stayed in the map")
-            // Every detour but possibly the last (the stream may end during it) came back.
-            #expect(c.returnedToFastPath + 1 >= c.backpressureToTCP)
-            #expect(share > 0.5, "most bytes on the fast path")
+            #expect(c.redirectMissed == 0)
+            switch placement {
+            case .crossCPU:
+                // The reader runs beside the writer: every byte went one of the two ways, the
+                // connection stayed in the map, and every detour but possibly the last came back.
+                #expect(c.bytesRedirected + c.bytesDetoured == UInt64(total))
+                #expect(c.keptOnTCP == 0 && c.socketsReleased == 0, "the connection stayed in the map")
+                #expect(c.returnedToFastPath + 1 >= c.backpressureToTCP)
+                #expect(share > 0.9, "most bytes on the fast path")
+            case .sameCPU:
+                // The writer only runs while the reader sleeps in recv(), so a detour cannot end
+                // (a waiting reader could be inside tcp_recvmsg): after detour_limit bytes the
+                // connection goes to TCP for good and leaves the map (docs/backpressure.md).
+                #expect(c.bytesRedirected + c.bytesDetoured <= UInt64(total))
+                #expect(c.backpressureToTCP == 0 || c.returnedToFastPath >= 1 || c.socketsReleased == 2 || c.keptOnTCP > 0,
+                        "a detour either came back or ended the acceleration")
+            }
         }
 
         @Test("a reader that alternates stalls and bursts: the writer detours and comes back, every byte in order", arguments: [SocketPath.accelerated, .plain])
