@@ -313,6 +313,25 @@ static __always_inline int sends_idle(struct sock___sockmap *sk, int own)
     return one_link && refs == own;
 }
 
+/* The references to the socket's psock beyond its one map link (threads inside its sendmsg() or
+ * recvmsg()). Returns -1 when it cannot tell (no psock, another map, a failed read). */
+static __always_inline int psock_references(struct sock___sockmap *sk, int *references)
+{
+    struct sk_psock___sockmap *psock = 0;
+    if (psock_of(sk, &psock) || !psock)
+        return -1;
+    int refs = 0;
+    struct list_head___sockmap *next = 0, *prev = 0;
+    if (bpf_probe_read_kernel(&refs, sizeof(refs), &psock->refcnt.refs.counter) ||
+        bpf_probe_read_kernel(&next, sizeof(next), &psock->link.next) ||
+        bpf_probe_read_kernel(&prev, sizeof(prev), &psock->link.prev))
+        return -1;
+    if (next != prev || next == &psock->link)
+        return -1;
+    *references = refs - 1;
+    return 0;
+}
+
 /* Whether nothing redirected to the socket waits unread: its psock's redirect queue
  * (ingress_msg) is empty. A message stays on it until it is read in full. */
 static __always_inline int redirect_queue_empty(struct sock___sockmap *sk)
@@ -465,8 +484,15 @@ static __always_inline int may_return(struct sk_msg_md *msg, struct sock_state *
             return 0;
         sleepers += task != 0;
     }
-    if (position != head || sleepers)
-        return 0; /* a thread waits on the peer (or more waiters than looked at) */
+    if (position != head)
+        return 0; /* more waiters than looked at */
+    if (sleepers) {
+        /* Only readers waiting for either queue (tcp_bpf_recvmsg) and senders hold a psock
+         * reference while they wait; a reader inside tcp_recvmsg() does not. */
+        int references = 0;
+        if (psock_references(peer, &references) || references < sleepers)
+            return 0;
+    }
     state->unchecked = 0;
     state->queued = queued;
     state->room = (__u32)room / 2;

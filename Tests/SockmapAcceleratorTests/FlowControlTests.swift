@@ -184,9 +184,12 @@ extension KernelIntegration {
                 var lowat = Int32(chunk)
                 setsockopt(connection.server, SOL_SOCKET, SO_RCVLOWAT, &lowat, socklen_t(MemoryLayout<Int32>.size))
             }
-            // Rounds of 8 MiB, each once the reader has read the one before. Even rounds: the
-            // reader stalls until the writer is held back (a detour). Odd rounds: the reader is
-            // already waiting in recv() when the round starts (a return may come while it waits).
+            // Rounds of 8 MiB, each once the reader is within one read of the end of the one
+            // before (a MSG_WAITALL read of redirected data can come back short, so the reads do
+            // not stay aligned with the rounds). Even rounds: the reader stalls until the writer
+            // is held back (a detour). Odd rounds: the reader is already waiting in recv() when
+            // the round starts, possibly inside tcp_recvmsg() with part of a MSG_WAITALL read:
+            // the writer may come back to the fast path only if that cannot strand it.
             let round = 8 << 20, rounds = 8, total = round * rounds
             let gate = ReadGate()
             let readerThread = LibC.shared.gettid()
@@ -194,7 +197,7 @@ extension KernelIntegration {
             let sender = BackgroundTask { () -> Int32 in
                 let writer = StreamWriter(pattern: StreamPattern(seed: 304), total: total, seed: 15, maxWrite: 128 << 10)
                 for index in 0..<rounds {
-                    guard gate.wait(until: index * round, timeout: Self.deadline) else { return ETIMEDOUT }
+                    guard gate.wait(until: max(0, index * round - chunk + 1), timeout: Self.deadline) else { return ETIMEDOUT }
                     if index % 2 == 1 {
                         _ = waitUntil(timeout: 5) { threadWaits(readerThread, in: "tcp_bpf_recvmsg") || threadWaits(readerThread, in: "tcp_recvmsg") }
                     }
@@ -215,12 +218,16 @@ extension KernelIntegration {
             let flags = kind == .waitAll ? Int32(MSG_WAITALL) : 0
             var read = 0, reads = 0, end = ReadOutcome.End.timedOut
             let deadline = Date().addingTimeInterval(Self.deadline)
+            var stalledRound = -1, shortReads = 0
             reading: while Date() < deadline {
-                if read % round == 0 && (read / round) % 2 == 0 && read < total {
+                let currentRound = read / round
+                if currentRound % 2 == 0 && currentRound > stalledRound && read < total {
+                    stalledRound = currentRound
                     _ = waitUntil(timeout: 10) { threadWaits(senderThread, in: "sk_stream_wait_memory") }
                 }
                 let n = recv(connection.server, buffer.baseAddress!, chunk, flags)
                 reads += 1
+                if n > 0 && n < chunk && read + n < total { shortReads += 1 }
                 if n > 0 {
                     try verifier.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     read += n
@@ -235,7 +242,7 @@ extension KernelIntegration {
             #expect(read == total && end == .endOfStream, "\(kind.rawValue) reader: \(read) of \(total) bytes, then \(end)")
             #expect(sender.wait(timeout: Self.deadline) == 0)
             let c = try env.counters()
-            report("\(path), \(kind.rawValue): \(reads) reads, \(c.backpressureToTCP) detours, \(c.returnedToFastPath) returns, \(c.bytesRedirected >> 20) MiB redirected, \(c.bytesDetoured >> 20) MiB detoured")
+            report("\(path), \(kind.rawValue): \(reads) reads (\(shortReads) short), \(c.backpressureToTCP) detours, \(c.returnedToFastPath) returns, \(c.bytesRedirected >> 20) MiB redirected, \(c.bytesDetoured >> 20) MiB detoured")
             if path == .accelerated {
                 #expect(c.backpressureToTCP >= 1, "the stalls sent the writer on detours")
             }
