@@ -65,10 +65,11 @@ extension KernelIntegration {
                 #expect(counters.socketsInserted == 2)
                 #expect(counters.bytesRedirected >= UInt64(request))
                 let onTCP = counters.redirectMissed + counters.keptOnTCP
-                if counters.bytesRedirected >= UInt64(request + reply) {
+                if counters.bytesRedirected + counters.bytesDetoured >= UInt64(request + reply) {
+                    // Redirected, or part of it sent on a backpressure detour while the reader was behind.
                     #expect(onTCP == 1, "only the late send took TCP")
                 } else {
-                    #expect(onTCP >= 2 || counters.socketsReleased == 2, "the reply followed the client to TCP")
+                    #expect(onTCP >= 2 || counters.socketsReleased >= 1, "the reply followed the client to TCP (a released socket sends uncounted): \(counters)")
                 }
             } else {
                 try env.expectTookPath(connections: 1, redirectedAtLeast: request + reply, missedSends: 1)
