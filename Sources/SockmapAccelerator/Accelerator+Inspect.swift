@@ -97,12 +97,6 @@ extension Accelerator {
         do { return DataPath.Config(bytes: try map.lookup(UInt32(0).littleEndianBytes) ?? []) } catch { throw AcceleratorError(error) }
     }
 
-    /// Writes the whole config under the installation lock (needs root).
-    public func setConfig(_ config: DataPath.Config) throws(AcceleratorError) {
-        try Privileges.requireRoot()
-        try InstallationLock.withLock(pins) { () throws(AcceleratorError) in try writeConfig(config) }
-    }
-
     /// Changes the config under the installation lock, so `resume` cannot undo a `detach` that
     /// runs at the same time.
     func updateConfig(_ change: (inout DataPath.Config) -> Void) throws(AcceleratorError) {

@@ -17,11 +17,6 @@ public struct Cgroup: Sendable, Equatable {
     /// The mode a created cgroup directory asks for, as mkdir(1) does: the umask decides.
     static let directoryPermissions = FilePermissions(rawValue: 0o777)
 
-    /// The default cgroup: `<cgroup2 mount>/swift-sockmap`.
-    public static func defaultCgroup() throws(AcceleratorError) -> Cgroup {
-        Cgroup(path: try Mounts.cgroup2MountPoint() + "/" + defaultName)
-    }
-
     /// Resolves a user-given path: absolute, or relative to the cgroup2 mount. Must lie under the mount.
     public static func resolve(_ given: String?) throws(AcceleratorError) -> Cgroup {
         let mount = try Mounts.cgroup2MountPoint()
