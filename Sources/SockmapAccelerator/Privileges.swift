@@ -2,11 +2,10 @@ import BPFLoader
 
 /// Checks that the caller may load BPF programs and manage cgroups.
 public enum Privileges {
-    /// Whether the caller runs as root (`HostSystem.isRoot`).
-    public static var isRoot: Bool { HostSystem.isRoot }
-
-    /// Throws `AcceleratorError.notRoot` unless the caller is root.
+    /// Throws `AcceleratorError.notRoot` unless the caller's effective user is root
+    /// (`HostSystem.isRoot`): loading programs, attaching them to cgroups and reading pinned maps
+    /// all need it.
     public static func requireRoot() throws(AcceleratorError) {
-        guard isRoot else { throw .notRoot }
+        guard HostSystem.isRoot else { throw .notRoot }
     }
 }

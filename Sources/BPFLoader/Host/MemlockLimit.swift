@@ -12,10 +12,6 @@ public enum MemlockLimit {
         return limit == UInt64.max ? nil : limit
     }
 
-    /// Whether the caller is root (an `EPERM` then has another cause than privileges); the same
-    /// as `HostSystem.isRoot`.
-    public static var isRoot: Bool { HostSystem.isRoot }
-
     /// Raises the limit to infinity once per process, when it is finite and the caller is root.
     /// The outcome is kept so an `EPERM` can say whether the limit was the cause.
     public static func raiseOnce() { _ = raised }
@@ -29,7 +25,7 @@ public enum MemlockLimit {
     /// `setrlimit` (the soft limit is then at least raised to the hard one).
     @discardableResult
     public static func raise() -> Int32? {
-        guard kernelCharges, current != nil, isRoot else { return nil }
+        guard kernelCharges, current != nil, HostSystem.isRoot else { return nil }
         let rc = cbpf_memlock_raise()
         return rc == 0 ? nil : -rc
     }
