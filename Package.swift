@@ -27,11 +27,8 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]
         ),
         // The object model: ELF → BTF → object spec → linked programs, CO-RE against a target BTF.
-        // Pure Swift, no C and no system calls (reads files only): what the fuzzer drives.
-        .target(
-            name: "BPFObject",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
-        ),
+        // Pure Swift, no C, no system calls and no files (it takes bytes): what the fuzzer drives.
+        .target(name: "BPFObject"),
         // Kernel objects: maps, programs, BTF, pins and attachments through one bpf(2) entry point.
         .target(
             name: "BPFLoader",

@@ -1,18 +1,15 @@
 /// The BTF CO-RE relocations are resolved against (the running kernel's, or a file like libbpf's
 /// `btf_custom_path`).
 ///
-/// Read from a file, it is read as libbpf reads it: the raw bytes (the kernel's own pages, mapped,
-/// where the kernel allows it) and the offset of each type's record; a type is decoded only when
-/// a relocation walks through it, and candidates are found by comparing names in place. Reading
-/// the kernel's BTF this way takes a few milliseconds; `runningKernel()` does it once per process.
+/// Raw BTF bytes are read as libbpf reads them: the offset of each type's record; a type is
+/// decoded only when a relocation walks through it, and candidates are found by comparing names
+/// in place. BPFObject opens no file: BPFLoader reads the running kernel's BTF (its own pages,
+/// mapped, where the kernel allows it) with `CORETargetBTF(path:)` and `runningKernel()`.
 public struct CORETargetBTF: Sendable {
-    /// Where the running kernel publishes its BTF.
-    public static let kernelPath = "/sys/kernel/btf/vmlinux"
-
     private enum Source: Sendable {
         /// Every type decoded already (`init(btf:)`).
         case decoded(BTFSpec)
-        /// Read in place (`init(path:)`).
+        /// Read in place (`init(bytes:)`).
         case view(BTFView)
     }
 
@@ -23,11 +20,16 @@ public struct CORETargetBTF: Sendable {
         source = .decoded(btf)
     }
 
-    /// Reads a raw BTF file (the format of `/sys/kernel/btf/vmlinux`) and checks every record;
-    /// types are decoded later, when a relocation needs them. A malformed file fails here.
-    public init(path: String = Self.kernelPath) throws(COREError) {
-        let bytes: BTFBytes
-        do { bytes = try FileBytes.btf(path) } catch { throw .targetUnavailable(path: path, reason: "\(error)") }
+    /// Reads raw BTF (the format of `/sys/kernel/btf/vmlinux`) from a copy of `bytes` and checks
+    /// every record; types are decoded later, when a relocation needs them. Malformed BTF throws
+    /// `COREError.targetUnavailable` with the path "(bytes)".
+    public init(bytes: [UInt8]) throws(COREError) {
+        try self.init(bytes: BTFBytes(copying: bytes), path: "(bytes)")
+    }
+
+    /// Reads raw BTF from `bytes` in place (the loader's mapped or read file), checking every
+    /// record; `path` names it in the error thrown for malformed BTF.
+    package init(bytes: BTFBytes, path: String) throws(COREError) {
         do { source = .view(try BTFView(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
     }
 
@@ -35,14 +37,6 @@ public struct CORETargetBTF: Sendable {
     init(view: BTFView) {
         source = .view(view)
     }
-
-    /// The running kernel's BTF (`kernelPath`), read once per process and shared by every load
-    /// after the first: it cannot change while the kernel runs. A failure is remembered too.
-    public static func runningKernel() throws(COREError) -> CORETargetBTF {
-        try runningKernelBTF.get()
-    }
-
-    private static let runningKernelBTF = Result { () throws(COREError) in try CORETargetBTF(path: kernelPath) }
 
     /// Every type, decoded: what `init(btf:)` was given, or, for BTF read from a file, all of it
     /// decoded now (for the kernel's, some 100 ms and 50 MB; the loader never asks for it).

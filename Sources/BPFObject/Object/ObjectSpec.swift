@@ -19,11 +19,6 @@ public struct ObjectSpec: Sendable {
     /// Variables of the global-data sections (`.rodata`, `.data`, `.bss`), settable before loading.
     public let globals: [GlobalVariable]
 
-    /// Reads an object from disk.
-    public init(path: String) throws {
-        try self.init(bytes: try FileBytes.read(path))
-    }
-
     /// Reads an object from its bytes (an ELF64 little-endian BPF relocatable object).
     public init(bytes: [UInt8]) throws(ObjectError) {
         let elf: ELFFile

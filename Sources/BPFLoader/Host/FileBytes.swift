@@ -1,11 +1,9 @@
+import BPFObject
+internal import Glibc
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// Reads a whole file into memory.
+/// Reads a whole file into memory: the loader's side of `ObjectSpec(path:)` and
+/// `CORETargetBTF(path:)` (BPFObject itself takes bytes and never opens a file).
 package enum FileBytes {
     package static func read(_ path: String) throws -> [UInt8] {
         let fd = try FileDescriptor.open(FilePath(path), .readOnly)
@@ -25,7 +23,7 @@ package enum FileBytes {
     /// no memory and no copy), anything else (or an older kernel's) read into one allocation of
     /// the size `fstat` gives, grown if the file turns out longer. A regular file is never mapped:
     /// truncating it under the mapping would kill the process with SIGBUS.
-    static func btf(_ path: String) throws -> BTFBytes {
+    package static func btf(_ path: String) throws -> BTFBytes {
         let fd = try FileDescriptor.open(FilePath(path), .readOnly)
         return try fd.closeAfter {
             var status = stat()
