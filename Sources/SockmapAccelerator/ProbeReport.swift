@@ -23,7 +23,7 @@ public struct ProbeReport: Sendable, Codable {
 
     /// The running kernel's release.
     public let kernel: String
-    /// Every feature, in ``/BPFLoader/KernelFeature``'s order.
+    /// Every feature, in ``KernelFeature``'s order.
     public let features: [Entry]
     /// Whether `load` can go ahead on this kernel.
     public let loadable: Bool

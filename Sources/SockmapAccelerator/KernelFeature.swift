@@ -1,6 +1,6 @@
-/// A BPF capability of the running kernel that swift-sockmap depends on or reports, with the
-/// first mainline kernel that has it. What each one is for, and what happens without it, is the
-/// accelerator's business (`KernelSupport` in SockmapAccelerator); this is only the catalogue.
+/// A BPF capability of the running kernel that the accelerator depends on or reports, with the
+/// first mainline kernel that has it: the catalogue `swift-sockmap probe` lists. What each one is
+/// for, and what `load` does without it, is `KernelSupport`'s.
 public enum KernelFeature: String, CaseIterable, Sendable, Codable {
     /// BTF type information (BPF_BTF_LOAD).
     case btf
