@@ -42,6 +42,7 @@ let package = Package(
         .target(
             name: "SockmapAccelerator",
             dependencies: [
+                "BPFObject",
                 "BPFLoader",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +61,7 @@ let package = Package(
             dependencies: [
                 "SockmapAccelerator",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -74,6 +76,7 @@ let package = Package(
                 "SockmapAgent",
                 "EmbeddedDataPath",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -85,6 +88,7 @@ let package = Package(
             dependencies: [
                 "SockmapAccelerator",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),

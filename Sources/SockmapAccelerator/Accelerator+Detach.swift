@@ -14,7 +14,7 @@ extension Accelerator {
         public var socketsStillOpen: Int
         /// Where the kept map's pins moved (`<pin-dir>-draining/<map id>`), when it was kept.
         public var drainingDirectory: String?
-        /// Sockets of idle connections taken out of the map (``DataPath/sweepProgram``), before the
+        /// Sockets of idle connections taken out of the map (by the sweep program), before the
         /// sock_ops program left or from maps kept by an earlier detach: they run at plain TCP
         /// speed from then on.
         public var idleSocketsReleased: Int = 0

@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 import FoundationEssentials
 import Glibc
 import Logging
@@ -42,7 +43,8 @@ public struct Accelerator: Sendable {
         /// (`--local-prefix`): list only this host's addresses, since a token sent to another
         /// host leaves it.
         public var localPrefixes: [LocalNetwork] = []
-        /// Whether `load` adds what ``LocalNetworks/discovered(cgroup:)`` finds to `localPrefixes`.
+        /// Whether `load` adds the networks of the host's and the cgroup's namespaces to
+        /// `localPrefixes`.
         public var discoverLocalNetworks = true
 
         /// Options to load `objectPath`; the others keep the object's and the default cgroup's.
@@ -56,7 +58,7 @@ public struct Accelerator: Sendable {
 
     /// The steps of `load`, in order. A test may stop the loader after any of them
     /// (`SWIFT_SOCKMAP_TEST_KILL_AFTER_STEP=N` sends SIGKILL to itself).
-    public enum LoadStep: Int, CaseIterable, Sendable {
+    package enum LoadStep: Int, CaseIterable, Sendable {
         /// The object is parsed and its data path found.
         case objectParsed = 1
         /// The cgroup exists (created if needed, recorded in staging first).
@@ -88,9 +90,11 @@ public struct Accelerator: Sendable {
 
     // MARK: load
 
-    /// Loads the object, attaches its programs and pins everything, crash-safely (see
-    /// ``LoadStep``); an incomplete earlier load is removed first. Needs root; one load, detach or
-    /// replace at a time per pin directory. Returns what it recorded.
+    /// Loads the object, attaches its programs and pins everything, crash-safely: everything is
+    /// pinned in a staging directory that is renamed into place, and attaching the sock_ops
+    /// program to the cgroup is the commit point; an incomplete earlier load is removed first.
+    /// Needs root; one load, detach or replace at a time per pin directory. Returns what it
+    /// recorded.
     @discardableResult
     public func load(_ options: LoadOptions) throws(AcceleratorError) -> LoadState {
         try Privileges.requireRoot()

@@ -79,7 +79,7 @@ public enum AcceleratorError: Error, Sendable, CustomStringConvertible {
 
 extension AcceleratorError {
     /// A failed map operation: the kernel's error as `.kernel`, a refused key or value as `.map`.
-    public init(_ error: BPFMapError) {
+    package init(_ error: BPFMapError) {
         if case .kernel(let kernelError) = error { self = .kernel(kernelError) } else { self = .map(error) }
     }
 }

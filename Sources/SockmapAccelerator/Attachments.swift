@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 
 /// Finds our programs among those attached to a cgroup: a sock_ops program is ours when it uses
 /// our SOCKHASH. Matching by map rather than by pinned program keeps this right across a
@@ -79,7 +80,7 @@ enum Attachments {
 
 extension Cgroup {
     /// What a look at the cgroup's own programs says about its sockets.
-    public enum Acceleration: Sendable, Equatable {
+    package enum Acceleration: Sendable, Equatable {
         /// sock_ops programs in effect on the cgroup (attached to it or inherited) put its sockets
         /// in a SOCKHASH or SOCKMAP, whichever installation loaded them.
         case accelerated(programs: [String])
@@ -92,7 +93,7 @@ extension Cgroup {
     /// Whether this cgroup's sockets are accelerated, decided by the sock_ops programs in effect
     /// on it (`BPF_PROG_QUERY` with `BPF_F_QUERY_EFFECTIVE`) that use a sockmap, not by any pin
     /// directory.
-    public func acceleration() -> Acceleration {
+    package func acceleration() -> Acceleration {
         let ids: [ProgramID]
         switch sockOpsProgramIDs(effective: true) {
         case .success(let found): ids = found

@@ -2,15 +2,15 @@ import BPFLoader
 import FoundationEssentials
 
 /// The BPF file system (bpffs), where maps and programs are pinned so they outlive the loader.
-public enum BPFFileSystem {
+package enum BPFFileSystem {
     /// Where bpffs is mounted by convention, and where `ensureMounted` mounts it.
-    public static let defaultMount = "/sys/fs/bpf"
+    package static let defaultMount = "/sys/fs/bpf"
 
     /// The directory whose lock serialises first-time mounts of `defaultMount`.
     static let mountLockDirectory = "/sys/fs"
 
     /// Mounts bpffs at /sys/fs/bpf if no bpffs covers `path`.
-    public static func ensureMounted(for path: String) throws(AcceleratorError) {
+    package static func ensureMounted(for path: String) throws(AcceleratorError) {
         let mounts = Mounts.read().filter { $0.fileSystemType == "bpf" }
         if mounts.contains(where: { path == $0.mountPoint || path.hasPrefix($0.mountPoint + "/") }) { return }
         guard path == defaultMount || path.hasPrefix(defaultMount + "/") else {
@@ -33,7 +33,7 @@ public enum BPFFileSystem {
 
     /// Creates a directory (and missing parents) readable by root only, with mkdir(2): bpffs
     /// supports nothing more elaborate.
-    public static func makeDirectory(_ path: String) throws(AcceleratorError) {
+    package static func makeDirectory(_ path: String) throws(AcceleratorError) {
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -44,12 +44,12 @@ public enum BPFFileSystem {
     }
 
     /// Removes a pin directory and everything pinned in it (unpinning drops the references).
-    public static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
     }
 
     /// Whether anything exists at `path`.
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path)
     }
 }

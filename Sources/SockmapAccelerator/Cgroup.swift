@@ -4,21 +4,21 @@ import Glibc
 import SystemPackage
 
 /// A cgroup v2 directory.
-public struct Cgroup: Sendable, Equatable {
+package struct Cgroup: Sendable, Equatable {
     /// The directory, absolute.
-    public let path: String
+    package let path: String
 
     /// Name of the cgroup `load` uses when none is given, under the cgroup2 mount.
-    public static let defaultName = "swift-sockmap"
+    package static let defaultName = "swift-sockmap"
 
     /// The cgroup at `path` (absolute), which need not exist.
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// The mode a created cgroup directory asks for, as mkdir(1) does: the umask decides.
     static let directoryPermissions = FilePermissions(rawValue: 0o777)
 
     /// Resolves a user-given path: absolute, or relative to the cgroup2 mount. Must lie under the mount.
-    public static func resolve(_ given: String?) throws(AcceleratorError) -> Cgroup {
+    package static func resolve(_ given: String?) throws(AcceleratorError) -> Cgroup {
         let mount = try Mounts.cgroup2MountPoint()
         guard let given else { return Cgroup(path: mount + "/" + defaultName) }
         let absolute = given.hasPrefix("/") ? given : mount + "/" + given
@@ -30,13 +30,13 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Whether the cgroup exists (its `cgroup.procs` does).
-    public var exists: Bool {
+    package var exists: Bool {
         FileManager.default.fileExists(atPath: path + "/cgroup.procs")
     }
 
     /// Creates the directory if it is missing. Returns whether it was created.
     @discardableResult
-    public func create() throws(AcceleratorError) -> Bool {
+    package func create() throws(AcceleratorError) -> Bool {
         if exists { return false }
         do { try HostSystem.makeDirectory(path, permissions: Cgroup.directoryPermissions) } catch {
             throw .systemCall(path: path, operation: "create cgroup", errno: error)
@@ -45,7 +45,7 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Process ids in the cgroup and all its children.
-    public func processesInTree() -> [Int32] {
+    package func processesInTree() -> [Int32] {
         tree.flatMap { $0.processes() }
     }
 
@@ -67,13 +67,13 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Process ids in the cgroup (not its children).
-    public func processes() -> [Int32] {
+    package func processes() -> [Int32] {
         guard let text = try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
     /// Whether the cgroup has child cgroups (subdirectories).
-    public var hasChildren: Bool { !children.isEmpty }
+    package var hasChildren: Bool { !children.isEmpty }
 
     /// The child cgroups (subdirectories).
     var children: [Cgroup] {
@@ -86,20 +86,20 @@ public struct Cgroup: Sendable, Equatable {
 
     /// Removes the directory when no process and no child cgroup is left in it. Returns whether it did.
     @discardableResult
-    public func removeIfEmpty() -> Bool {
+    package func removeIfEmpty() -> Bool {
         guard exists, processes().isEmpty, !hasChildren else { return false }
         return (try? HostSystem.removeDirectory(path)) != nil
     }
 
     /// Moves a process (0 = the caller) into this cgroup.
-    public func add(pid: Int32 = 0) throws(AcceleratorError) {
+    package func add(pid: Int32 = 0) throws(AcceleratorError) {
         do { try HostSystem.write("\(pid)\n", toExisting: path + "/cgroup.procs") } catch {
             throw .systemCall(path: path + "/cgroup.procs", operation: "move process \(pid == 0 ? getpid() : pid) into the cgroup", errno: error)
         }
     }
 
     /// Opens the directory, as `BPF_PROG_ATTACH` wants it.
-    public func open() throws(AcceleratorError) -> FileDescriptor {
+    package func open() throws(AcceleratorError) -> FileDescriptor {
         guard exists else { throw .cgroupNotFound(path: path) }
         do { return try HostSystem.openDirectory(path) } catch {
             throw .systemCall(path: path, operation: "open cgroup", errno: error)

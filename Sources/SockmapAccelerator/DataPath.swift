@@ -13,14 +13,14 @@ public enum DataPath {
     /// The one-entry array holding ``Config`` (`config`).
     public static let configMap = "config"
     /// The TCP iterator `detach` runs to release idle connections (`sockmap_sweep`).
-    public static let sweepProgram = "sockmap_sweep"
+    package static let sweepProgram = "sockmap_sweep"
     /// The TCP iterator `load` runs to adopt listeners opened before it (`sockmap_adopt`).
-    public static let adoptProgram = "sockmap_adopt"
+    package static let adoptProgram = "sockmap_adopt"
     /// The ids of the cgroups whose listeners `load` adopts (`adopt`).
-    public static let adoptMap = "adopt"
+    package static let adoptMap = "adopt"
 
     /// `struct sockmap_config` flags.
-    public static let passthroughFlag: UInt32 = 1
+    package static let passthroughFlag: UInt32 = 1
     /// `CONFIG_HAS_POLICY`: the policy map has entries (without it the data path looks none up).
     static let hasPolicyFlag: UInt32 = 2
     /// `POLICY_MODE_DENY` / `POLICY_MODE_ALLOW`.

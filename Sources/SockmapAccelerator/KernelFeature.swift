@@ -8,29 +8,29 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
     case sockhashMap = "map.sockhash"
     /// Socket-local storage map (BPF_MAP_TYPE_SK_STORAGE).
     case skStorageMap = "map.sk_storage"
-    /// Per-CPU array map.
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY`, which holds the counters.
     case percpuArrayMap = "map.percpu_array"
-    /// Sock_ops programs.
+    /// `BPF_PROG_TYPE_SOCK_OPS`: the program that puts sockets in the SOCKHASH.
     case sockOpsProgram = "prog.sock_ops"
-    /// Sk_msg programs.
+    /// `BPF_PROG_TYPE_SK_MSG`: the program that redirects each send.
     case skMsgProgram = "prog.sk_msg"
-    /// Bpf_get_netns_cookie in sock_ops.
+    /// `bpf_get_netns_cookie` callable from sock_ops (keys a socket by its namespace).
     case netnsCookieInSockOps = "helper.sock_ops.get_netns_cookie"
-    /// Bpf_get_netns_cookie in sk_msg.
+    /// `bpf_get_netns_cookie` callable from sk_msg.
     case netnsCookieInSkMsg = "helper.sk_msg.get_netns_cookie"
-    /// Bpf_sock_hash_update in sock_ops.
+    /// `bpf_sock_hash_update` callable from sock_ops.
     case sockHashUpdateInSockOps = "helper.sock_ops.sock_hash_update"
-    /// Bpf_sk_storage_get in sock_ops.
+    /// `bpf_sk_storage_get` callable from sock_ops.
     case skStorageGetInSockOps = "helper.sock_ops.sk_storage_get"
-    /// Bpf_sk_storage_get in sk_msg.
+    /// `bpf_sk_storage_get` callable from sk_msg.
     case skStorageGetInSkMsg = "helper.sk_msg.sk_storage_get"
-    /// Bpf_msg_redirect_hash in sk_msg.
+    /// `bpf_msg_redirect_hash` callable from sk_msg: the redirect itself.
     case msgRedirectHashInSkMsg = "helper.sk_msg.msg_redirect_hash"
-    /// Bpf_skc_to_tcp_sock in sock_ops.
+    /// `bpf_skc_to_tcp_sock` callable from sock_ops.
     case skcToTCPSockInSockOps = "helper.sock_ops.skc_to_tcp_sock"
-    /// Bpf_skc_to_tcp_sock in sk_msg.
+    /// `bpf_skc_to_tcp_sock` callable from sk_msg.
     case skcToTCPSockInSkMsg = "helper.sk_msg.skc_to_tcp_sock"
-    /// BPF_F_REPLACE for cgroup attachments.
+    /// `BPF_F_REPLACE` for cgroup attachments, which `replace` swaps programs with.
     case cgroupAttachReplace = "attach.replace"
     /// BPF memory charged to memory cgroups, not RLIMIT_MEMLOCK.
     case memcgAccounting = "memcg_accounting"
@@ -83,17 +83,17 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
 }
 
 /// What a probe found out about one feature.
-public struct FeatureResult: Sendable, Equatable, Codable {
+package struct FeatureResult: Sendable, Equatable, Codable {
     /// The feature probed.
-    public let feature: KernelFeature
+    package let feature: KernelFeature
     /// Whether the running kernel has it.
-    public let supported: Bool
+    package let supported: Bool
     /// How it was decided, e.g. "the verifier: unknown func bpf_get_netns_cookie#122", or the
     /// errno of the probe, or "kernel 5.10 (from the release)".
-    public let detail: String
+    package let detail: String
 
     /// A result; `detail` says how it was decided.
-    public init(feature: KernelFeature, supported: Bool, detail: String) {
+    package init(feature: KernelFeature, supported: Bool, detail: String) {
         self.feature = feature
         self.supported = supported
         self.detail = detail

@@ -17,7 +17,7 @@ public enum KernelSupport {
     }
 
     /// How much the accelerator depends on `feature`.
-    public static func need(_ feature: KernelFeature) -> Need {
+    package static func need(_ feature: KernelFeature) -> Need {
         switch feature {
         case .btf, .sockhashMap, .skStorageMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
              .netnsCookieInSockOps, .sockHashUpdateInSockOps, .skStorageGetInSockOps,
@@ -29,7 +29,7 @@ public enum KernelSupport {
     }
 
     /// What the accelerator does when the feature is missing.
-    public static func consequence(_ feature: KernelFeature) -> String {
+    package static func consequence(_ feature: KernelFeature) -> String {
         switch feature {
         case .btf: "load refuses: the object's maps are BTF-defined (.maps)"
         case .sockhashMap: "load refuses: the SOCKHASH holds the accelerated sockets"
@@ -49,19 +49,19 @@ public enum KernelSupport {
     }
 
     /// The first required feature `results` lack, or nil when `load` can go ahead.
-    public static func firstMissingRequirement(in results: [FeatureResult]) -> FeatureResult? {
+    package static func firstMissingRequirement(in results: [FeatureResult]) -> FeatureResult? {
         results.first { !$0.supported && need($0.feature) == .required }
     }
 
     /// Probes the required features (once per process) and throws when one is missing.
-    public static func requireLoadable() throws(AcceleratorError) {
+    package static func requireLoadable() throws(AcceleratorError) {
         if let missing = firstMissingRequirement(in: requiredResults) {
             throw .kernelFeatureMissing(feature: missing.feature, running: KernelRelease.running?.text ?? "unknown")
         }
     }
 
     /// Throws when `load --replace` cannot swap programs on this kernel.
-    public static func requireReplaceable() throws(AcceleratorError) {
+    package static func requireReplaceable() throws(AcceleratorError) {
         let result = FeatureProbe.probe(.cgroupAttachReplace)
         if !result.supported {
             throw .kernelFeatureMissing(feature: .cgroupAttachReplace, running: KernelRelease.running?.text ?? "unknown")

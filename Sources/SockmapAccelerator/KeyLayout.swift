@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 
 /// The fields of a map key, from the object's BTF, flattened to byte ranges: how `dump-map`
 /// shows the keys of an object that is not ours. The kernel refuses BTF for sockmaps, so the
@@ -25,7 +26,7 @@ public struct KeyLayout: Codable, Sendable, Equatable {
     public var fields: [Field]
 
     /// The layout of BTF type `typeID`, or nil when the type is missing or not `size` bytes.
-    public init?(btf: BTFSpec, typeID: Int, size: Int) {
+    package init?(btf: BTFSpec, typeID: Int, size: Int) {
         guard typeID > 0, let resolved = try? btf.skipModifiers(typeID), (try? btf.size(of: typeID)) == size else { return nil }
         typeName = resolved.name.isEmpty ? "key" : resolved.name
         self.size = size
@@ -48,7 +49,7 @@ public struct KeyLayout: Codable, Sendable, Equatable {
     }
 
     /// `name=value` for each field of `key` (hex for non-integers).
-    public func decode(_ key: [UInt8]) -> [(name: String, value: String)] {
+    package func decode(_ key: [UInt8]) -> [(name: String, value: String)] {
         fields.map { field in
             guard field.offset + field.size <= key.count else { return (field.name, "?") }
             let bytes = key[field.offset..<(field.offset + field.size)]

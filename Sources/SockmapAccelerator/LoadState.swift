@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 import FoundationEssentials
 import Glibc
 
@@ -37,9 +38,9 @@ public struct LoadState: Codable, Sendable, Equatable {
     public var listenersNotAdopted: Int?
 
     /// Whether the loaded object has our counters, config and policy maps.
-    public var providesOwnMaps: Bool { ownMaps ?? true }
+    package var providesOwnMaps: Bool { ownMaps ?? true }
     /// The attach type of the verdict program on the map.
-    public var verdictAttachType: AttachType { parserProgram == nil ? .skMsgVerdict : .skSkbStreamVerdict }
+    package var verdictAttachType: AttachType { parserProgram == nil ? .skMsgVerdict : .skSkbStreamVerdict }
 
     /// Takes the programs (and key layout) of a replacement object; the maps stay.
     mutating func adopt(_ data: SockmapObject, object path: String) {
@@ -53,7 +54,7 @@ public struct LoadState: Codable, Sendable, Equatable {
     }
 
     /// Name of the map that holds the state, pinned with the others.
-    public static let mapName = "sockmap_state"
+    package static let mapName = "sockmap_state"
     static let valueSize = 4096
 
     static func createMap() throws(BPFError) -> BPFMap {

@@ -58,10 +58,10 @@ public struct LocalNetwork: Sendable, Hashable, Codable, CustomStringConvertible
 /// processes), and the subnet of each container bridge of its own namespace: a bridge whose ports
 /// are all veths (docker0, cni0, podman0), so containers started later are covered too. A bridge
 /// with a physical port or a tap (a VM) reaches other hosts and only contributes its own address.
-public enum LocalNetworks {
+package enum LocalNetworks {
     /// What `load` writes: the operator's prefixes, then what discovery finds (unless `discover`
     /// is false), without duplicates.
-    public static func resolve(operatorPrefixes: [LocalNetwork], discover: Bool, cgroup: Cgroup?) -> [LocalNetwork] {
+    package static func resolve(operatorPrefixes: [LocalNetwork], discover: Bool, cgroup: Cgroup?) -> [LocalNetwork] {
         var seen = Set<String>()
         var result: [LocalNetwork] = []
         for network in operatorPrefixes + (discover ? discovered(cgroup: cgroup) : []) where seen.insert(network.description).inserted {
@@ -71,7 +71,7 @@ public enum LocalNetworks {
     }
 
     /// Every address of every namespace seen, and the subnets of container bridges.
-    public static func discovered(cgroup: Cgroup?) -> [LocalNetwork] {
+    package static func discovered(cgroup: Cgroup?) -> [LocalNetwork] {
         var result = interfaceNetworks(namespace: "this namespace", bridges: true)
         for path in NetworkNamespaces.others(than: cgroup) {
             result += NetworkNamespaces.run(in: path) { interfaceNetworks(namespace: path, bridges: false) } ?? []

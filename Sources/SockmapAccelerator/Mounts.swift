@@ -1,23 +1,23 @@
 import BPFLoader
 
 /// Mount points read from `/proc/self/mountinfo`.
-public enum Mounts {
+package enum Mounts {
     /// One mount: where, and of which file-system type.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The mount point, unescaped.
-        public let mountPoint: String
+        package let mountPoint: String
         /// The file-system type ("bpf", "cgroup2", …).
-        public let fileSystemType: String
+        package let fileSystemType: String
 
         /// A mount of `fileSystemType` at `mountPoint`.
-        public init(mountPoint: String, fileSystemType: String) {
+        package init(mountPoint: String, fileSystemType: String) {
             self.mountPoint = mountPoint
             self.fileSystemType = fileSystemType
         }
     }
 
     /// The mounts listed in `path` (a mountinfo file), none when it cannot be read.
-    public static func read(_ path: String = "/proc/self/mountinfo") -> [Entry] {
+    package static func read(_ path: String = "/proc/self/mountinfo") -> [Entry] {
         guard let bytes = try? HostSystem.readFile(path) else { return [] }
         return parse(String(decoding: bytes, as: UTF8.self))
     }
@@ -25,7 +25,7 @@ public enum Mounts {
     /// Parses mountinfo lines: field 5 is the mount point; the file-system type is the field
     /// after the lone "-" that ends the optional fields. (Split on spaces, never searched with
     /// Foundation: this runs on every command, and a host can have thousands of mounts.)
-    public static func parse(_ text: String) -> [Entry] {
+    package static func parse(_ text: String) -> [Entry] {
         text.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let fields = line.split(separator: UInt8(ascii: " "))
             guard fields.count >= 7, let dash = fields.dropFirst(6).firstIndex(where: { $0.elementsEqual("-".utf8) }),
@@ -55,13 +55,13 @@ public enum Mounts {
     }
 
     /// The first cgroup2 mount point (`/sys/fs/cgroup` on most hosts, `/sys/fs/cgroup/unified` on hybrid ones).
-    public static func cgroup2MountPoint() throws(AcceleratorError) -> String {
+    package static func cgroup2MountPoint() throws(AcceleratorError) -> String {
         guard let entry = read().first(where: { $0.fileSystemType == "cgroup2" }) else { throw .noCgroup2Mount }
         return entry.mountPoint
     }
 
     /// Whether a file system of `type` is mounted exactly at `path`.
-    public static func isMounted(_ path: String, type: String) -> Bool {
+    package static func isMounted(_ path: String, type: String) -> Bool {
         read().contains { $0.mountPoint == path && $0.fileSystemType == type }
     }
 }

@@ -35,15 +35,15 @@ public struct PinLayout: Sendable, Equatable {
     }
 
     /// Where a load assembles its pins before renaming them into place in one step.
-    public var staging: String { parentAndName.parent + "/" + parentAndName.name + "-staging" }
+    package var staging: String { parentAndName.parent + "/" + parentAndName.name + "-staging" }
     /// Where `detach` keeps maps that still hold live sockets, so their unread data is not freed.
-    public var draining: String { parentAndName.parent + "/" + parentAndName.name + "-draining" }
+    package var draining: String { parentAndName.parent + "/" + parentAndName.name + "-draining" }
 
     /// The same layout under another directory (the staging one, say).
-    public func relocated(to directory: String) -> PinLayout { PinLayout(directory: directory) }
+    package func relocated(to directory: String) -> PinLayout { PinLayout(directory: directory) }
 
     /// The directory holding the pin directory and its siblings.
-    public var parentDirectory: String { parentAndName.parent }
+    package var parentDirectory: String { parentAndName.parent }
 
     private var parentAndName: (parent: String, name: String) {
         guard let slash = directory.lastIndex(of: "/") else { return (".", directory) }

@@ -29,9 +29,9 @@ public struct ProbeReport: Sendable, Codable {
     public let loadable: Bool
     /// The line `load` refuses with, when it would.
     public let refusal: String?
-    /// What `load` would count as this host's, for the SYNs' pairing tokens, besides loopback and
-    /// each socket's own address (``LocalNetworks``, without a cgroup's processes); nil when not
-    /// looked at.
+    /// The networks `load` would count as this host's for the SYNs' pairing tokens, besides
+    /// loopback and each socket's own address (the host's namespaces only: no cgroup is looked
+    /// at); nil when not looked at.
     public var localNetworks: [String]? = nil
 
     /// Probes the running kernel (needs root), and what `load` would find as this host's networks.
@@ -43,7 +43,7 @@ public struct ProbeReport: Sendable, Codable {
     }
 
     /// The report for probe `results` on the kernel named `kernel`.
-    public init(results: [FeatureResult], kernel: String) {
+    package init(results: [FeatureResult], kernel: String) {
         self.kernel = kernel
         features = results.map {
             Entry(feature: $0.feature, summary: $0.feature.summary, firstKernel: $0.feature.firstKernel,

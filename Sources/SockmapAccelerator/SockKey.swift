@@ -17,7 +17,7 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
     public var remotePort: UInt16
 
     /// A key from its parts; the addresses must be 16 bytes each.
-    public init(netnsCookie: UInt64, localAddress: [UInt8], remoteAddress: [UInt8], localPort: UInt16, remotePort: UInt16) {
+    package init(netnsCookie: UInt64, localAddress: [UInt8], remoteAddress: [UInt8], localPort: UInt16, remotePort: UInt16) {
         self.netnsCookie = netnsCookie
         self.localAddress = localAddress
         self.remoteAddress = remoteAddress

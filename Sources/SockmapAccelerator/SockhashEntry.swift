@@ -10,7 +10,7 @@ public struct SockhashEntry: Sendable, Equatable, Codable {
     public let peerCookie: UInt64?
 
     /// An entry from its parts.
-    public init(key: SockKey?, cookie: UInt64?, peerCookie: UInt64?) {
+    package init(key: SockKey?, cookie: UInt64?, peerCookie: UInt64?) {
         self.key = key
         self.cookie = cookie
         self.peerCookie = peerCookie

@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 
 /// The parts of a BPF object that make a sockmap data path, found by program type, so that any
 /// such object loads, not only `bpf/redir.c`:
@@ -6,27 +7,27 @@ import BPFLoader
 /// - one `sk_msg` program, or else one `sk_skb/stream_parser` + `sk_skb/stream_verdict` pair
 ///   (attached to the map);
 /// - the SOCKHASH or SOCKMAP the verdict program references (or the one `--map` names).
-public struct SockmapObject: Sendable, Equatable {
+package struct SockmapObject: Sendable, Equatable {
     /// The sock_ops program, attached to the cgroup.
-    public var sockopsProgram: String
+    package var sockopsProgram: String
     /// The sk_msg program, or the sk_skb stream verdict program.
-    public var verdictProgram: String
+    package var verdictProgram: String
     /// The sk_skb stream parser; nil for an sk_msg data path.
-    public var parserProgram: String?
+    package var parserProgram: String?
     /// The SOCKHASH or SOCKMAP the sock_ops program fills and the verdict program is attached to.
-    public var sockmap: String
+    package var sockmap: String
     /// Whether the object has our counters and config maps (it is built from `bpf/redir.c`):
     /// counters, policy, pause and pass-through on detach need them.
-    public var providesOwnMaps: Bool
+    package var providesOwnMaps: Bool
     /// How to show the map's keys, from the object's BTF; nil when it has none for the key.
-    public var keyLayout: KeyLayout?
+    package var keyLayout: KeyLayout?
 
     /// The attach type of the verdict program on the map.
-    public var verdictAttachType: AttachType { parserProgram == nil ? .skMsgVerdict : .skSkbStreamVerdict }
+    package var verdictAttachType: AttachType { parserProgram == nil ? .skMsgVerdict : .skSkbStreamVerdict }
 
     /// Finds the data path in `spec` (read from `path`, for messages). `mapName` settles which
     /// SOCKHASH/SOCKMAP to use when the verdict program references none or several.
-    public init(spec: ObjectSpec, path: String, mapName: String? = nil) throws(AcceleratorError) {
+    package init(spec: ObjectSpec, path: String, mapName: String? = nil) throws(AcceleratorError) {
         sockopsProgram = try Self.single(spec.programs.filter { $0.type == .sockOps }, kind: "sockops", path: path).name
         let messagePrograms = spec.programs.filter { $0.type == .skMsg }
         let parsers = spec.programs.filter { $0.type == .skSkb && $0.expectedAttachType == .skSkbStreamParser }

@@ -2,20 +2,20 @@ import BPFLoader
 import FoundationEssentials
 
 /// Where the kernel's trace_pipe is, mounting tracefs when no mount provides it.
-public enum TracePipe {
+package enum TracePipe {
     /// The directories tracefs is found in, the first being where it is mounted when missing.
-    public static let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+    package static let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
     /// No trace_pipe could be found or made available.
-    public struct Unavailable: Error, CustomStringConvertible {
+    package struct Unavailable: Error, CustomStringConvertible {
         /// What is missing and what was tried.
-        public let reason: String
+        package let reason: String
         /// "no trace_pipe: " and the reason.
-        public var description: String { "no trace_pipe: \(reason)" }
+        package var description: String { "no trace_pipe: \(reason)" }
     }
 
     /// The path of trace_pipe, mounting tracefs at the first candidate when no candidate has one.
-    public static func locate() throws(Unavailable) -> String {
+    package static func locate() throws(Unavailable) -> String {
         for directory in candidates where FileManager.default.fileExists(atPath: directory + "/trace_pipe") {
             return directory + "/trace_pipe"
         }
@@ -27,7 +27,7 @@ public enum TracePipe {
     }
 
     /// A trace line without the column padding the kernel puts before the task name.
-    public static func trimmed(_ line: String) -> String {
+    package static func trimmed(_ line: String) -> String {
         String(line.drop { $0 == " " })
     }
 }

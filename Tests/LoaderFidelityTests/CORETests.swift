@@ -1,4 +1,5 @@
 @testable import BPFLoader
+import BPFObject
 import Foundation
 import Testing
 

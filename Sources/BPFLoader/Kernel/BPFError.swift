@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// A `bpf(2)` command failed. Carries the command, the errno, what was being done, and for

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Why `LoadedObject` could not be created.
 public enum LoadError: Error, Sendable, CustomStringConvertible {
     /// A `bpf(2)` command failed (for a rejected program, with the verifier log).
@@ -42,7 +44,7 @@ public struct MapDifference: Sendable, Equatable, CustomStringConvertible {
 
     /// Every field in which `map` differs from `spec`, in the order type, key size, value size,
     /// max entries, flags; empty when the map may stand for the definition.
-    public static func between(_ map: BPFMap, _ spec: MapSpec) -> [MapDifference] {
+    package static func between(_ map: BPFMap, _ spec: MapSpec) -> [MapDifference] {
         var differences: [MapDifference] = []
         func compare<T: Equatable>(_ field: String, _ existing: T, _ wanted: T) {
             if existing != wanted { differences.append(MapDifference(field: field, existing: "\(existing)", wanted: "\(wanted)")) }

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Every map and program of an object, created and loaded in the kernel.
 ///
 /// Creation is all or nothing: if a later map or program fails, the earlier ones are closed

@@ -16,7 +16,7 @@ public struct CORETargetBTF: Sendable {
     private let source: Source
 
     /// Uses `btf`, decoded already (an object's own BTF, or one a test builds).
-    public init(btf: BTFSpec) {
+    package init(btf: BTFSpec) {
         source = .decoded(btf)
     }
 
@@ -40,7 +40,7 @@ public struct CORETargetBTF: Sendable {
 
     /// Every type, decoded: what `init(btf:)` was given, or, for BTF read from a file, all of it
     /// decoded now (for the kernel's, some 100 ms and 50 MB; the loader never asks for it).
-    public var btf: BTFSpec {
+    package var btf: BTFSpec {
         switch source {
         case .decoded(let spec): spec
         case .view(let view): (try? BTFSpec(bytes: view.bytes.buffer)) ?? .empty // init checked what BTFSpec checks
@@ -57,7 +57,7 @@ public struct CORETargetBTF: Sendable {
 
     /// The id of the function named `name` (a `BTF_KIND_FUNC`), what a tracing program's
     /// `attach_btf_id` names; nil when the target has none.
-    public func function(named name: String) -> UInt32? {
+    package func function(named name: String) -> UInt32? {
         switch source {
         case .decoded(let spec):
             spec.types.first { $0.name == name && $0.rawKind == .function }.map { UInt32($0.id) }
