@@ -16,6 +16,11 @@ extension HostSystem {
         try call { rmdir(path) }
     }
 
+    /// Removes the file `path` (`unlink(2)`): in bpffs, a pin.
+    package static func removeFile(_ path: String) throws(Errno) {
+        try call { unlink(path) }
+    }
+
     /// Renames `source` to `destination` (`rename(2)`): atomic, within one file system only,
     /// replacing an empty directory or a file at `destination`.
     package static func move(_ source: String, to destination: String) throws(Errno) {

@@ -2,7 +2,8 @@
 public enum MapPinning: UInt32, Sendable {
     /// Not pinned (`LIBBPF_PIN_NONE`).
     case none = 0
-    /// `LIBBPF_PIN_BY_NAME`: pin under the pin directory by the map's name.
+    /// `LIBBPF_PIN_BY_NAME`: the map pinned under the loader's pin root by the map's name, shared
+    /// by every load that asks for it (BPFLoader's `LoadedObject.Options.pinRoot`).
     case byName = 1
 }
 
