@@ -108,7 +108,7 @@ let package = Package(
             ]
         ),
         // The benchmark's statistics and report, no root: round pairing, mode order, ratios.
-        .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench"]),
+        .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench", "SockmapAccelerator"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
             dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject"]
