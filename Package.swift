@@ -27,11 +27,8 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]
         ),
         // The object model: ELF → BTF → object spec → linked programs, CO-RE against a target BTF.
-        // Pure Swift, no C and no system calls (reads files only): what the fuzzer drives.
-        .target(
-            name: "BPFObject",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
-        ),
+        // Pure Swift, no C, no system calls and no files (it takes bytes): what the fuzzer drives.
+        .target(name: "BPFObject"),
         // Kernel objects: maps, programs, BTF, pins and attachments through one bpf(2) entry point.
         .target(
             name: "BPFLoader",
@@ -45,6 +42,7 @@ let package = Package(
         .target(
             name: "SockmapAccelerator",
             dependencies: [
+                "BPFObject",
                 "BPFLoader",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,6 +61,7 @@ let package = Package(
             dependencies: [
                 "SockmapAccelerator",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,6 +76,7 @@ let package = Package(
                 "SockmapAgent",
                 "EmbeddedDataPath",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "SockmapAccelerator",
                 "BPFLoader",
+                "BPFObject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -107,7 +108,7 @@ let package = Package(
             ]
         ),
         // The benchmark's statistics and report, no root: round pairing, mode order, ratios.
-        .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench"]),
+        .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench", "SockmapAccelerator"]),
         .testTarget(
             name: "SockmapAcceleratorTests",
             dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject"]

@@ -8,9 +8,9 @@
 #   FUZZ_BUILD_ONLY=1 tools/fuzz.sh     build .build-fuzz/fuzz-object-* and stop
 #   tools/fuzz.sh FILE...               replay inputs (e.g. a crasher) instead of fuzzing
 #
-# The target is compiled straight from Sources/BPFObject/{ELF,BTF,Object,CORE}/*.swift (the BPFLoader
-# target and its C module are not needed; Object/FileBytes.swift is replaced by a stub so
-# SystemPackage is not needed either) plus tools/fuzz/*.swift, with -sanitize=fuzzer,address.
+# The target is compiled straight from Sources/BPFObject/{ELF,BTF,Object,CORE}/*.swift (BPFObject
+# takes bytes and has no dependency: the BPFLoader target, its C module and SystemPackage are not
+# needed) plus tools/fuzz/*.swift, with -sanitize=fuzzer,address.
 # Seeds: bpf/redir.o, every *.o under Tests/, and the .BTF section of each (as a raw BTF input).
 # Working corpus: .build-fuzz/corpus (git-ignored). Crashes, OOMs and timeouts are written to
 # Tests/BPFLoaderTests/Fixtures/crashers/ as hidden files (.crash-<sha1>, .oom-…, .timeout-…):
@@ -33,9 +33,7 @@ export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 
 sources=()
 for dir in ELF BTF Object CORE; do
-    for f in "$ROOT/Sources/BPFObject/$dir"/*.swift; do
-        [[ $(basename "$f") == FileBytes.swift ]] || sources+=("$f")
-    done
+    sources+=("$ROOT/Sources/BPFObject/$dir"/*.swift)
 done
 sources+=("$ROOT"/tools/fuzz/*.swift)
 

@@ -1,4 +1,5 @@
 import Foundation
+import BPFLoader
 import Testing
 @testable import BPFObject
 

@@ -2,6 +2,7 @@ import CBPF
 import SystemPackage
 import Testing
 @testable import BPFLoader
+import BPFObject
 
 /// Typed attachments: attach, detach and query encode target, type, flags and replace fd.
 @Suite("attachments (mock kernel)")

@@ -2,6 +2,7 @@ import CBPF
 import SystemPackage
 import Testing
 @testable import BPFLoader
+import BPFObject
 
 /// Map commands encode their attributes and map errnos, through the seam (no root, no kernel).
 @Suite("map syscalls (mock kernel)")

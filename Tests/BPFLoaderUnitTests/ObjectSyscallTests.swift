@@ -3,6 +3,7 @@ import CBPF
 import SystemPackage
 import Testing
 @testable import BPFLoader
+import BPFObject
 
 /// Pins, objects opened by id and the info the kernel reports, through the seam.
 @Suite("pins, ids and info (mock kernel)")

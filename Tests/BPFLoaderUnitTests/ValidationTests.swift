@@ -2,6 +2,7 @@ import Foundation
 import SystemPackage
 import Testing
 @testable import BPFLoader
+import BPFObject
 
 /// Keys, values and reused maps that do not fit are refused before any system call, with
 /// errors of their own.

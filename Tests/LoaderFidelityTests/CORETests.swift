@@ -1,4 +1,5 @@
 @testable import BPFLoader
+import BPFObject
 import Foundation
 import Testing
 
@@ -26,10 +27,10 @@ struct CORETests {
     static let packet = [UInt8](repeating: 0, count: 64)
 
     /// Whether this kernel's socket filters may call bpf_get_current_task_btf (helper 158), as
-    /// libbpf_core.c's core_task does: asked the way FeatureProbe asks about the accelerator's
-    /// helpers (the feature it is given only labels the result). 5.10's may not.
-    static let socketFiltersGetTaskBTF = FeatureProbe.program(
-        .btf, type: .socketFilter, helper: .init(id: 158, name: "bpf_get_current_task_btf")).supported
+    /// libbpf_core.c's core_task does: asked the way the accelerator asks about its helpers
+    /// (KernelProbe). 5.10's may not.
+    static let socketFiltersGetTaskBTF = KernelProbe.program(
+        type: .socketFilter, helper: .init(id: 158, name: "bpf_get_current_task_btf")).supported
 
     /// The running kernel's BTF, decoded once for the loads here (decoding it is most of a
     /// load's time, under the kernel matrix's emulation above all).

@@ -1,5 +1,6 @@
 // docs:begin LoadingAndAttaching
 import BPFLoader
+import BPFObject
 import SystemPackage
 
 /// A part the example expects in the object is missing.

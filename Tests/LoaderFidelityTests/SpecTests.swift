@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 import Foundation
 import Testing
 

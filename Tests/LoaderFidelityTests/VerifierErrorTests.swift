@@ -1,4 +1,5 @@
 import BPFLoader
+import BPFObject
 import Testing
 
 /// A program the verifier rejects: the error must quote the C source line, which the kernel can

@@ -13,9 +13,22 @@ import Testing
         #expect(IPAddress.format(bytes) == printed)
     }
 
-    @Test("malformed addresses are refused", arguments: ["1.2.3", "1.2.3.256", "1::2::3", "12345::", "host", ""])
+    @Test("malformed addresses are refused", arguments: [
+        "1.2.3", "1.2.3.256", "1::2::3", "12345::", "host", "", "+1.2.3.4", "1.2.3.+4", " 1.2.3.4", "1.2.3.4 ", "[::1]",
+    ])
     func malformed(input: String) {
         #expect(IPAddress.parse(input) == nil)
+    }
+
+    @Test("an IPv4-mapped IPv6 address parses to the IPv4 bytes and prints as a dotted quad")
+    func ipv4Mapped() throws {
+        let mapped = try #require(IPAddress.parse("::ffff:1.2.3.4"))
+        #expect(mapped == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 1, 2, 3, 4])
+        #expect(mapped == IPAddress.parse("1.2.3.4"))
+        #expect(IPAddress.format(mapped) == "1.2.3.4")
+        #expect(IPAddress.endpoint(mapped, 80) == "1.2.3.4:80")
+        #expect(IPAddress.endpoint(try #require(IPAddress.parse("::1")), 80) == "[::1]:80")
+        #expect(IPAddress.format([1, 2, 3]) == "?")
     }
 
     @Test("a socket record (struct sock_info) decodes to its peer and both endpoints and encodes back to the same bytes")

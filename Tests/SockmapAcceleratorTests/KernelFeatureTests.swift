@@ -29,7 +29,7 @@ extension KernelIntegration {
         @Test("a helper the program type does not have is reported missing, with the verifier's words")
         func missingHelperDetected() {
             // bpf_msg_redirect_hash exists only for sk_msg; sock_ops programs cannot call it.
-            let result = FeatureProbe.program(.msgRedirectHashInSkMsg, type: .sockOps, helper: .msgRedirectHash)
+            let result = KernelProbe.program(type: .sockOps, helper: .init(id: 71, name: "bpf_msg_redirect_hash"))
             #expect(!result.supported)
             #expect(result.detail.hasPrefix("the verifier: "), "\(result.detail)")
             #expect(result.detail.contains("bpf_msg_redirect_hash"), "\(result.detail)")

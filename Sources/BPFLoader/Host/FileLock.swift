@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 internal import Glibc
 
@@ -6,13 +7,13 @@ internal import Glibc
 ///
 /// Locks belong to open file descriptions, so two `FileLock`s on one path exclude each other
 /// even within one process.
-public struct FileLock: ~Copyable {
+package struct FileLock: ~Copyable {
     /// The locked path.
-    public let path: String
+    package let path: String
     private let descriptor: FileDescriptor
 
     /// How long to wait for a lock another holder has.
-    public enum Wait: Sendable, Equatable {
+    package enum Wait: Sendable, Equatable {
         /// Fail with `Failure.held` right away (`LOCK_NB`).
         case never
         /// Try again every 10 ms until the duration has passed, then fail with `Failure.held`.
@@ -22,7 +23,7 @@ public struct FileLock: ~Copyable {
     }
 
     /// Why a lock could not be taken.
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// Another holder has it (`EWOULDBLOCK`), and did not let go in the time given.
         case held
         /// `open(2)` of the path failed.
@@ -31,7 +32,7 @@ public struct FileLock: ~Copyable {
         case lock(Errno)
 
         /// What went wrong, with the errno's text (the path is the caller's to add).
-        public var description: String {
+        package var description: String {
             switch self {
             case .held: return "another process holds the lock"
             case .open(let errno): return "cannot open: \(errno)"
@@ -42,7 +43,7 @@ public struct FileLock: ~Copyable {
 
     /// Opens `path` (read-only; a directory when `directory`) and locks it exclusively, waiting
     /// as `wait` says. `EINTR` is retried.
-    public init(exclusive path: String, directory: Bool = true, wait: Wait = .never) throws(Failure) {
+    package init(exclusive path: String, directory: Bool = true, wait: Wait = .never) throws(Failure) {
         let descriptor: FileDescriptor
         do {
             descriptor = try HostSystem.open(path, .readOnly, options: directory ? [.directory, .closeOnExec] : .closeOnExec)
@@ -60,7 +61,7 @@ public struct FileLock: ~Copyable {
     deinit { try? descriptor.close() }
 
     /// Runs `body` with the lock held and releases it once `body` returns or throws.
-    public consuming func whileHeld<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
+    package consuming func whileHeld<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
         try body()
     }
 

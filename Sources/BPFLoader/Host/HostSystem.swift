@@ -1,3 +1,4 @@
+import BPFObject
 internal import CBPF
 import SystemPackage
 internal import Glibc
@@ -9,13 +10,13 @@ internal import Glibc
 /// Modelled on swift-system: a raw call, the errno conversion written once below (retrying
 /// `EINTR`), a throwing Swift API. The C shim (`CBPFHost.h`) is used only where Swift cannot
 /// make the call itself.
-public enum HostSystem {
+package enum HostSystem {
     /// Whether the caller's effective user is root (`geteuid() == 0`).
-    public static var isRoot: Bool { geteuid() == 0 }
+    package static var isRoot: Bool { geteuid() == 0 }
 
     /// The socket cookie of `socket` (`SO_COOKIE`): the value a SOCKHASH with 8-byte values
     /// returns for it.
-    public static func socketCookie(_ socket: Int32) throws(Errno) -> UInt64 {
+    package static func socketCookie(_ socket: Int32) throws(Errno) -> UInt64 {
         var cookie: UInt64 = 0
         try check(negated: cbpf_socket_cookie(socket, &cookie))
         return cookie
@@ -24,7 +25,7 @@ public enum HostSystem {
     /// Moves the calling thread into the network namespace at `path` (`setns(2)` with
     /// `CLONE_NEWNET`, e.g. on `/proc/PID/ns/net`). Only that thread changes namespace, for the
     /// rest of its life: call it on a thread of its own.
-    public static func enterNetworkNamespace(_ path: String) throws(Errno) {
+    package static func enterNetworkNamespace(_ path: String) throws(Errno) {
         let namespace = try open(path, .readOnly)
         defer { try? namespace.close() }
         try check(negated: cbpf_enter_network_namespace(namespace.rawValue))

@@ -1,10 +1,11 @@
+import BPFObject
 import SystemPackage
 
 /// The number of possible CPUs (`/sys/devices/system/cpu/possible`), which sizes per-CPU map values.
-public enum PossibleCPUs {
+package enum PossibleCPUs {
     /// When the file cannot be read, the kernel's largest CPU count: per-CPU lookups then get a
     /// buffer too large rather than one the kernel would write past.
-    public static let count: Int = {
+    package static let count: Int = {
         guard let bytes = try? FileBytes.read("/sys/devices/system/cpu/possible"),
               let count = parse(String(decoding: bytes, as: UTF8.self)) else { return fallback }
         return count
@@ -14,7 +15,7 @@ public enum PossibleCPUs {
     static let fallback = 8192
 
     /// Parses a CPU list such as "0-3" or "0,2-5"; returns the highest CPU number plus one.
-    public static func parse(_ text: String) -> Int? {
+    package static func parse(_ text: String) -> Int? {
         var highest = -1
         for part in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
             let bounds = part.split(separator: "-")

@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// A program attached to a target: a cgroup (`CgroupAttachment`, the target is the cgroup

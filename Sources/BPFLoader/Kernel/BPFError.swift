@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// A `bpf(2)` command failed. Carries the command, the errno, what was being done, and for
@@ -39,7 +40,7 @@ public struct BPFError: Error, Sendable, CustomStringConvertible {
 extension BPFError {
     /// What an `EPERM` most likely means, judged from who the caller is and its memlock limit.
     static func permissionCause() -> String {
-        guard MemlockLimit.isRoot else { return "run as root (CAP_BPF and CAP_NET_ADMIN are needed)" }
+        guard HostSystem.isRoot else { return "run as root (CAP_BPF and CAP_NET_ADMIN are needed)" }
         if MemlockLimit.kernelCharges, let limit = MemlockLimit.current {
             let raise = MemlockLimit.raised.map { " (raising it failed: errno \($0))" } ?? ""
             return "running as root, but RLIMIT_MEMLOCK is \(limit) bytes\(raise): kernels before 5.11 charge BPF memory "

@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// A map that exists in the kernel, with the layout needed to read and write it.
@@ -21,7 +22,7 @@ public final class BPFMap: Sendable {
     public var fd: FileDescriptor { object.fd }
 
     /// A map around an open descriptor, with its layout.
-    public init(object: KernelObject, name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: UInt32,
+    package init(object: KernelObject, name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: UInt32,
                 flags: MapFlags = []) {
         self.object = object
         self.name = name
@@ -63,7 +64,7 @@ public final class BPFMap: Sendable {
     public func info() throws(BPFError) -> MapInfo { try BPFSyscall.mapInfo(fd) }
 
     /// Bytes one user-space lookup returns: per-CPU maps return one 8-byte-aligned slot per possible CPU.
-    public var lookupSize: Int {
+    package var lookupSize: Int {
         type.isPerCPU ? ((valueSize + 7) / 8 * 8) * PossibleCPUs.count : valueSize
     }
 

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Why a map operation failed: the loader refused it before any system call because the key or
 /// value does not fit the map's layout, or the kernel failed it.
 public enum BPFMapError: Error, Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// A program loaded into the kernel.
@@ -13,7 +14,7 @@ public final class BPFProgram: Sendable {
     public var fd: FileDescriptor { object.fd }
 
     /// A program around an open descriptor.
-    public init(object: KernelObject, name: String, type: ProgramType) {
+    package init(object: KernelObject, name: String, type: ProgramType) {
         self.object = object
         self.name = name
         self.type = type
@@ -22,7 +23,7 @@ public final class BPFProgram: Sendable {
     /// Loads `spec`, replacing each map reference with the fd of the map of that name. With `btf`
     /// (the object's BTF in the kernel), the program's func_info and line_info go along
     /// (`funcInfo`, or the spec's own), so the verifier log shows source lines.
-    public convenience init(loading spec: ProgramSpec, maps: [String: BPFMap], btf: KernelObject? = nil,
+    package convenience init(loading spec: ProgramSpec, maps: [String: BPFMap], btf: KernelObject? = nil,
                             funcInfo: BTFExtInfo? = nil) throws(BPFError) {
         let funcInfo = funcInfo ?? spec.btfExtInfo
         var instructions = spec.instructions
@@ -70,7 +71,7 @@ public final class BPFProgram: Sendable {
 
     /// `name` as the kernel stores a program name: at most 15 characters, each outside
     /// [A-Za-z0-9_.] replaced by '_' (what `info().name` returns for a program loaded as `name`).
-    public static func kernelName(_ name: String) -> String {
+    package static func kernelName(_ name: String) -> String {
         String(decoding: BPFSyscall.objectName(name).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

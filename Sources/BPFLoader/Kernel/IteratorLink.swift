@@ -1,3 +1,5 @@
+import BPFObject
+
 /// An iterator program (an `iter/…` section, such as `iter/tcp`) linked for running
 /// (`BPF_LINK_CREATE` with `BPF_TRACE_ITER`). Each `run` is one pass of the program over the
 /// kernel's objects; what the program writes (`bpf_seq_write`) is the result. The link goes away

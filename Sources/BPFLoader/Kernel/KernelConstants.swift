@@ -1,3 +1,5 @@
+import BPFObject
+
 /// How `BPF_MAP_UPDATE_ELEM` treats an existing key (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`).
 public enum MapUpdateFlag: UInt64, Sendable {
     /// `BPF_ANY`: create the entry or overwrite it.

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// A program's id in the kernel (`prog_id`): what `bpftool prog` lists and `BPF_PROG_QUERY` returns.
 /// Encoded as a plain number.
 public struct ProgramID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {

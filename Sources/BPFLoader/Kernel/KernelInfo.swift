@@ -1,3 +1,5 @@
+import BPFObject
+
 /// What the kernel reports about a map (`struct bpf_map_info`).
 public struct MapInfo: Sendable, Equatable {
     /// The map's id.

@@ -1,3 +1,4 @@
+import BPFObject
 import SystemPackage
 
 /// An owned file descriptor for a kernel BPF object (map, program, BTF). Closed on deinit.

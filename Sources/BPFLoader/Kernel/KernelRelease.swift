@@ -1,15 +1,17 @@
+import BPFObject
+
 /// The running kernel's release (`/proc/sys/kernel/osrelease`, as `uname -r` prints it), for the
 /// few features no probe can tell without side effects.
-public struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConvertible {
+package struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConvertible {
     /// The major version (6 in 6.1).
-    public let major: Int
+    package let major: Int
     /// The minor version (1 in 6.1).
-    public let minor: Int
+    package let minor: Int
     /// The whole string, e.g. "5.10.0-32-amd64".
-    public let text: String
+    package let text: String
 
     /// Parses "major.minor[.rest]"; nil for anything else.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let trimmed = text.trimmingWhitespace
         let parts = trimmed.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         guard parts.count == 2, trimmed.first?.isNumber == true else { return nil }
@@ -17,28 +19,28 @@ public struct KernelRelease: Sendable, Equatable, Comparable, CustomStringConver
     }
 
     /// The release `major.minor`, to compare with.
-    public init(major: Int, minor: Int) {
+    package init(major: Int, minor: Int) {
         self.major = major; self.minor = minor; text = "\(major).\(minor)"
     }
 
     /// The running kernel's release, or nil when /proc is not mounted.
-    public static let running: KernelRelease? = {
+    package static let running: KernelRelease? = {
         guard let bytes = try? FileBytes.read("/proc/sys/kernel/osrelease") else { return nil }
         return KernelRelease(String(decoding: bytes, as: UTF8.self))
     }()
 
     /// Orders by major, then minor version; the rest of the string is ignored.
-    public static func < (a: KernelRelease, b: KernelRelease) -> Bool {
+    package static func < (a: KernelRelease, b: KernelRelease) -> Bool {
         (a.major, a.minor) < (b.major, b.minor)
     }
 
     /// Equal when major and minor versions are.
-    public static func == (a: KernelRelease, b: KernelRelease) -> Bool {
+    package static func == (a: KernelRelease, b: KernelRelease) -> Bool {
         (a.major, a.minor) == (b.major, b.minor)
     }
 
     /// The release string as the kernel gives it.
-    public var description: String { text }
+    package var description: String { text }
 }
 
 extension String {

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Why `LoadedObject` could not be created.
 public enum LoadError: Error, Sendable, CustomStringConvertible {
     /// A `bpf(2)` command failed (for a rejected program, with the verifier log).
@@ -5,6 +7,10 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     /// A map passed in `Options.existingMaps` differs from the object's definition in every
     /// field listed, so it cannot stand for it (like cilium/ebpf's `MapSpec.Compatible`).
     case incompatibleMap(name: String, differences: [MapDifference])
+    /// The map pinned at `path` (under `Options.pinRoot`) for a definition that pins by name
+    /// (`LIBBPF_PIN_BY_NAME`) differs from that definition in every field listed: another
+    /// object, or another version of this one, owns the pin. libbpf refuses it the same way.
+    case incompatiblePin(name: String, path: String, differences: [MapDifference])
     /// The object's CO-RE relocations could not be applied: the target BTF is unreadable, or a
     /// relocation (named by program, instruction and access string) does not resolve.
     case core(COREError)
@@ -16,6 +22,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
             error.description
         case .incompatibleMap(let name, let differences):
             "reuse map \(name): it differs from the object's definition in " + differences.map(\.description).joined(separator: ", ")
+        case .incompatiblePin(let name, let path, let differences):
+            "map \(name) is pinned by name, and the map pinned at \(path) differs from the object's definition in "
+                + differences.map(\.description).joined(separator: ", ") + " (remove the pin, or load with another pin root)"
         case .core(let error):
             error.description
         }
@@ -42,7 +51,7 @@ public struct MapDifference: Sendable, Equatable, CustomStringConvertible {
 
     /// Every field in which `map` differs from `spec`, in the order type, key size, value size,
     /// max entries, flags; empty when the map may stand for the definition.
-    public static func between(_ map: BPFMap, _ spec: MapSpec) -> [MapDifference] {
+    package static func between(_ map: BPFMap, _ spec: MapSpec) -> [MapDifference] {
         var differences: [MapDifference] = []
         func compare<T: Equatable>(_ field: String, _ existing: T, _ wanted: T) {
             if existing != wanted { differences.append(MapDifference(field: field, existing: "\(existing)", wanted: "\(wanted)")) }

@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Every map and program of an object, created and loaded in the kernel.
 ///
 /// Creation is all or nothing: if a later map or program fails, the earlier ones are closed
@@ -18,6 +20,9 @@ public struct LoadedObject: Sendable {
     /// Programs of `Options.optionalPrograms` that were left out, with why (the kernel lacks
     /// their attach function, or refused to load them). Empty when every program loaded.
     public let skippedPrograms: [String: String]
+    /// Where each map the object pins by name (`LIBBPF_PIN_BY_NAME`) is pinned, by map name:
+    /// `Options.pinRoot` and the map's name, reused from an earlier load or pinned by this one.
+    public let pinnedMaps: [String: String]
 
     /// Options for loading an object.
     public struct Options: Sendable {
@@ -40,6 +45,12 @@ public struct LoadedObject: Sendable {
         /// function the program attaches to, or refuses the program), it is left out and listed
         /// in `skippedPrograms` instead of failing the whole load.
         public var optionalPrograms: Set<String> = []
+        /// The directory, in the BPF file system, where maps that ask to be pinned by name
+        /// (`__uint(pinning, LIBBPF_PIN_BY_NAME)`) live, as libbpf's `pin_root_path`: such a map
+        /// is the one pinned at `pinRoot/<name>` when there is one (it must match the definition,
+        /// else `LoadError.incompatiblePin`), else it is created and pinned there once the whole
+        /// object has loaded. A map in `existingMaps` is used as given, pinned or not.
+        public var pinRoot: String = LoadedObject.defaultPinRoot
 
         /// Options; the defaults load the object as it is, with BTF, against the running kernel.
         public init(maxEntries: [String: UInt32] = [:], useBTF: Bool = true, existingMaps: [String: BPFMap] = [:],
@@ -52,20 +63,72 @@ public struct LoadedObject: Sendable {
         }
     }
 
+    /// libbpf's default `pin_root_path`: where maps pinned by name go when `Options.pinRoot` is
+    /// not set.
+    public static let defaultPinRoot = "/sys/fs/bpf"
+
     /// Creates the maps and loads the programs of `spec`, first applying its CO-RE relocations
     /// (against `options.coreTarget` or `options.coreBTFPath`) if it has any; an unreadable target
     /// or a relocation that cannot be applied fails with `.core`, before any system call. Maps in
     /// `options.existingMaps` are checked against their definitions (with `options.maxEntries`
-    /// applied) before anything is created: one that differs fails with `.incompatibleMap`.
+    /// applied) before anything is created: one that differs fails with `.incompatibleMap`. So are
+    /// the maps already pinned under `options.pinRoot` for definitions that pin by name
+    /// (`.incompatiblePin`); the ones not pinned yet are pinned after everything has loaded.
     public init(_ spec: ObjectSpec, options: Options = .init()) throws(LoadError) {
         try Self.checkReusable(options.existingMaps, for: spec, maxEntries: options.maxEntries)
+        let pins = try Self.pinnedByName(spec, options: options)
         let relocated: ObjectSpec
         do { relocated = try Self.applyingCORE(to: spec, options: options) } catch { throw .core(error) }
         var skipped: [String: String] = [:]
         for program in spec.programs where !relocated.programs.contains(where: { $0.name == program.name }) {
             skipped[program.name] = "the kernel has no \(program.attachFunction ?? "attach function") to attach it to"
         }
-        do { try self.init(creating: relocated, options: options, skipped: skipped) } catch { throw .kernel(error) }
+        var creating = options
+        creating.existingMaps.merge(pins.reused) { given, _ in given }
+        do {
+            try self.init(creating: relocated, options: creating, skipped: skipped, pinnedMaps: pins.paths)
+            try Self.pin(maps, at: pins.paths, except: creating.existingMaps.keys)
+        } catch { throw .kernel(error) }
+    }
+
+    /// The maps `spec` pins by name (and `options.existingMaps` does not give): their pin paths,
+    /// and those already pinned, opened and checked against their definitions.
+    static func pinnedByName(_ spec: ObjectSpec, options: Options) throws(LoadError)
+        -> (paths: [String: String], reused: [String: BPFMap]) {
+        var paths: [String: String] = [:]
+        var reused: [String: BPFMap] = [:]
+        for var mapSpec in spec.maps where mapSpec.pinning == .byName && options.existingMaps[mapSpec.name] == nil {
+            let path = options.pinRoot + "/" + mapSpec.name
+            paths[mapSpec.name] = path
+            let pinned: BPFMap
+            do { pinned = try BPFMap(pinned: path) } catch {
+                if error.errno == .noSuchFileOrDirectory { continue } // not pinned yet: created, then pinned
+                throw .kernel(error)
+            }
+            if let override = options.maxEntries[mapSpec.name] { mapSpec.maxEntries = override }
+            let differences = MapDifference.between(pinned, mapSpec)
+            guard differences.isEmpty else { throw .incompatiblePin(name: mapSpec.name, path: path, differences: differences) }
+            reused[mapSpec.name] = pinned
+        }
+        return (paths, reused)
+    }
+
+    /// Pins the maps named in `paths` that this load created (not those in `existing`), creating
+    /// the pin root if it is missing (one level, as libbpf does); if one fails, the pins made here
+    /// are removed again, so a failed load leaves no pin behind.
+    static func pin(_ maps: [String: BPFMap], at paths: [String: String], except existing: some Sequence<String>) throws(BPFError) {
+        let existing = Set(existing)
+        var made: [String] = []
+        for (name, path) in paths.sorted(by: { $0.key < $1.key }) where !existing.contains(name) {
+            guard let map = maps[name] else { continue }
+            let root = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if !root.isEmpty { _ = try? HostSystem.makeDirectory(root) }
+            do { try map.pin(at: path) } catch {
+                for done in made { try? HostSystem.removeFile(done) }
+                throw error
+            }
+            made.append(path)
+        }
     }
 
     /// `spec` with its CO-RE relocations applied against the target `options` names (the decoded
@@ -97,7 +160,8 @@ public struct LoadedObject: Sendable {
     }
 
     /// `init(_:options:)` once the existing maps are known to fit.
-    private init(creating spec: ObjectSpec, options: Options, skipped: [String: String]) throws(BPFError) {
+    private init(creating spec: ObjectSpec, options: Options, skipped: [String: String],
+                 pinnedMaps: [String: String]) throws(BPFError) {
         var skipped = skipped
         var fallbacks: [String] = []
         var btf: KernelObject?
@@ -161,6 +225,7 @@ public struct LoadedObject: Sendable {
         self.btf = btf
         self.btfFallbacks = fallbacks
         self.skippedPrograms = skipped
+        self.pinnedMaps = pinnedMaps
     }
 
     /// Map types whose kernel implementation refuses BTF (`map_check_no_btf`, -ENOTSUPP): the

@@ -4,22 +4,22 @@
 ///
 /// `@unchecked Sendable`: `buffer` is never written after `init`, and is released only by `deinit`,
 /// when no reader is left.
-final class BTFBytes: @unchecked Sendable {
+package final class BTFBytes: @unchecked Sendable {
     /// The whole file; valid until `deinit`. Readers use it inside a call and never keep it.
-    let buffer: UnsafeRawBufferPointer
+    package let buffer: UnsafeRawBufferPointer
     /// Whether the bytes are the kernel's own pages, mapped (they cost this process no memory).
     let isMapped: Bool
     private let release: (UnsafeRawBufferPointer) -> Void
 
     /// Takes ownership of `buffer`, which `release` frees (unmaps) when the last reader is gone.
-    init(buffer: UnsafeRawBufferPointer, mapped: Bool = false, release: @escaping (UnsafeRawBufferPointer) -> Void) {
+    package init(buffer: UnsafeRawBufferPointer, mapped: Bool = false, release: @escaping (UnsafeRawBufferPointer) -> Void) {
         self.buffer = buffer
         self.isMapped = mapped
         self.release = release
     }
 
     /// A copy of `bytes` in one allocation.
-    convenience init(copying bytes: some Collection<UInt8>) {
+    package convenience init(copying bytes: some Collection<UInt8>) {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
         _ = copy.initializeMemory(as: UInt8.self, from: bytes)
         self.init(buffer: UnsafeRawBufferPointer(copy)) { $0.deallocate() }

@@ -6,40 +6,40 @@
 /// `line_info_off/len`, then optionally `core_relo_off/len`); each part, at its offset after the
 /// header, is a `u32 record_size` followed by groups of `{u32 sec_name_off; u32 num_info;
 /// records[num_info]}`. Each record starts with `insn_off`, in **bytes** from the section start.
-public struct BTFExt: Sendable {
+package struct BTFExt: Sendable {
     /// One record: the instruction it describes and the record's remaining bytes, kept verbatim
     /// (`type_id` for func_info; `file_name_off`, `line_off`, `line_col` for line_info).
-    public struct Record: Sendable, Equatable {
+    package struct Record: Sendable, Equatable {
         /// Byte offset of the instruction in its ELF section.
-        public var instructionOffset: UInt32
+        package var instructionOffset: UInt32
         /// The record's bytes after `insn_off`, verbatim.
-        public var rest: [UInt8]
+        package var rest: [UInt8]
 
         /// The word at `index` (0-based, after `insn_off`) of the record.
-        public func word(_ index: Int) -> UInt32 {
+        package func word(_ index: Int) -> UInt32 {
             rest[(index * 4)..<(index * 4 + 4)].littleEndian(UInt32.self, at: 0)
         }
     }
 
     /// The smallest `func_info` record the kernel accepts (`struct bpf_func_info`), in bytes.
-    public static let funcInfoMinimumSize = 8
+    package static let funcInfoMinimumSize = 8
     /// The smallest `line_info` record the kernel accepts (`struct bpf_line_info`), in bytes.
-    public static let lineInfoMinimumSize = 16
+    package static let lineInfoMinimumSize = 16
 
     /// The `func_info` record size the object declares, in bytes.
-    public let funcInfoRecordSize: Int
+    package let funcInfoRecordSize: Int
     /// The `line_info` record size the object declares, in bytes.
-    public let lineInfoRecordSize: Int
+    package let lineInfoRecordSize: Int
     /// Records by ELF section name, in file order (sorted by instruction offset, as clang writes them).
-    public let funcInfo: [String: [Record]]
+    package let funcInfo: [String: [Record]]
     /// `line_info` records by ELF section name, in file order.
-    public let lineInfo: [String: [Record]]
+    package let lineInfo: [String: [Record]]
     /// Whether the object carries CO-RE relocations (`core_relo_len` is not 0).
-    public let hasCoreRelocations: Bool
+    package let hasCoreRelocations: Bool
 
     /// Decodes the `func_info` and `line_info` parts of a `.BTF.ext` section whose names refer to
     /// `btf`'s strings; throws ``BTFError`` when the header or a record is malformed.
-    public init(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) {
+    package init(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) {
         let raw = Array(bytes)
         let headerLength = try Self.headerLength(raw)
         (funcInfoRecordSize, funcInfo) = try Self.part(raw, headerLength: headerLength, btf: btf, name: "func_info",
@@ -51,12 +51,12 @@ public struct BTFExt: Sendable {
     }
 
     /// The size of a `bpf_core_relo` record: `insn_off`, `type_id`, `access_str_off`, `kind`.
-    public static let coreRelocationMinimumSize = 16
+    package static let coreRelocationMinimumSize = 16
 
     /// The CO-RE relocations (`bpf_core_relo` records, the optional third part) by ELF section
     /// name, with instruction offsets turned into instruction indices of the section. Read apart
     /// from func/line info: a program whose relocations cannot be read must not load unrelocated.
-    public static func coreRelocations(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) -> [String: [CORERelocation]] {
+    package static func coreRelocations(bytes: some Collection<UInt8>, btf: BTFSpec) throws(BTFError) -> [String: [CORERelocation]] {
         let raw = Array(bytes)
         let headerLength = try headerLength(raw)
         guard headerLength >= 32 else { return [:] }
@@ -83,7 +83,7 @@ public struct BTFExt: Sendable {
 
     /// Whether the section starts with the BTF magic and a header that has a non-empty
     /// `core_relo` part (which `coreRelocations(bytes:btf:)` then must be able to read).
-    public static func declaresCoreRelocations(_ bytes: some Collection<UInt8>) -> Bool {
+    package static func declaresCoreRelocations(_ bytes: some Collection<UInt8>) -> Bool {
         let raw = Array(bytes.prefix(32))
         guard raw.count == 32, raw[0] == 0x9F, raw[1] == 0xEB else { return false }
         return raw.littleEndian(UInt32.self, at: 4) >= 32 && raw.littleEndian(UInt32.self, at: 28) > 0
@@ -139,18 +139,18 @@ public struct BTFExt: Sendable {
     }
 
     /// A function's code as placed in a linked program.
-    public struct Placement: Sendable {
+    package struct Placement: Sendable {
         /// The ELF section the function is in.
-        public var sectionName: String
+        package var sectionName: String
         /// Instruction range of the function in its section.
-        public var start: Int
+        package var start: Int
         /// End of the range (exclusive), in instructions.
-        public var end: Int
+        package var end: Int
         /// Instruction index of the function's first instruction in the linked program.
-        public var linkedAt: Int
+        package var linkedAt: Int
 
         /// A placement of instructions `start..<end` of `sectionName` at `linkedAt`.
-        public init(sectionName: String, start: Int, end: Int, linkedAt: Int) {
+        package init(sectionName: String, start: Int, end: Int, linkedAt: Int) {
             self.sectionName = sectionName; self.start = start; self.end = end; self.linkedAt = linkedAt
         }
     }
@@ -158,7 +158,7 @@ public struct BTFExt: Sendable {
     /// The func_info and line_info of one linked program, as `BPF_PROG_LOAD` takes them: each
     /// function's records, their `insn_off` rebased from section bytes to linked instructions,
     /// in the order the functions were placed (so offsets ascend). Nil when no function has any.
-    public func programInfo(_ placements: [Placement]) -> BTFExtInfo? {
+    package func programInfo(_ placements: [Placement]) -> BTFExtInfo? {
         func collect(_ groups: [String: [Record]]) -> [UInt8] {
             var bytes: [UInt8] = []
             for placement in placements.sorted(by: { $0.linkedAt < $1.linkedAt }) {
@@ -181,18 +181,18 @@ public struct BTFExt: Sendable {
 
 /// Per-program `func_info` and `line_info` records from `.BTF.ext`, already rebased onto the
 /// linked program's instruction indices (the kernel counts instructions, not bytes).
-public struct BTFExtInfo: Sendable, Equatable {
+package struct BTFExtInfo: Sendable, Equatable {
     /// `func_info` records as the kernel takes them (`BPF_PROG_LOAD`'s `func_info`).
-    public var funcInfo: [UInt8]
+    package var funcInfo: [UInt8]
     /// Size of one `func_info` record, in bytes.
-    public var funcInfoRecordSize: UInt32
+    package var funcInfoRecordSize: UInt32
     /// `line_info` records as the kernel takes them.
-    public var lineInfo: [UInt8]
+    package var lineInfo: [UInt8]
     /// Size of one `line_info` record, in bytes.
-    public var lineInfoRecordSize: UInt32
+    package var lineInfoRecordSize: UInt32
 
     /// Records already in the kernel's form.
-    public init(funcInfo: [UInt8], funcInfoRecordSize: UInt32, lineInfo: [UInt8], lineInfoRecordSize: UInt32) {
+    package init(funcInfo: [UInt8], funcInfoRecordSize: UInt32, lineInfo: [UInt8], lineInfoRecordSize: UInt32) {
         self.funcInfo = funcInfo
         self.funcInfoRecordSize = funcInfoRecordSize
         self.lineInfo = lineInfo
@@ -200,7 +200,7 @@ public struct BTFExtInfo: Sendable, Equatable {
     }
 
     /// Number of `func_info` records (`func_info_cnt`).
-    public var funcInfoCount: Int { funcInfoRecordSize == 0 ? 0 : funcInfo.count / Int(funcInfoRecordSize) }
+    package var funcInfoCount: Int { funcInfoRecordSize == 0 ? 0 : funcInfo.count / Int(funcInfoRecordSize) }
     /// Number of `line_info` records (`line_info_cnt`).
-    public var lineInfoCount: Int { lineInfoRecordSize == 0 ? 0 : lineInfo.count / Int(lineInfoRecordSize) }
+    package var lineInfoCount: Int { lineInfoRecordSize == 0 ? 0 : lineInfo.count / Int(lineInfoRecordSize) }
 }

@@ -1,7 +1,7 @@
 extension BTFSpec {
     /// The BTF as the kernel accepts it: the bytes as compiled, after `fixedUp(for:)`. Returns nil
     /// while a DATASEC still has the size 0 clang leaves in it (the kernel refuses such BTF).
-    public func kernelBytes() -> [UInt8]? {
+    package func kernelBytes() -> [UInt8]? {
         for type in types {
             if case .dataSection(0, let variables) = type.kind, !variables.isEmpty { return nil }
         }
@@ -13,7 +13,7 @@ extension BTFSpec {
     /// the ELF: the size from the section of the same name, each offset from the variable's symbol.
     /// Variables are then sorted by offset, as the kernel requires. Type ids and strings are
     /// unchanged, so ids taken from the compiled BTF stay valid.
-    public func fixedUp(for elf: ELFFile) throws(BTFError) -> BTFSpec {
+    package func fixedUp(for elf: ELFFile) throws(BTFError) -> BTFSpec {
         var bytes = rawBytes
         var changed = false
         for datasec in types {

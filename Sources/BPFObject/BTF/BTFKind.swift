@@ -3,7 +3,7 @@
 /// Type ids index `BTFSpec.types`; sizes are in bytes. Fields whose meaning depends on the kind in
 /// the raw record (`size` or `type`, `vlen`, `kind_flag`) are decoded into the case they belong to,
 /// so no user needs the record's bit layout.
-public enum BTFKind: Sendable, Equatable {
+package enum BTFKind: Sendable, Equatable {
     /// Type id 0, which no record describes.
     case void
     /// `BTF_KIND_INT`.
@@ -48,7 +48,7 @@ public enum BTFKind: Sendable, Equatable {
     case enum64(size: Int, signed: Bool, values: [BTFEnumValue])
 
     /// The `BTF_KIND_*` number of this case.
-    public var rawKind: BTFRawKind {
+    package var rawKind: BTFRawKind {
         switch self {
         case .void: .void
         case .int: .int
@@ -76,7 +76,7 @@ public enum BTFKind: Sendable, Equatable {
     /// Every type id the record refers to (members, parameters, variables, the element of an
     /// array, the target of a pointer, qualifier, typedef or tag), which must exist. An array's
     /// index type is not among them: the loader never follows it.
-    public var referencedTypeIDs: [Int] {
+    package var referencedTypeIDs: [Int] {
         switch self {
         case .void, .int, .enumeration, .enum64, .forward, .float: []
         case .pointer(let id), .typedef(let id), .volatile(let id), .const(let id), .restrict(let id),
@@ -91,50 +91,50 @@ public enum BTFKind: Sendable, Equatable {
 
 /// A BTF kind number (`BTF_KIND_*`, bits 24–28 of a record's `info`), as the kernel and the raw
 /// records spell it. Open set: a newer compiler may emit kinds this loader does not know.
-public struct BTFRawKind: RawRepresentable, Hashable, Sendable {
+package struct BTFRawKind: RawRepresentable, Hashable, Sendable {
     /// The `BTF_KIND_*` number.
-    public let rawValue: Int
+    package let rawValue: Int
     /// The kind numbered `rawValue`.
-    public init(rawValue: Int) { self.rawValue = rawValue }
+    package init(rawValue: Int) { self.rawValue = rawValue }
 
     /// `BTF_KIND_UNKN`: type id 0, `void`.
-    public static let void = BTFRawKind(rawValue: 0)
+    package static let void = BTFRawKind(rawValue: 0)
     /// `BTF_KIND_INT`.
-    public static let int = BTFRawKind(rawValue: 1)
+    package static let int = BTFRawKind(rawValue: 1)
     /// `BTF_KIND_PTR`.
-    public static let pointer = BTFRawKind(rawValue: 2)
+    package static let pointer = BTFRawKind(rawValue: 2)
     /// `BTF_KIND_ARRAY`.
-    public static let array = BTFRawKind(rawValue: 3)
+    package static let array = BTFRawKind(rawValue: 3)
     /// `BTF_KIND_STRUCT`.
-    public static let structure = BTFRawKind(rawValue: 4)
+    package static let structure = BTFRawKind(rawValue: 4)
     /// `BTF_KIND_UNION`.
-    public static let union = BTFRawKind(rawValue: 5)
+    package static let union = BTFRawKind(rawValue: 5)
     /// `BTF_KIND_ENUM`.
-    public static let enumeration = BTFRawKind(rawValue: 6)
+    package static let enumeration = BTFRawKind(rawValue: 6)
     /// `BTF_KIND_FWD`.
-    public static let forward = BTFRawKind(rawValue: 7)
+    package static let forward = BTFRawKind(rawValue: 7)
     /// `BTF_KIND_TYPEDEF`.
-    public static let typedef = BTFRawKind(rawValue: 8)
+    package static let typedef = BTFRawKind(rawValue: 8)
     /// `BTF_KIND_VOLATILE`.
-    public static let volatile = BTFRawKind(rawValue: 9)
+    package static let volatile = BTFRawKind(rawValue: 9)
     /// `BTF_KIND_CONST`.
-    public static let const = BTFRawKind(rawValue: 10)
+    package static let const = BTFRawKind(rawValue: 10)
     /// `BTF_KIND_RESTRICT`.
-    public static let restrict = BTFRawKind(rawValue: 11)
+    package static let restrict = BTFRawKind(rawValue: 11)
     /// `BTF_KIND_FUNC`.
-    public static let function = BTFRawKind(rawValue: 12)
+    package static let function = BTFRawKind(rawValue: 12)
     /// `BTF_KIND_FUNC_PROTO`.
-    public static let functionProto = BTFRawKind(rawValue: 13)
+    package static let functionProto = BTFRawKind(rawValue: 13)
     /// `BTF_KIND_VAR`.
-    public static let variable = BTFRawKind(rawValue: 14)
+    package static let variable = BTFRawKind(rawValue: 14)
     /// `BTF_KIND_DATASEC`.
-    public static let dataSection = BTFRawKind(rawValue: 15)
+    package static let dataSection = BTFRawKind(rawValue: 15)
     /// `BTF_KIND_FLOAT`.
-    public static let float = BTFRawKind(rawValue: 16)
+    package static let float = BTFRawKind(rawValue: 16)
     /// `BTF_KIND_DECL_TAG`.
-    public static let declTag = BTFRawKind(rawValue: 17)
+    package static let declTag = BTFRawKind(rawValue: 17)
     /// `BTF_KIND_TYPE_TAG`.
-    public static let typeTag = BTFRawKind(rawValue: 18)
+    package static let typeTag = BTFRawKind(rawValue: 18)
     /// `BTF_KIND_ENUM64`.
-    public static let enum64 = BTFRawKind(rawValue: 19)
+    package static let enum64 = BTFRawKind(rawValue: 19)
 }

@@ -1,71 +1,71 @@
 /// A struct or union member, its offset and bitfield size decoded from the record.
-public struct BTFMember: Sendable, Equatable {
+package struct BTFMember: Sendable, Equatable {
     /// Empty for an anonymous member (a nested anonymous struct or union).
-    public let name: String
+    package let name: String
     /// The member's type id.
-    public let type: Int
+    package let type: Int
     /// Offset of the member in bits from the start of its struct or union.
-    public let bitOffset: Int
+    package let bitOffset: Int
     /// Width of a bitfield in bits; 0 when the member is not a bitfield.
-    public let bitfieldSize: Int
+    package let bitfieldSize: Int
 
     /// A member as decoded, or as a test builds it.
-    public init(name: String, type: Int, bitOffset: Int, bitfieldSize: Int = 0) {
+    package init(name: String, type: Int, bitOffset: Int, bitfieldSize: Int = 0) {
         self.name = name; self.type = type; self.bitOffset = bitOffset; self.bitfieldSize = bitfieldSize
     }
 }
 
 /// An enumerator of an ENUM or ENUM64.
-public struct BTFEnumValue: Sendable, Equatable {
+package struct BTFEnumValue: Sendable, Equatable {
     /// The enumerator's name.
-    public let name: String
+    package let name: String
     /// ENUM values are 32-bit and sign-extended, as libbpf reads them; ENUM64 values are the
     /// whole 64 bits, as a bit pattern.
-    public let value: Int64
+    package let value: Int64
 
     /// An enumerator as decoded, or as a test builds it.
-    public init(name: String, value: Int64) { self.name = name; self.value = value }
+    package init(name: String, value: Int64) { self.name = name; self.value = value }
 }
 
 /// A parameter of a FUNC_PROTO (type 0 with no name is the `...` of a variadic function).
-public struct BTFParameter: Sendable, Equatable {
+package struct BTFParameter: Sendable, Equatable {
     /// Empty when the prototype does not name it.
-    public let name: String
+    package let name: String
     /// The parameter's type id.
-    public let type: Int
+    package let type: Int
 
     /// A parameter as decoded, or as a test builds it.
-    public init(name: String, type: Int) { self.name = name; self.type = type }
+    package init(name: String, type: Int) { self.name = name; self.type = type }
 }
 
 /// A variable of a DATASEC (`struct btf_var_secinfo`).
-public struct BTFDataSectionVariable: Sendable, Equatable {
+package struct BTFDataSectionVariable: Sendable, Equatable {
     /// The id of the VAR (or FUNC, for `.ksyms`) this entry places.
-    public let type: Int
+    package let type: Int
     /// Byte offset of the variable in its section.
-    public let offset: Int
+    package let offset: Int
     /// Byte size of the variable.
-    public let size: Int
+    package let size: Int
 
     /// An entry as decoded, or as the DATASEC fix-ups rewrite it.
-    public init(type: Int, offset: Int, size: Int) { self.type = type; self.offset = offset; self.size = size }
+    package init(type: Int, offset: Int, size: Int) { self.type = type; self.offset = offset; self.size = size }
 }
 
 /// The word after an INT record (`BTF_INT_ENCODING`, `BTF_INT_OFFSET`, `BTF_INT_BITS`), decoded.
-public struct BTFIntEncoding: Sendable, Equatable {
+package struct BTFIntEncoding: Sendable, Equatable {
     /// `BTF_INT_SIGNED`.
-    public let isSigned: Bool
+    package let isSigned: Bool
     /// `BTF_INT_CHAR`.
-    public let isChar: Bool
+    package let isChar: Bool
     /// `BTF_INT_BOOL`.
-    public let isBool: Bool
+    package let isBool: Bool
     /// The deprecated bit offset of the value inside its storage (0 in anything clang emits today).
-    public let bitOffset: Int
+    package let bitOffset: Int
     /// The number of value bits.
-    public let bits: Int
+    package let bits: Int
 
     /// An encoding as decoded, or as a test builds it.
-    public init(isSigned: Bool = false, isChar: Bool = false, isBool: Bool = false, bitOffset: Int = 0, bits: Int) {
+    package init(isSigned: Bool = false, isChar: Bool = false, isBool: Bool = false, bitOffset: Int = 0, bits: Int) {
         self.isSigned = isSigned; self.isChar = isChar; self.isBool = isBool; self.bitOffset = bitOffset; self.bits = bits
     }
 
@@ -81,16 +81,16 @@ public struct BTFIntEncoding: Sendable, Equatable {
 }
 
 /// The linkage of a FUNC (its `vlen`) or VAR (the word after its record): `BTF_FUNC_*`, `BTF_VAR_*`.
-public struct BTFLinkage: RawRepresentable, Hashable, Sendable {
+package struct BTFLinkage: RawRepresentable, Hashable, Sendable {
     /// The raw linkage number.
-    public let rawValue: UInt32
+    package let rawValue: UInt32
     /// The linkage numbered `rawValue`.
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `BTF_FUNC_STATIC`, `BTF_VAR_STATIC`.
-    public static let `static` = BTFLinkage(rawValue: 0)
+    package static let `static` = BTFLinkage(rawValue: 0)
     /// `BTF_FUNC_GLOBAL`, `BTF_VAR_GLOBAL_ALLOCATED`.
-    public static let global = BTFLinkage(rawValue: 1)
+    package static let global = BTFLinkage(rawValue: 1)
     /// `BTF_FUNC_EXTERN`, `BTF_VAR_GLOBAL_EXTERN`.
-    public static let external = BTFLinkage(rawValue: 2)
+    package static let external = BTFLinkage(rawValue: 2)
 }

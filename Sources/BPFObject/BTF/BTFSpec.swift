@@ -1,28 +1,28 @@
 /// The type information of an object's `.BTF` section.
-public struct BTFSpec: Sendable, BTFTypeSource {
+package struct BTFSpec: Sendable, BTFTypeSource {
     /// `types[0]` is `void`; ids index this array directly.
-    public let types: [BTFType]
+    package let types: [BTFType]
     /// The raw section, kept to hand it to the kernel (`BPF_BTF_LOAD`) after fix-ups.
-    public let rawBytes: [UInt8]
+    package let rawBytes: [UInt8]
     private let header: BTFHeader
     private let strings: BTFStringTable<[UInt8]>
 
     /// `hdr_len`.
-    public var headerLength: Int { header.headerLength }
+    package var headerLength: Int { header.headerLength }
     /// `type_off`, from the end of the header.
-    public var typeOffset: Int { header.typeOffset }
+    package var typeOffset: Int { header.typeOffset }
     /// `type_len`.
-    public var typeLength: Int { header.typeLength }
+    package var typeLength: Int { header.typeLength }
     /// `str_off`, from the end of the header.
-    public var stringOffset: Int { header.stringOffset }
+    package var stringOffset: Int { header.stringOffset }
     /// `str_len`.
-    public var stringLength: Int { header.stringLength }
+    package var stringLength: Int { header.stringLength }
 
     static let magic = BTFHeader.magic
 
     /// Decodes a `.BTF` section (or a raw BTF file such as `/sys/kernel/btf/vmlinux`): the header,
     /// the string section, then every type record; every type id a record refers to must exist.
-    public init(bytes: some Collection<UInt8>) throws(BTFError) {
+    package init(bytes: some Collection<UInt8>) throws(BTFError) {
         let raw = Array(bytes)
         rawBytes = raw
         header = try BTFHeader(raw)
@@ -62,22 +62,22 @@ public struct BTFSpec: Sendable, BTFTypeSource {
     var typeCount: Int { types.count }
 
     /// Type `id`, which must exist and not be `void`; `what` names the reference in the error.
-    public func type(_ id: Int, _ what: @autoclosure () -> String) throws(BTFError) -> BTFType {
+    package func type(_ id: Int, _ what: @autoclosure () -> String) throws(BTFError) -> BTFType {
         guard id > 0, id < types.count else { throw .badTypeID(what: what(), typeID: id) }
         return types[id]
     }
 
     /// Follows typedefs and qualifiers (const, volatile, restrict, type tags) to the underlying type.
-    public func skipModifiers(_ id: Int) throws(BTFError) -> BTFType { try BTFTypeWalk.skipModifiers(id, in: self) }
+    package func skipModifiers(_ id: Int) throws(BTFError) -> BTFType { try BTFTypeWalk.skipModifiers(id, in: self) }
 
     /// The size in bytes of a type, as `sizeof` would give it.
-    public func size(of id: Int) throws(BTFError) -> Int { try BTFTypeWalk.size(of: id, in: self) }
+    package func size(of id: Int) throws(BTFError) -> Int { try BTFTypeWalk.size(of: id, in: self) }
 
     /// The string at `offset` of the string section (names in `.BTF.ext` and line info point here).
-    public func string(at offset: UInt32) -> String? { strings.string(at: offset) }
+    package func string(at offset: UInt32) -> String? { strings.string(at: offset) }
 
     /// The DATASEC named `name`, if present.
-    public func dataSection(named name: String) -> BTFType? {
+    package func dataSection(named name: String) -> BTFType? {
         types.first { $0.rawKind == .dataSection && $0.name == name }
     }
 }

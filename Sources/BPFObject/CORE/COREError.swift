@@ -44,7 +44,7 @@ public struct COREFailure: Equatable, Sendable {
     /// Index of the instruction in the linked program.
     public let instruction: Int
     /// What the instruction holds (`byte_off`, `field_exists`, …).
-    public let kind: CORERelocation.Kind
+    package let kind: CORERelocation.Kind
     /// The root type's kind and name in the object's BTF, e.g. `struct sock`.
     public let type: String
     /// The relocation's access string, e.g. `0:1:3`.
@@ -53,7 +53,7 @@ public struct COREFailure: Equatable, Sendable {
     public let reason: Reason
 
     /// A failure of the relocation described by the other arguments.
-    public init(program: String, instruction: Int, kind: CORERelocation.Kind, type: String, accessString: String, reason: Reason) {
+    package init(program: String, instruction: Int, kind: CORERelocation.Kind, type: String, accessString: String, reason: Reason) {
         self.program = program
         self.instruction = instruction
         self.kind = kind

@@ -1,39 +1,39 @@
 /// One CO-RE relocation (`struct bpf_core_relo` of `.BTF.ext`): an instruction whose immediate or
 /// offset clang computed from the object's own BTF, to be recomputed against the target kernel's.
-public struct CORERelocation: Sendable, Equatable {
+package struct CORERelocation: Sendable, Equatable {
     /// What the instruction holds (`enum bpf_core_relo_kind`). An open set: a newer clang may emit
     /// kinds this loader does not know, which then fail to resolve with `COREError.unsupportedKind`.
-    public struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        package let rawValue: UInt32
+        package init(rawValue: UInt32) { self.rawValue = rawValue }
         /// `BPF_CORE_FIELD_BYTE_OFFSET`: the field's offset from the start of the root type.
-        public static let fieldByteOffset = Kind(rawValue: 0)
+        package static let fieldByteOffset = Kind(rawValue: 0)
         /// `BPF_CORE_FIELD_BYTE_SIZE`: the field's size (of its containing load, for a bitfield).
-        public static let fieldByteSize = Kind(rawValue: 1)
+        package static let fieldByteSize = Kind(rawValue: 1)
         /// `BPF_CORE_FIELD_EXISTS`: 1 if the target has the field, else 0.
-        public static let fieldExists = Kind(rawValue: 2)
+        package static let fieldExists = Kind(rawValue: 2)
         /// `BPF_CORE_FIELD_SIGNED`: 1 if the field is a signed integer or signed enum.
-        public static let fieldSigned = Kind(rawValue: 3)
+        package static let fieldSigned = Kind(rawValue: 3)
         /// `BPF_CORE_FIELD_LSHIFT_U64`: the left shift that puts a bitfield's top bit at bit 63.
-        public static let fieldLShiftU64 = Kind(rawValue: 4)
+        package static let fieldLShiftU64 = Kind(rawValue: 4)
         /// `BPF_CORE_FIELD_RSHIFT_U64`: the right shift that then brings it down to bit 0.
-        public static let fieldRShiftU64 = Kind(rawValue: 5)
+        package static let fieldRShiftU64 = Kind(rawValue: 5)
         /// `BPF_CORE_TYPE_ID_LOCAL`: the type's id in the object's BTF.
-        public static let typeIDLocal = Kind(rawValue: 6)
+        package static let typeIDLocal = Kind(rawValue: 6)
         /// `BPF_CORE_TYPE_ID_TARGET`: the matching type's id in the target BTF (0 if none).
-        public static let typeIDTarget = Kind(rawValue: 7)
+        package static let typeIDTarget = Kind(rawValue: 7)
         /// `BPF_CORE_TYPE_EXISTS`: 1 if a compatible type exists in the target.
-        public static let typeExists = Kind(rawValue: 8)
+        package static let typeExists = Kind(rawValue: 8)
         /// `BPF_CORE_TYPE_SIZE`: the matching type's size (0 if none).
-        public static let typeSize = Kind(rawValue: 9)
+        package static let typeSize = Kind(rawValue: 9)
         /// `BPF_CORE_ENUMVAL_EXISTS`: 1 if the target's enum has the enumerator.
-        public static let enumValueExists = Kind(rawValue: 10)
+        package static let enumValueExists = Kind(rawValue: 10)
         /// `BPF_CORE_ENUMVAL_VALUE`: the enumerator's value in the target.
-        public static let enumValue = Kind(rawValue: 11)
+        package static let enumValue = Kind(rawValue: 11)
         /// `BPF_CORE_TYPE_MATCHES`: 1 if the target type matches the local one member by member.
-        public static let typeMatches = Kind(rawValue: 12)
+        package static let typeMatches = Kind(rawValue: 12)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .fieldByteOffset: "byte_off"
             case .fieldByteSize: "byte_sz"
@@ -59,16 +59,16 @@ public struct CORERelocation: Sendable, Equatable {
 
     /// The instruction's index: in its ELF section as read from `.BTF.ext`, in the linked
     /// program once a `ProgramSpec` carries it.
-    public var instruction: Int
+    package var instruction: Int
     /// The root type in the object's BTF (`type_id`).
-    public var typeID: Int
+    package var typeID: Int
     /// The access string (`0:1:3`: the root's element index, then member or array indices).
-    public var accessString: String
+    package var accessString: String
     /// What the instruction is to receive (a field offset, a type's size, an enum value…).
-    public var kind: Kind
+    package var kind: Kind
 
     /// A relocation of instruction `instruction` (linked index) against local type `typeID`.
-    public init(instruction: Int, typeID: Int, accessString: String, kind: Kind) {
+    package init(instruction: Int, typeID: Int, accessString: String, kind: Kind) {
         self.instruction = instruction
         self.typeID = typeID
         self.accessString = accessString

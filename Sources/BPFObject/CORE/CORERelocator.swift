@@ -2,14 +2,14 @@
 /// `bpf_core_patch_insn`): for each relocation, finds the target types of the same essential
 /// name and kind, walks the access string through each, requires every match to agree, and
 /// patches the instruction. Pure: no syscalls, no files.
-public enum CORERelocator {
+package enum CORERelocator {
     /// The helper id a poisoned instruction calls (libbpf's 0xbad2310, "bad relo"): the verifier
     /// reports `invalid func unknown#195896080` only if the instruction is reachable.
-    public static let poisonHelperID: Int32 = 0xBAD_2310
+    package static let poisonHelperID: Int32 = 0xBAD_2310
 
     /// `program` with each of its `coreRelocations` applied against `target`, and none left.
     /// `local` is the object's BTF, which the relocations' type ids and access strings refer to.
-    public static func apply(to program: ProgramSpec, local: BTFSpec, target: CORETargetBTF) throws(COREError) -> ProgramSpec {
+    package static func apply(to program: ProgramSpec, local: BTFSpec, target: CORETargetBTF) throws(COREError) -> ProgramSpec {
         try apply(to: program, local: local, target: target, candidates: target.candidates(for: rootTypes(of: [program], in: local)))
     }
 
@@ -138,7 +138,7 @@ public enum CORERelocator {
     }
 
     /// Why the verifier reports `unknown#195896080` for `program`: its poisoned relocations.
-    public static func explainPoison(in program: ProgramSpec) -> String {
+    package static func explainPoison(in program: ProgramSpec) -> String {
         program.poisonedCORE.map {
             "instruction \($0.instruction) is a poisoned CO-RE relocation (\($0.kind), access \($0.accessString)): the target BTF has no such field or enumerator, or the access cannot follow its new size; guard it with bpf_core_field_exists"
         }.joined(separator: "; ")

@@ -1,33 +1,35 @@
 /// The BTF CO-RE relocations are resolved against (the running kernel's, or a file like libbpf's
 /// `btf_custom_path`).
 ///
-/// Read from a file, it is read as libbpf reads it: the raw bytes (the kernel's own pages, mapped,
-/// where the kernel allows it) and the offset of each type's record; a type is decoded only when
-/// a relocation walks through it, and candidates are found by comparing names in place. Reading
-/// the kernel's BTF this way takes a few milliseconds; `runningKernel()` does it once per process.
+/// Raw BTF bytes are read as libbpf reads them: the offset of each type's record; a type is
+/// decoded only when a relocation walks through it, and candidates are found by comparing names
+/// in place. BPFObject opens no file: BPFLoader reads the running kernel's BTF (its own pages,
+/// mapped, where the kernel allows it) with `CORETargetBTF(path:)` and `runningKernel()`.
 public struct CORETargetBTF: Sendable {
-    /// Where the running kernel publishes its BTF.
-    public static let kernelPath = "/sys/kernel/btf/vmlinux"
-
     private enum Source: Sendable {
         /// Every type decoded already (`init(btf:)`).
         case decoded(BTFSpec)
-        /// Read in place (`init(path:)`).
+        /// Read in place (`init(bytes:)`).
         case view(BTFView)
     }
 
     private let source: Source
 
     /// Uses `btf`, decoded already (an object's own BTF, or one a test builds).
-    public init(btf: BTFSpec) {
+    package init(btf: BTFSpec) {
         source = .decoded(btf)
     }
 
-    /// Reads a raw BTF file (the format of `/sys/kernel/btf/vmlinux`) and checks every record;
-    /// types are decoded later, when a relocation needs them. A malformed file fails here.
-    public init(path: String = Self.kernelPath) throws(COREError) {
-        let bytes: BTFBytes
-        do { bytes = try FileBytes.btf(path) } catch { throw .targetUnavailable(path: path, reason: "\(error)") }
+    /// Reads raw BTF (the format of `/sys/kernel/btf/vmlinux`) from a copy of `bytes` and checks
+    /// every record; types are decoded later, when a relocation needs them. Malformed BTF throws
+    /// `COREError.targetUnavailable` with the path "(bytes)".
+    public init(bytes: [UInt8]) throws(COREError) {
+        try self.init(bytes: BTFBytes(copying: bytes), path: "(bytes)")
+    }
+
+    /// Reads raw BTF from `bytes` in place (the loader's mapped or read file), checking every
+    /// record; `path` names it in the error thrown for malformed BTF.
+    package init(bytes: BTFBytes, path: String) throws(COREError) {
         do { source = .view(try BTFView(bytes: bytes)) } catch { throw .targetUnavailable(path: path, reason: error.description) }
     }
 
@@ -36,17 +38,9 @@ public struct CORETargetBTF: Sendable {
         source = .view(view)
     }
 
-    /// The running kernel's BTF (`kernelPath`), read once per process and shared by every load
-    /// after the first: it cannot change while the kernel runs. A failure is remembered too.
-    public static func runningKernel() throws(COREError) -> CORETargetBTF {
-        try runningKernelBTF.get()
-    }
-
-    private static let runningKernelBTF = Result { () throws(COREError) in try CORETargetBTF(path: kernelPath) }
-
     /// Every type, decoded: what `init(btf:)` was given, or, for BTF read from a file, all of it
     /// decoded now (for the kernel's, some 100 ms and 50 MB; the loader never asks for it).
-    public var btf: BTFSpec {
+    package var btf: BTFSpec {
         switch source {
         case .decoded(let spec): spec
         case .view(let view): (try? BTFSpec(bytes: view.bytes.buffer)) ?? .empty // init checked what BTFSpec checks
@@ -63,7 +57,7 @@ public struct CORETargetBTF: Sendable {
 
     /// The id of the function named `name` (a `BTF_KIND_FUNC`), what a tracing program's
     /// `attach_btf_id` names; nil when the target has none.
-    public func function(named name: String) -> UInt32? {
+    package func function(named name: String) -> UInt32? {
         switch source {
         case .decoded(let spec):
             spec.types.first { $0.name == name && $0.rawKind == .function }.map { UInt32($0.id) }

@@ -2,9 +2,9 @@
 ///
 /// Parsing validates the header, every section header, the section name table and the symbol
 /// table up front; section contents are read on demand, always through bounds checks.
-public struct ELFFile: Sendable {
+package struct ELFFile: Sendable {
     /// `EM_BPF`.
-    public static let machineBPF: UInt16 = 247
+    package static let machineBPF: UInt16 = 247
     /// `ELFCLASS64`.
     static let class64: UInt8 = 2
     /// `ELFDATA2LSB`.
@@ -17,14 +17,14 @@ public struct ELFFile: Sendable {
     static let relSize = 16
 
     /// The file's bytes, for bounds-checked reads.
-    public let reader: ByteReader
+    package let reader: ByteReader
     /// Every section, `sections[i].index == i`; section 0 is the null section.
-    public let sections: [ELFSection]
+    package let sections: [ELFSection]
     /// The symbol table, `symbols[i].index == i` (empty without `.symtab`).
-    public let symbols: [ELFSymbol]
+    package let symbols: [ELFSymbol]
 
     /// Parses and checks the header, the section headers and names, and the symbol table.
-    public init(bytes: [UInt8]) throws(ELFError) {
+    package init(bytes: [UInt8]) throws(ELFError) {
         let reader = ByteReader(bytes)
         self.reader = reader
         let table = try Self.readHeader(reader)
@@ -119,24 +119,24 @@ public struct ELFFile: Sendable {
     }
 
     /// The bytes of a section (empty for SHT_NOBITS).
-    public func data(of section: ELFSection) throws(ELFError) -> ArraySlice<UInt8> {
+    package func data(of section: ELFSection) throws(ELFError) -> ArraySlice<UInt8> {
         guard section.hasFileData else { return [] }
         return try reader.slice(section.offset, section.size, "section \(Self.display(section))")
     }
 
     /// The first section called `name`, if any.
-    public func section(named name: String) -> ELFSection? {
+    package func section(named name: String) -> ELFSection? {
         sections.first { $0.name == name }
     }
 
     /// The section at `index`; throws ``ELFError/badSectionIndex(what:index:)`` naming `what`.
-    public func section(at index: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ELFSection {
+    package func section(at index: Int, _ what: @autoclosure () -> String) throws(ELFError) -> ELFSection {
         guard index > 0, index < sections.count else { throw .badSectionIndex(what: what(), index: index) }
         return sections[index]
     }
 
     /// The `Elf64_Rel` entries of a SHT_REL section, each symbol index checked.
-    public func relocations(in section: ELFSection) throws(ELFError) -> [ELFRelocation] {
+    package func relocations(in section: ELFSection) throws(ELFError) -> [ELFRelocation] {
         let name = Self.display(section)
         guard section.kind == .rel else { throw .badRelocationSection(section: name, reason: "not SHT_REL") }
         guard section.size % Self.relSize == 0 else {

@@ -1,50 +1,50 @@
 /// One 8-byte eBPF instruction (`struct bpf_insn`), little-endian.
-public struct Instruction: Sendable, Equatable {
+package struct Instruction: Sendable, Equatable {
     /// The operation (`code`: class, size or source, mode or operation).
-    public var opcode: UInt8
+    package var opcode: UInt8
     /// dst_reg in the low nibble, src_reg in the high nibble.
-    public var registers: UInt8
+    package var registers: UInt8
     /// The signed 16-bit offset (`off`): a jump distance or a memory displacement.
-    public var offset: Int16
+    package var offset: Int16
     /// The signed 32-bit immediate (`imm`).
-    public var immediate: Int32
+    package var immediate: Int32
 
     /// Bytes per instruction (`ld_imm64` takes two).
-    public static let size = 8
+    package static let size = 8
     /// `BPF_LD | BPF_IMM | BPF_DW`: the first half of a 16-byte 64-bit immediate load.
-    public static let loadImm64: UInt8 = 0x18
+    package static let loadImm64: UInt8 = 0x18
     /// `BPF_JMP | BPF_CALL`.
-    public static let call: UInt8 = 0x85
+    package static let call: UInt8 = 0x85
     /// src_reg of a call to a bpf-to-bpf function (`BPF_PSEUDO_CALL`).
-    public static let pseudoCall: UInt8 = 1
+    package static let pseudoCall: UInt8 = 1
     /// src_reg of ld_imm64 meaning "imm is a map fd" (`BPF_PSEUDO_MAP_FD`).
-    public static let pseudoMapFD: UInt8 = 1
+    package static let pseudoMapFD: UInt8 = 1
     /// src_reg of ld_imm64 meaning "map fd plus value offset" (`BPF_PSEUDO_MAP_VALUE`).
-    public static let pseudoMapValue: UInt8 = 2
+    package static let pseudoMapValue: UInt8 = 2
 
     /// `BPF_CLASS(code)`: the low three bits of the opcode.
-    public static let classMask: UInt8 = 0x07
+    package static let classMask: UInt8 = 0x07
     /// `BPF_LD`.
-    public static let classLoad: UInt8 = 0x00
+    package static let classLoad: UInt8 = 0x00
     /// `BPF_LDX`.
-    public static let classLoadRegister: UInt8 = 0x01
+    package static let classLoadRegister: UInt8 = 0x01
     /// `BPF_ST`.
-    public static let classStore: UInt8 = 0x02
+    package static let classStore: UInt8 = 0x02
     /// `BPF_STX`.
-    public static let classStoreRegister: UInt8 = 0x03
+    package static let classStoreRegister: UInt8 = 0x03
     /// `BPF_ALU`.
-    public static let classALU: UInt8 = 0x04
+    package static let classALU: UInt8 = 0x04
     /// `BPF_ALU64`.
-    public static let classALU64: UInt8 = 0x07
+    package static let classALU64: UInt8 = 0x07
     /// `BPF_X`: an ALU or jump whose source is a register, not the immediate.
-    public static let sourceRegisterFlag: UInt8 = 0x08
+    package static let sourceRegisterFlag: UInt8 = 0x08
     /// `BPF_SIZE(code)`: the access width bits of a load or store.
-    public static let sizeMask: UInt8 = 0x18
+    package static let sizeMask: UInt8 = 0x18
     /// The `BPF_SIZE` codes (`BPF_W`, `BPF_H`, `BPF_B`, `BPF_DW`) by access width in bytes.
-    public static let sizeCodes: [Int: UInt8] = [4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18]
+    package static let sizeCodes: [Int: UInt8] = [4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18]
 
     /// An instruction from its four fields.
-    public init(opcode: UInt8, registers: UInt8, offset: Int16, immediate: Int32) {
+    package init(opcode: UInt8, registers: UInt8, offset: Int16, immediate: Int32) {
         self.opcode = opcode
         self.registers = registers
         self.offset = offset
@@ -60,16 +60,16 @@ public struct Instruction: Sendable, Equatable {
     }
 
     /// `src_reg`, the high nibble of ``registers``.
-    public var sourceRegister: UInt8 {
+    package var sourceRegister: UInt8 {
         get { registers >> 4 }
         set { registers = (registers & 0x0F) | (newValue << 4) }
     }
 
     /// Whether this is a bpf-to-bpf call (`call` with `BPF_PSEUDO_CALL`) rather than a helper call.
-    public var isCallToFunction: Bool { opcode == Self.call && sourceRegister == Self.pseudoCall }
+    package var isCallToFunction: Bool { opcode == Self.call && sourceRegister == Self.pseudoCall }
 
     /// The instruction's 8 bytes as the kernel expects them.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         [opcode, registers] + offset.littleEndianBytes + immediate.littleEndianBytes
     }
 

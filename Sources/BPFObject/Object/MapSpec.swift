@@ -2,14 +2,15 @@
 public enum MapPinning: UInt32, Sendable {
     /// Not pinned (`LIBBPF_PIN_NONE`).
     case none = 0
-    /// `LIBBPF_PIN_BY_NAME`: pin under the pin directory by the map's name.
+    /// `LIBBPF_PIN_BY_NAME`: the map pinned under the loader's pin root by the map's name, shared
+    /// by every load that asks for it (BPFLoader's `LoadedObject.Options.pinRoot`).
     case byName = 1
 }
 
 /// What an object file says about one map, before any kernel object exists.
 public struct MapSpec: Sendable, Equatable {
     /// Where the definition came from, which decides how instructions refer to it.
-    public enum Origin: Sendable, Equatable {
+    package enum Origin: Sendable, Equatable {
         /// A BTF-defined map in `.maps`.
         case btf
         /// A `struct bpf_map_def` in the legacy `maps` section.
@@ -33,22 +34,22 @@ public struct MapSpec: Sendable, Equatable {
     /// Whether the definition asks to be pinned.
     public var pinning: MapPinning
     /// Where the definition came from.
-    public var origin: Origin
+    package var origin: Origin
     /// BTF ids of the key and value types, when the definition has `__type(key/value, …)`.
-    public var btfKeyTypeID: Int
+    package var btfKeyTypeID: Int
     /// BTF id of the value type; 0 without one.
-    public var btfValueTypeID: Int
+    package var btfValueTypeID: Int
     /// ELF section of the definition and the symbol's offset in it.
-    public var sectionIndex: Int
+    package var sectionIndex: Int
     /// The definition symbol's byte offset in that section.
-    public var symbolOffset: UInt64
+    package var symbolOffset: UInt64
     /// Initial contents of a global-data map (nil for ordinary maps).
-    public var initialValue: [UInt8]?
+    package var initialValue: [UInt8]?
     /// Freeze after initialisation (`.rodata`), so programs may treat it as constant.
-    public var freeze: Bool
+    package var freeze: Bool
 
     /// A map description; the defaults are those of a legacy map without BTF, pinning or initial value.
-    public init(name: String, type: MapType, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32 = 0,
+    package init(name: String, type: MapType, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32 = 0,
                 pinning: MapPinning = .none, origin: Origin = .legacy, btfKeyTypeID: Int = 0, btfValueTypeID: Int = 0,
                 sectionIndex: Int = 0, symbolOffset: UInt64 = 0, initialValue: [UInt8]? = nil, freeze: Bool = false) {
         self.name = name; self.type = type; self.keySize = keySize; self.valueSize = valueSize
@@ -58,7 +59,7 @@ public struct MapSpec: Sendable, Equatable {
     }
 
     /// `BPF_F_RDONLY_PROG`.
-    public static let flagReadOnlyProgram: UInt32 = 1 << 7
+    package static let flagReadOnlyProgram: UInt32 = 1 << 7
     /// `BPF_F_MMAPABLE`.
-    public static let flagMmapable: UInt32 = 1 << 10
+    package static let flagMmapable: UInt32 = 1 << 10
 }

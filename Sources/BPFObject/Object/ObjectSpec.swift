@@ -11,18 +11,13 @@ public struct ObjectSpec: Sendable {
     public let kernelVersion: UInt32
     /// The object's BTF, when it has a `.BTF` section, with libbpf's DATASEC fix-ups applied
     /// (as compiled when they could not be made: then `btfProblems` says why).
-    public let btf: BTFSpec?
+    package let btf: BTFSpec?
     /// The object's `.BTF.ext`, when present and readable; programs carry their share of it.
-    public let btfExt: BTFExt?
+    package let btfExt: BTFExt?
     /// Why the BTF or `.BTF.ext` cannot be used as compiled; loading then goes on without them.
-    public let btfProblems: [String]
+    package let btfProblems: [String]
     /// Variables of the global-data sections (`.rodata`, `.data`, `.bss`), settable before loading.
     public let globals: [GlobalVariable]
-
-    /// Reads an object from disk.
-    public init(path: String) throws {
-        try self.init(bytes: try FileBytes.read(path))
-    }
 
     /// Reads an object from its bytes (an ELF64 little-endian BPF relocatable object).
     public init(bytes: [UInt8]) throws(ObjectError) {
@@ -34,7 +29,7 @@ public struct ObjectSpec: Sendable {
     /// Reads an object from its ELF sections, in named steps: license and version, `.BTF` (with
     /// the DATASEC fix-ups), `.BTF.ext` and its CO-RE relocations, the maps, then the programs,
     /// each linked with its subprograms.
-    public init(elf: ELFFile) throws(ObjectError) {
+    package init(elf: ELFFile) throws(ObjectError) {
         license = try Self.readLicense(elf)
         kernelVersion = try Self.readVersion(elf)
         var problems: [String] = []
@@ -55,14 +50,14 @@ public struct ObjectSpec: Sendable {
 
     /// Whether some program has CO-RE relocations still to apply, or an attach function still to
     /// look up in the target's BTF.
-    public var needsCORE: Bool {
+    package var needsCORE: Bool {
         programs.contains { !$0.coreRelocations.isEmpty || ($0.attachFunction != nil && $0.attachBTFID == 0) }
     }
 
     /// The object with every program's CO-RE relocations applied against `target` (the running
     /// kernel's BTF, or a BTF file standing for another kernel's), as libbpf does at load time,
     /// and each tracing program's attach function looked up there (`attachBTFID`).
-    public func relocatingCORE(against target: CORETargetBTF) throws(COREError) -> ObjectSpec {
+    package func relocatingCORE(against target: CORETargetBTF) throws(COREError) -> ObjectSpec {
         guard needsCORE else { return self }
         var copy = self
         let candidates = btf.map { target.candidates(for: CORERelocator.rootTypes(of: programs, in: $0)) } ?? [:]

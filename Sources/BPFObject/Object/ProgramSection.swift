@@ -1,19 +1,19 @@
 /// The conventional ELF section names for program types, as libbpf and clang users write them.
-public struct ProgramSection: Sendable {
+package struct ProgramSection: Sendable {
     /// The section name or its first component (`sk_msg`, `cgroup_skb/ingress`).
-    public let prefix: String
+    package let prefix: String
     /// The program type such sections hold.
-    public let type: ProgramType
+    package let type: ProgramType
     /// The `expected_attach_type` the kernel checks at load time, if any.
-    public let expectedAttachType: AttachType?
+    package let expectedAttachType: AttachType?
     /// The attach type used to attach such programs, if they attach with `BPF_PROG_ATTACH`.
-    public let attachType: AttachType?
+    package let attachType: AttachType?
     /// Whether names may continue after the prefix with "/anything".
-    public let allowsSuffix: Bool
+    package let allowsSuffix: Bool
 
     /// The sections this loader recognises, in match order: the more specific
     /// `sk_skb/stream_parser` before `sk_skb`.
-    public static let known: [ProgramSection] = [
+    package static let known: [ProgramSection] = [
         .init(prefix: "sockops", type: .sockOps, expectedAttachType: nil, attachType: .cgroupSockOps, allowsSuffix: true),
         .init(prefix: "sk_msg", type: .skMsg, expectedAttachType: .skMsgVerdict, attachType: .skMsgVerdict, allowsSuffix: true),
         .init(prefix: "sk_skb/stream_parser", type: .skSkb, expectedAttachType: .skSkbStreamParser, attachType: .skSkbStreamParser, allowsSuffix: true),
@@ -32,13 +32,13 @@ public struct ProgramSection: Sendable {
 
     /// The kernel function a program of section `name` attaches to, for sections that name one:
     /// `bpf_iter_TARGET` for `iter/TARGET` (the kernel's `DEFINE_BPF_ITER_FUNC`), nil otherwise.
-    public func attachFunction(section name: String) -> String? {
+    package func attachFunction(section name: String) -> String? {
         guard expectedAttachType == .traceIter, name.hasPrefix(prefix + "/") else { return nil }
         return "bpf_iter_" + name.dropFirst(prefix.count + 1)
     }
 
     /// The first entry whose prefix is the whole name or the name up to a "/".
-    public static func match(_ name: String) -> ProgramSection? {
+    package static func match(_ name: String) -> ProgramSection? {
         known.first { name == $0.prefix || ($0.allowsSuffix && name.hasPrefix($0.prefix + "/")) }
     }
 }

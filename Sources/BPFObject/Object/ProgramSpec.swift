@@ -71,7 +71,7 @@ public struct AttachType: RawRepresentable, Hashable, Sendable, CustomStringConv
 }
 
 /// How an instruction of a linked program refers to a map.
-public struct MapReference: Sendable, Equatable {
+package struct MapReference: Sendable, Equatable {
     /// What the instruction's immediate is to become.
     public enum Kind: Sendable, Equatable {
         /// `ld_imm64 rX, map` → `BPF_PSEUDO_MAP_FD`.
@@ -105,22 +105,22 @@ public struct ProgramSpec: Sendable, Equatable {
     public var attachFunction: String? = nil
     /// The BTF id of `attachFunction` in the target kernel's BTF (`attach_btf_id`), set with the
     /// CO-RE relocations (`ObjectSpec.relocatingCORE(against:)`); 0 until then.
-    public var attachBTFID: UInt32 = 0
+    package var attachBTFID: UInt32 = 0
     /// The linked instructions: the entry function, then each called subprogram.
-    public var instructions: [Instruction]
+    package var instructions: [Instruction]
     /// Instructions that refer to a map, patched with the map's fd at load time.
-    public var mapReferences: [MapReference]
+    package var mapReferences: [MapReference]
     /// The object's license.
     public var license: String
     /// The object's kernel version (`version` section), 0 when absent.
     public var kernelVersion: UInt32
     /// This program's func_info and line_info from `.BTF.ext`, rebased onto `instructions`, so
     /// the verifier names functions and prints source lines (used only when BTF is loaded).
-    public var btfExtInfo: BTFExtInfo? = nil
+    package var btfExtInfo: BTFExtInfo? = nil
     /// CO-RE relocations not yet applied, rebased onto `instructions` (see
     /// `ObjectSpec.relocatingCORE(against:)`); empty once applied.
-    public var coreRelocations: [CORERelocation] = []
+    package var coreRelocations: [CORERelocation] = []
     /// Relocations applied by poisoning their instruction (the target lacks the field): if the
     /// verifier reaches one, it reports a call to unknown helper 195896080.
-    public var poisonedCORE: [CORERelocation] = []
+    package var poisonedCORE: [CORERelocation] = []
 }

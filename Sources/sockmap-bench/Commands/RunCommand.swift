@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFLoader
 import Glibc
+import SockmapAccelerator
 
 /// The benchmark itself (the default command).
 struct RunCommand: ParsableCommand {
@@ -53,10 +54,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "With --no-load: the accelerated cgroup v2 directory.")
     var cgroup: String?
 
-    @Option(help: "With --no-load: swift-sockmap's pin directory, to read its counters via `status`.")
+    @Option(help: "With --no-load: swift-sockmap's pin directory, to read its counters.")
     var pinDir: String?
 
-    @Option(help: "With --no-load: a pinned counters map, read with `bpftool map dump` instead.")
+    @Option(help: "With --no-load: a pinned counters map, read instead of the pin directory's.")
     var countersMap: String?
 
     @Option(help: "A socket operation without progress for this many seconds is an error.")
@@ -109,9 +110,9 @@ struct RunCommand: ParsableCommand {
                 accelerated = try AcceleratedCgroup.createAndLoad(sockmap: sockmap, object: object)
             }
             if let countersMap {
-                counterSource = .bpftool(mapPath: countersMap)
-            } else if let pins = accelerated?.pinDir, sockmapExists {
-                counterSource = .status(sockmap: sockmap, pinDir: pins)
+                counterSource = .pinnedMap(countersMap)
+            } else if let pins = accelerated?.pinDir {
+                counterSource = .pinDirectory(pins)
             } else {
                 results.warnings.append("no way to read the redirect counters (give --pin-dir or --counters-map with --no-load)")
             }
@@ -176,7 +177,7 @@ struct RunCommand: ParsableCommand {
         try BenchRun(settings: settings, runner: runner, loader: loader, probes: probes).execute(into: &results)
 
         if let counterSource, let before, let after = readCounters(counterSource, into: &results) {
-            let delta = after.delta(since: before)
+            let delta = RedirectCounters(after.delta(since: before))
             results.redirectDelta = delta
             if settings.modes.contains(.accelerated), delta.messagesRedirected == 0 {
                 results.warnings.append("accelerated runs redirected no messages: accelerated = plain TCP here")
@@ -214,7 +215,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// Counters or nil, with the reason among the warnings: a failed read never ends the run.
-    private func readCounters(_ source: RedirectCounters.Source, into results: inout BenchResults) -> RedirectCounters? {
+    private func readCounters(_ source: RedirectCounters.Source, into results: inout BenchResults) -> Counters? {
         do {
             return try RedirectCounters.read(from: source)
         } catch {

@@ -24,11 +24,6 @@ final class Cleanup: Sendable {
         actions.withLock { $0.append((name, action)) }
     }
 
-    /// Drops an undo step that the normal path has already done.
-    func unregister(_ name: String) {
-        actions.withLock { $0.removeAll { $0.name == name } }
-    }
-
     func runAll() {
         let live = children.withLock { $0 }
         for pid in live { kill(pid, SIGKILL) }

@@ -2,6 +2,7 @@ import CBPF
 import Foundation
 import SystemPackage
 @testable import BPFLoader
+import BPFObject
 
 /// One bpf(2) call the mock saw: the command and the attribute as the loader filled it in.
 struct RecordedCall: @unchecked Sendable {

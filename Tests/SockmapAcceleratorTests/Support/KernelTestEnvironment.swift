@@ -9,7 +9,7 @@ enum KernelTestEnvironment {
 
     /// Why kernel tests cannot run here, or nil when they can.
     static let unavailableReason: String? = {
-        if !Privileges.isRoot { return "needs root (BPF programs, cgroups)" }
+        if !HostSystem.isRoot { return "needs root (BPF programs, cgroups)" }
         if (try? Mounts.cgroup2MountPoint()) == nil { return "no cgroup2 mount" }
         if !FileManager.default.fileExists(atPath: redirObject) { return "bpf/redir.o is not built (run `make -C bpf`)" }
         return nil

@@ -1,3 +1,4 @@
+import BPFObject
 internal import CBPF
 import SystemPackage
 

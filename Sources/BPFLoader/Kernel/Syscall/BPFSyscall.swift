@@ -1,3 +1,5 @@
+import BPFObject
+
 internal import CBPF
 
 /// The `bpf(2)` commands the loader uses, one function each, by area in the `BPFSyscall+…` files.

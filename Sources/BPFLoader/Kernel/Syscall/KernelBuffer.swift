@@ -1,3 +1,5 @@
+import BPFObject
+
 /// Memory the kernel reads or writes during one `bpf(2)` call (keys, values, instructions, logs,
 /// id lists), at an address that stays fixed for the buffer's lifetime.
 ///
