@@ -126,12 +126,13 @@ extension KernelIntegration {
                 return (interrupted, shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno)
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            // Let the sender block on the full connection, then interrupt it.
-            usleep(500_000)
-            #expect(!sender.isFinished, "the sender blocks while the reader sleeps")
+            // Wait until the sender blocks on the full connection, then interrupt it; after each
+            // signal, until it blocks again (or has finished).
+            let senderTask = sender.taskID
+            #expect(waitUntil(timeout: 10) { threadWaits(senderTask, in: "sk_stream_wait_memory") }, "the sender blocks while the reader sleeps")
             for _ in 0..<3 {
                 pthread_kill(sender.thread, SIGUSR2)
-                usleep(150_000)
+                _ = waitUntil(timeout: 5) { sender.isFinished || threadWaits(senderTask, in: "sk_stream_wait_memory") }
             }
             let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 83), total: total)
             let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))

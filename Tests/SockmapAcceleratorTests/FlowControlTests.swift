@@ -290,19 +290,3 @@ final class ReadGate: @unchecked Sendable {
         }
     }
 }
-
-/// Pins the calling thread to one CPU.
-func pinCurrentThread(to cpu: Int) {
-    var set = cpu_set_t()
-    withUnsafeMutableBytes(of: &set) { bytes in
-        bytes.storeBytes(of: UInt64(1) << UInt64(cpu % 64), toByteOffset: (cpu / 64) * 8, as: UInt64.self)
-    }
-    _ = LibC.shared.schedSetAffinity(0, MemoryLayout<cpu_set_t>.size, &set)
-}
-
-/// Whether the thread `tid` of this process sleeps in the kernel function `function`
-/// (its kernel stack, /proc/self/task/TID/stack, shown to root).
-func threadWaits(_ tid: pid_t, in function: String) -> Bool {
-    guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/stack", encoding: .utf8) else { return false }
-    return text.contains(" " + function + "+")
-}

@@ -90,8 +90,7 @@ extension KernelIntegration {
             // a send in flight, so the client, whose peer it is, must stay in the map.
             let blockedRead = Pattern.bytes(seed: 8, offset: 0, count: 1000)
             let reader = BlockedReader(pairs[1].server, count: blockedRead.count)
-            #expect(poll(timeout: 5) { reader.isWaiting })
-            usleep(100_000) // well inside recv() by now
+            #expect(poll(timeout: 5) { reader.taskID.map(threadBlockedInReceive) ?? false }, "the reader is blocked in recv()")
             let before = try Counters.read(from: counters)
             #expect(before.messagesRedirected > 0 && before.socketsReleased == 0)
 
@@ -175,14 +174,14 @@ final class BlockedReader: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [UInt8]?
     private(set) var error: String?
-    private var waiting = false
+    private var thread: pid_t?
     private let done = DispatchSemaphore(value: 0)
 
     /// `socket` must stay open until `wait()` returns.
     init(_ socket: TestSocket, count: Int) {
         nonisolated(unsafe) let socket = socket // only this thread uses it until then
         Thread { [self] in
-            lock.withLock { waiting = true }
+            lock.withLock { thread = LibC.shared.gettid() }
             do {
                 let bytes = try socket.receiveExactly(count, deadline: Date().addingTimeInterval(30))
                 lock.withLock { received = bytes }
@@ -191,8 +190,8 @@ final class BlockedReader: @unchecked Sendable {
         }.start()
     }
 
-    /// Whether the thread has started reading.
-    var isWaiting: Bool { lock.withLock { waiting } }
+    /// The reading thread's kernel id, once it has started.
+    var taskID: pid_t? { lock.withLock { thread } }
 
     /// Waits for the thread; the bytes it read, or nil when it failed (see `error`).
     func wait() -> [UInt8]? {

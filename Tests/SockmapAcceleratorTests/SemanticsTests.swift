@@ -121,7 +121,7 @@ extension KernelIntegration {
                 }
                 return results
             }
-            usleep(200_000) // let the reader block
+            #expect(waitUntil(timeout: 5) { threadBlockedInReceive(reader.taskID) }, "the reader is blocked in recv()")
             setsockopt(second.client, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
             second.close(.client)
             let results = reader.wait(timeout: 5)
@@ -506,7 +506,7 @@ extension KernelIntegration {
                 return n < 0 ? errno : -Int32(n) // errno, or minus the byte count
             }
             let thread = reader.thread
-            usleep(200_000) // let it block
+            #expect(waitUntil(timeout: 5) { threadBlockedInReceive(reader.taskID) }, "the reader is blocked in recv()")
             pthread_kill(thread, SIGUSR1)
             #expect(waitUntil(timeout: 2) { signalsHandled.load(ordering: .relaxed) > handled }, "the handler ran")
             let early = reader.wait(timeout: 0.5)

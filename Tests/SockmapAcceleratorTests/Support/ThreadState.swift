@@ -1,0 +1,27 @@
+import Foundation
+
+// What a test waits on instead of sleeping: where a thread of this process sleeps in the kernel.
+
+/// Pins the calling thread to one CPU.
+func pinCurrentThread(to cpu: Int) {
+    var set = cpu_set_t()
+    withUnsafeMutableBytes(of: &set) { bytes in
+        bytes.storeBytes(of: UInt64(1) << UInt64(cpu % 64), toByteOffset: (cpu / 64) * 8, as: UInt64.self)
+    }
+    _ = LibC.shared.schedSetAffinity(0, MemoryLayout<cpu_set_t>.size, &set)
+}
+
+/// Whether the thread `tid` of this process sleeps in the kernel function `function`
+/// (its kernel stack, /proc/self/task/TID/stack, shown to root).
+func threadWaits(_ tid: pid_t, in function: String) -> Bool {
+    guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/stack", encoding: .utf8) else { return false }
+    return text.contains(" " + function + "+")
+}
+
+/// Whether the thread `tid` of this process sleeps inside a receive call (its kernel stack shows
+/// a `recvmsg` function and a wait: tcp_recvmsg's sk_wait_data, tcp_bpf_recvmsg's
+/// tcp_msg_wait_data).
+func threadBlockedInReceive(_ tid: pid_t) -> Bool {
+    guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/stack", encoding: .utf8) else { return false }
+    return text.contains("recvmsg") && (text.contains(" sk_wait_data+") || text.contains(" tcp_msg_wait_data+"))
+}
