@@ -18,7 +18,7 @@
 # and a filter covering load, redirect (bytes checked), dump-map, netns isolation, pairing across
 # namespaces (bridges, a published port, forged tokens), policy, pause,
 # replace and detach (with its sweep of idle connections, which needs the kernel's TCP
-# iterator), flow control (a non-blocking sender to a paused reader, detours and their returns,
+# iterator), flow control (detours and their returns,
 # locked small buffers, MSG_WAITALL and SO_RCVLOWAT readers), plus the kernel-feature probes and
 # `swift-sockmap probe`, and the loader's CO-RE
 # tests (the fixtures loaded, run and compared with libbpf's load), which run on every kernel,
@@ -38,7 +38,7 @@ cache="$root/.build/kernel-matrix"
 suites=${KERNEL_MATRIX_SUITES:-"bullseye bookworm trixie sid"}
 # explicitBTFFile is left out: reading BTF from a file does not depend on the kernel.
 core_filter=${KERNEL_MATRIX_CORE_FILTER-"CORETests/(programsRead|probeRead|unguarded)"}
-filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|CrossNamespaceTests|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|BackpressureTests/nonBlockingSenderToPausedReader|FlowControlTests/(lockedSmallBuffersPeerClosesMidway|stallsAndBursts|waitingReaders)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
+filter=${KERNEL_MATRIX_FILTER:-"LifecycleTests/loadThenDetach|CLITests/endToEnd|DataPathTests/entriesShowBothEnds|IsolationTests/sameTupleInTwoNamespaces|CrossNamespaceTests|PolicyTests/denyPort|PolicyTests/pauseResume|ReplaceTests/replaceKeepsConnections|LiveDetachTests/(detachReleasesIdleConnections|detachSweepsOtherNamespaces)|FlowControlTests/(lockedSmallBuffersPeerClosesMidway|stallsAndBursts|waitingReaders)|KernelFeatureTests|ProbeCommandTests${core_filter:+|$core_filter}"}
 guest_timeout=${KERNEL_MATRIX_TIMEOUT:-600}
 tests_binary="$root/.build/debug/swift-sockmapPackageTests.xctest"
 # veth, bridge and nftables' NAT: the cross-namespace tests build bridges and a published port

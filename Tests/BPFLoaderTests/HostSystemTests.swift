@@ -104,7 +104,11 @@ struct HostSystemTests {
         }
     }
 
-    @Test func isRoot() {
-        #expect(HostSystem.isRoot == (geteuid() == 0))
+    @Test("isRoot agrees with the kernel's own account of this process's effective uid (/proc/self/status)")
+    func isRoot() throws {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let uids = try #require(status.split(separator: "\n").first { $0.hasPrefix("Uid:") })
+        let effective = try #require(uids.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst(2).first)
+        #expect(HostSystem.isRoot == (effective == "0"))
     }
 }

@@ -23,6 +23,21 @@ extension KernelIntegration {
             return (bytes, 0)
         }
 
+        /// sendfile(2)s the first `size` bytes of `file` to `socket` on a thread of its own, until
+        /// done or refused: the bytes sent and the errno that stopped it (0: all sent).
+        static func sendfileInBackground(_ socket: Int32, _ file: TemporaryFile, size: Int) -> BackgroundTask<(sent: Int, error: Int32)> {
+            let fileFD = file.fd
+            return BackgroundTask { () -> (sent: Int, error: Int32) in
+                var offset: off_t = 0
+                while Int(offset) < size {
+                    let n = sendfile(socket, fileFD, &offset, size - Int(offset))
+                    if n > 0 { continue }
+                    return (Int(offset), n < 0 ? errno : 0)
+                }
+                return (Int(offset), 0)
+            }
+        }
+
         /// Sends the rest of `writer` on a non-blocking socket, waiting for POLLOUT after each
         /// EAGAIN, then shuts the sending side down. Returns 0 or the errno that stopped it.
         static func sendWithPoll(_ fd: Int32, _ writer: StreamWriter, maxWrite: Int = 64 << 10) -> Int32 {
@@ -201,17 +216,8 @@ extension KernelIntegration {
             defer { signal(SIGPIPE, previousPipe) }
             let size = 64 << 20
             let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 84))
-            let clientFD = connection.client, fileFD = file.fd
             defer { withExtendedLifetime(file) {} }
-            let sender = BackgroundTask { () -> (sent: Int, error: Int32) in
-                var offset: off_t = 0
-                while Int(offset) < size {
-                    let n = sendfile(clientFD, fileFD, &offset, size - Int(offset))
-                    if n > 0 { continue }
-                    return (Int(offset), n < 0 ? errno : 0)
-                }
-                return (Int(offset), 0)
-            }
+            let sender = Self.sendfileInBackground(connection.client, file, size: size)
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let verifier = StreamVerifier(name: "file", pattern: StreamPattern(seed: 84), total: size)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)

@@ -22,17 +22,8 @@ extension KernelIntegration {
             defer { signal(SIGPIPE, previousPipe) }
             let size = 256 << 10
             let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 301))
-            let clientFD = connection.client, fileFD = file.fd
             defer { withExtendedLifetime(file) {} }
-            let sender = BackgroundTask { () -> (sent: Int, error: Int32) in
-                var offset: off_t = 0
-                while Int(offset) < size {
-                    let n = sendfile(clientFD, fileFD, &offset, size - Int(offset))
-                    if n > 0 { continue }
-                    return (Int(offset), n < 0 ? errno : 0)
-                }
-                return (Int(offset), 0)
-            }
+            let sender = BackpressureTests.sendfileInBackground(connection.client, file, size: size)
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let verifier = StreamVerifier(name: "file", pattern: StreamPattern(seed: 301), total: size)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
@@ -116,21 +107,12 @@ extension KernelIntegration {
             // Rounds of 12 MiB, as a producer that answers requests: each round starts once the
             // reader has read the one before. The reader stalls at the start of every round until
             // the writer is held back (a detour), then reads the round in bursts with short stalls.
-            let round = 12 << 20, rounds = 6, total = round * rounds
+            let round = 12 << 20, rounds = 4, total = round * rounds
             let gate = ReadGate()
             let clientFD = connection.client
-            let sender = BackgroundTask { () -> Int32 in
-                let writer = StreamWriter(pattern: StreamPattern(seed: 303), total: total, seed: 13, maxWrite: 256 << 10)
-                for index in 0..<rounds {
-                    guard gate.wait(until: index * round, timeout: Self.deadline) else { return ETIMEDOUT }
-                    while writer.sent < (index + 1) * round {
-                        let chunk = writer.pending(limit: (index + 1) * round - writer.sent)
-                        let error = sendAll(clientFD, chunk)
-                        if error != 0 { return error }
-                        writer.advance(chunk.count)
-                    }
-                }
-                return shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno
+            let sender = BackgroundTask {
+                Self.sendRounds(clientFD, StreamWriter(pattern: StreamPattern(seed: 303), total: total, seed: 13, maxWrite: 256 << 10),
+                                round: round, gate: gate) { index in index * round }
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let senderThread = sender.taskID
@@ -170,6 +152,23 @@ extension KernelIntegration {
             }
         }
 
+        /// Sends `writer`'s stream in rounds of `round` bytes, round `index` once `gate` shows
+        /// `start(index)` bytes read (`start` may also wait for something else first), then shuts
+        /// the sending side down. Returns 0 or the errno that stopped it (ETIMEDOUT: the reader
+        /// never got that far).
+        static func sendRounds(_ fd: Int32, _ writer: StreamWriter, round: Int, gate: ReadGate, start: (Int) -> Int) -> Int32 {
+            for index in 0..<(writer.total + round - 1) / round {
+                guard gate.wait(until: start(index), timeout: Self.deadline) else { return ETIMEDOUT }
+                while writer.sent < min((index + 1) * round, writer.total) {
+                    let chunk = writer.pending(limit: (index + 1) * round - writer.sent)
+                    let error = sendAll(fd, chunk)
+                    if error != 0 { return error }
+                    writer.advance(chunk.count)
+                }
+            }
+            return shutdown(fd, Int32(SHUT_WR)) == 0 ? 0 : errno
+        }
+
         enum WaitingReader: String, CaseIterable, Sendable { case waitAll = "MSG_WAITALL", lowat = "SO_RCVLOWAT" }
 
         @Test("readers waiting inside TCP's receive path (MSG_WAITALL, SO_RCVLOWAT) across detours and returns: never stranded, every byte in order",
@@ -190,25 +189,16 @@ extension KernelIntegration {
             // is held back (a detour). Odd rounds: the reader is already waiting in recv() when
             // the round starts, possibly inside tcp_recvmsg() with part of a MSG_WAITALL read:
             // the writer may come back to the fast path only if that cannot strand it.
-            let round = 8 << 20, rounds = 8, total = round * rounds
+            let round = 8 << 20, rounds = 4, total = round * rounds
             let gate = ReadGate()
             let readerThread = LibC.shared.gettid()
             let clientFD = connection.client
-            let sender = BackgroundTask { () -> Int32 in
-                let writer = StreamWriter(pattern: StreamPattern(seed: 304), total: total, seed: 15, maxWrite: 128 << 10)
-                for index in 0..<rounds {
-                    guard gate.wait(until: max(0, index * round - chunk + 1), timeout: Self.deadline) else { return ETIMEDOUT }
-                    if index % 2 == 1 {
-                        _ = waitUntil(timeout: 5) { threadWaits(readerThread, in: "tcp_bpf_recvmsg") || threadWaits(readerThread, in: "tcp_recvmsg") }
-                    }
-                    while writer.sent < (index + 1) * round {
-                        let chunk = writer.pending(limit: (index + 1) * round - writer.sent)
-                        let error = sendAll(clientFD, chunk)
-                        if error != 0 { return error }
-                        writer.advance(chunk.count)
-                    }
+            let sender = BackgroundTask {
+                Self.sendRounds(clientFD, StreamWriter(pattern: StreamPattern(seed: 304), total: total, seed: 15, maxWrite: 128 << 10),
+                                round: round, gate: gate) { index in
+                    if index % 2 == 1 { _ = waitUntil(timeout: 5) { threadBlockedInReceive(readerThread) } }
+                    return max(0, index * round - chunk + 1)
                 }
-                return shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let senderThread = sender.taskID

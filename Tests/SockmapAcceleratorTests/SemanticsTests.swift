@@ -76,7 +76,7 @@ extension KernelIntegration {
             }
         }
 
-        /// Plain TCP and tcp_bpf agree on a reset (research section 3: "close() with unread
+        /// Plain TCP and tcp_bpf agree on a reset (docs/kernel-behaviour.md: "close() with unread
         /// data, and SO_LINGER 0"), except that a reader already blocked in recv() gets one
         /// spurious EAGAIN first on the accelerated path.
         @Test("SO_LINGER 0 close: the peer gets ECONNRESET; redirected data before it stays readable", arguments: [SocketPath.accelerated, .plain])
@@ -132,7 +132,7 @@ extension KernelIntegration {
             case .accelerated:
                 // tcp_msg_wait_data() wakes on the state change, finds both queues empty: EAGAIN,
                 // and only the next recv() reports the reset.
-                withKnownIssue("tcp_bpf_recvmsg returns EAGAIN to a blocked reader woken by a reset (research §1)") {
+                withKnownIssue("tcp_bpf_recvmsg returns EAGAIN to a blocked reader woken by a reset: tcp_msg_wait_data() wakes with both queues empty; every kernel through 7.2, no upstream fix (docs/kernel-behaviour.md, Blocking recv() returns EAGAIN)") {
                     #expect(results == [ECONNRESET])
                 }
                 #expect(results?.last == ECONNRESET)
@@ -316,7 +316,7 @@ extension KernelIntegration {
         }
 
         /// splice(socket → pipe) reads only the TCP receive queue; redirected data waits in the
-        /// psock's ingress queue, which splice never looks at (research §3, "splice"; an upstream
+        /// psock's ingress queue, which splice never looks at (docs/kernel-behaviour.md, "splice"; an upstream
         /// series adding tcp_bpf splice support was under review in March 2026). Go's io.Copy
         /// between TCP connections uses splice. Deny-listing the port restores it.
         @Test("splice(socket → pipe) on the receiver", arguments: SocketPath.allCases)
@@ -376,7 +376,7 @@ extension KernelIntegration {
             let afterFIN = try spliceAll(seconds: Self.deadline) { false }
             report("\(path): splice with \(size) bytes waiting: \(waiting.bytes) bytes in 1 s (\(waiting.spuriousEAGAIN) EAGAIN while poll() said readable: revents \(pollWhileStuck)); after the peer's FIN: \(afterFIN)")
             if path == .accelerated {
-                withKnownIssue("splice(socket → pipe) does not see redirected data and reports EOF before it (research §3)") {
+                withKnownIssue("splice(socket → pipe) does not see redirected data and reports EOF before it: splice reads only sk_receive_queue; every kernel through 7.2, upstream fix not merged (docs/kernel-behaviour.md, splice)") {
                     #expect(waiting.bytes == size)
                     #expect(afterFIN.end == .endOfStream && verifier.isComplete, "\(afterFIN)")
                 }
@@ -392,7 +392,7 @@ extension KernelIntegration {
         }
 
         /// FIONREAD ignores redirected data before Linux 7.0 ("bpf, sockmap: Fix FIONREAD for
-        /// sockmap", 929e30f93125, Jan 2026; research §3). 6.18.y kernels may carry the backport
+        /// sockmap", 929e30f93125, Jan 2026; docs/kernel-behaviour.md). 6.18.y kernels may carry the backport
         /// (6.18.44 does: it reports the redirected bytes), so the accelerated case is a known
         /// issue only when the running kernel shows it.
         @Test("FIONREAD counts the bytes waiting", arguments: SocketPath.allCases)
@@ -408,7 +408,7 @@ extension KernelIntegration {
             let readable = bytesReadable(connection.server)
             report("\(path): FIONREAD with \(size) bytes waiting and poll() readable: \(readable) (kernel \(kernelVersion.major).\(kernelVersion.minor))")
             if path == .accelerated {
-                withKnownIssue("FIONREAD ignores redirected data before Linux 7.0 (research §3)", isIntermittent: true) {
+                withKnownIssue("FIONREAD ignores redirected data before Linux 7.0 (929e30f93125, \"bpf, sockmap: Fix FIONREAD for sockmap\"; stable kernels may carry it; docs/kernel-behaviour.md, FIONREAD)", isIntermittent: true) {
                     #expect(readable == Int32(size))
                 }
                 if kernelVersion.major >= 7 { #expect(readable == Int32(size), "fixed in 7.0") }
@@ -423,7 +423,7 @@ extension KernelIntegration {
 
         /// Thread-per-socket full duplex: per socket one blocking reader and one blocking writer
         /// thread. tcp_bpf_recvmsg waits once and returns EAGAIN when any wake-up (for example
-        /// write space) finds no data (research §1). Readers retry EAGAIN here and count it.
+        /// write space) finds no data (docs/kernel-behaviour.md). Readers retry EAGAIN here and count it.
         @Test("blocking full duplex, 8 connections × 4 MiB each way: spurious EAGAIN, no byte lost", arguments: SocketPath.allCases)
         func blockingFullDuplex(path: SocketPath) throws {
             let env = try PathEnvironment(path)
@@ -466,7 +466,7 @@ extension KernelIntegration {
             report("\(path): blocking full duplex \(count) × \(size >> 20) MiB each way: \(eagain) spurious EAGAIN, \(complete)/\(2 * count) streams complete")
             #expect(complete == 2 * count, "no byte lost when readers retry")
             if path == .accelerated {
-                withKnownIssue("blocking recv() returns EAGAIN spuriously on tcp_bpf (research §1)", isIntermittent: true) {
+                withKnownIssue("blocking recv() returns EAGAIN spuriously on tcp_bpf when a wake-up finds no data (intermittent by nature: it needs a write-space wake-up while the reader waits); every kernel through 7.2, no upstream fix (docs/kernel-behaviour.md, Blocking recv() returns EAGAIN)", isIntermittent: true) {
                     #expect(eagain == 0)
                 }
             } else {
@@ -475,7 +475,7 @@ extension KernelIntegration {
             try env.expectTookPath(connections: count, redirectedAtLeast: 2 * count * size)
         }
 
-        /// The deterministic reproducer (research §1): a signal with an SA_RESTART handler wakes a
+        /// The deterministic reproducer (docs/kernel-behaviour.md, "Blocking recv() returns EAGAIN"): a signal with an SA_RESTART handler wakes a
         /// reader blocked in recv(). TCP restarts the call and keeps blocking; tcp_bpf returns
         /// EAGAIN. Any process that gets signals (SIGCHLD, timers, profilers) is exposed.
         @Test("a signal (SA_RESTART) to a thread blocked in recv()", arguments: SocketPath.allCases)
@@ -514,7 +514,7 @@ extension KernelIntegration {
             let result = early ?? reader.wait(timeout: 5)
             report("\(path): recv() interrupted by SIGUSR1 (SA_RESTART): " + (early.map { $0 <= 0 ? "returned \(-$0) bytes" : "failed with \(errnoName($0))" } ?? "kept blocking, then returned the 5 bytes sent after it"))
             if path == .accelerated {
-                withKnownIssue("tcp_bpf_recvmsg returns EAGAIN when a signal interrupts a blocking recv (research §1)") {
+                withKnownIssue("tcp_bpf_recvmsg returns EAGAIN when a signal interrupts a blocking recv instead of restarting it (SA_RESTART); every kernel through 7.2, no upstream fix (docs/kernel-behaviour.md, Blocking recv() returns EAGAIN)") {
                     #expect(early == nil, "recv() keeps blocking through the signal")
                     #expect(result == -5)
                 }

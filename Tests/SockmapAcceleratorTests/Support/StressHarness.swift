@@ -14,7 +14,7 @@ struct StressConfiguration: Sendable, CustomStringConvertible {
     /// Largest single write.
     var maxWrite = 1 << 20
     /// A writer stays at most this far ahead of its reader (application-level flow control:
-    /// redirected data has no receive-buffer limit, see research §2).
+    /// redirected data has no receive-buffer limit, see docs/backpressure.md).
     var window = 2 << 20
 
     static func fromEnvironment() -> StressConfiguration {
