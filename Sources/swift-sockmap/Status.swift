@@ -73,7 +73,7 @@ enum StatusText {
             lines.append("             pairing: \(c.tokensOffered) SYNs carried a token, \(c.socketsPaired) accepted sockets paired; \(c.unanswered) unanswered, \(c.noToken) accepted without a token, \(c.tokenRejected) tokens refused, \(c.peerGone) whose peer had left, \(c.noOptionRoom) SYNs without room")
             lines.append("             not inserted: \(c.skippedByPolicy) by policy, \(c.skippedNotLocal) connects toward a destination that cannot be on this host, \(c.skippedEarlyData) with early (TFO) data, \(c.skippedPaused) while paused")
             lines.append("             \(c.messagesRedirected) messages (\(ByteCount.format(c.bytesRedirected))) redirected, \(c.redirectMissed) sends missed and \(c.keptOnTCP) kept on TCP after one")
-            lines.append("             backpressure: \(c.backpressureToTCP) sending sides moved to TCP; \(c.socketsReleased) sockets released from the map")
+            lines.append("             backpressure: \(c.backpressureToTCP) detours over TCP (\(ByteCount.format(c.bytesDetoured))), \(c.returnedToFastPath) back on the fast path; \(c.socketsReleased) sockets released from the map")
         }
         for d in r.draining {
             let sockets = d.sockets.map { "\($0) sockets still open" } ?? "its sockets cannot be counted"

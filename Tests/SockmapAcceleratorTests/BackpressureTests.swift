@@ -54,7 +54,7 @@ extension KernelIntegration {
 
         static func expectMovedToTCP(_ env: PathEnvironment, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let counters = try env.counters()
-            report("\(env.path): \(counters.backpressureToTCP) sending sides moved to TCP by backpressure, \(counters.socketsReleased) sockets released")
+            report("\(env.path): \(counters.backpressureToTCP) detours over TCP by backpressure, \(counters.returnedToFastPath) returns, \(counters.socketsReleased) sockets released")
             if env.path == .accelerated {
                 #expect(counters.backpressureToTCP >= 1, sourceLocation: sourceLocation)
                 #expect(counters.bytesRedirected > 0, sourceLocation: sourceLocation)

@@ -78,7 +78,7 @@ struct ReferenceReportTests {
         #expect(stream == "| stream 16 KiB writes same-cpu | 240 | 200 | 1.20× (1.20–1.20) | 99.0% (min 50.0%) | 1 / 0 in 3 runs |")
         #expect(report.contains("met on 1 of 2 rows"))
         #expect(report.contains("target ≥ 95% met on 1 of 1 stream rows (median over rounds), 1 of 3 runs below it, lowest run 50.0%."))
-        #expect(report.contains("1 sending sides moved to TCP by backpressure"))
+        #expect(report.contains("1 detours over TCP by backpressure"))
     }
 
     @Test func withoutReferenceModeTheReportIsAsBefore() {

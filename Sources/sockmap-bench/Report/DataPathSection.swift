@@ -93,7 +93,7 @@ struct DataPathSection {
             let demoted = counted.reduce(UInt64(0)) { $0 + $1.backpressureToTCP }
             let released = counted.reduce(UInt64(0)) { $0 + $1.socketsReleased }
             let runs = counted.reduce(0) { $0 + $1.runs }
-            out += "\n\nLeft the fast path (\(mode.rawValue), our counters per run): \(demoted) sending sides moved to TCP by backpressure (`backpressureToTCP`) and \(released) sockets released from the map (`socketsReleased`) over \(runs) runs."
+            out += "\n\nLeft the fast path (\(mode.rawValue), our counters per run): \(demoted) detours over TCP by backpressure (`backpressureToTCP`) and \(released) sockets released from the map (`socketsReleased`) over \(runs) runs."
         }
         return out + "\n"
     }

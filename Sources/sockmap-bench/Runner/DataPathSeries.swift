@@ -88,7 +88,7 @@ struct DataPathSeries: Codable, Sendable {
         (readings[mode.rawValue] ?? []).compactMap(\.fastPathFraction)
     }
 
-    /// How many sending sides backpressure moved to TCP, and how many sockets were released from
+    /// How many detours over TCP backpressure made, and how many sockets were released from
     /// the map, over all of `mode`'s runs of this row; nil when no run had counters.
     func leftFastPath(_ mode: Mode) -> (backpressureToTCP: UInt64, socketsReleased: UInt64, runs: Int)? {
         let counted = (readings[mode.rawValue] ?? []).compactMap(\.counters)
