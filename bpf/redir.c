@@ -113,10 +113,10 @@ struct sock_state {
     __u64 cookie;    /* its own cookie, once in the map */
     __u64 peer;      /* its peer's cookie, once paired (copied from `socks` on first use) */
     __u64 token;     /* the token its SYN carries, until ESTABLISHED */
-    __u64 peer_sk;   /* the peer's kernel socket, as the last look at it found it (read fault-safe only) */
+    __u64 peer_sk;   /* the peer's kernel socket, as the first redirect found it (read fault-safe only) */
     __u64 progress_ns; /* when a look last found that the peer had consumed bytes since the one before */
     __u32 flags;
-    __u32 unchecked; /* bytes redirected since the peer's unread bytes were last read */
+    __u32 unchecked; /* bytes redirected since the last look at the peer; on a detour, the detour's bytes */
     __u32 room;      /* bytes that may go before they are read again: half the room left then */
     __u32 queued;    /* the peer's unread bytes at that look */
 };
