@@ -51,7 +51,7 @@ extension KernelIntegration {
             }
         }
 
-        @Test("1 GiB to a reader that reads continuously: across CPUs it stays accelerated, on one CPU it may end on TCP; every byte checked", arguments: Placement.allCases)
+        @Test("1 GiB to a reader that reads continuously: accelerated, or back on plain TCP after a detour that cannot end; every byte checked", arguments: Placement.allCases)
         func bulkTransferStaysAccelerated(placement: Placement) throws {
             let env = try PathEnvironment(.accelerated)
             defer { env.tearDown() }
@@ -81,22 +81,22 @@ extension KernelIntegration {
             report(String(format: "1 GiB, \(placement.rawValue): %.1f%% redirected, %llu detours, %llu returns, %llu MiB detoured, %llu released",
                           100 * share, c.backpressureToTCP, c.returnedToFastPath, c.bytesDetoured >> 20, c.socketsReleased))
             #expect(c.redirectMissed == 0)
-            switch placement {
-            case .crossCPU:
-                // The reader runs beside the writer: every byte went one of the two ways, the
-                // connection stayed in the map, and every detour but possibly the last came back.
+            // Either the connection stayed in the map, every byte went one of the two ways and
+            // every detour but possibly the last came back; or a detour never found the reader
+            // caught up at one of the writer's sends (a writer that never pauses stays ahead of
+            // its reader by TCP's buffers) and, after detour_limit bytes, the connection left the
+            // map for plain TCP (docs/backpressure.md). Across CPUs a detour is rare (the reader
+            // keeps up): the share is reported, and the fast path's share over many runs is the
+            // benchmark's to show.
+            if c.socketsReleased == 0 {
                 #expect(c.bytesRedirected + c.bytesDetoured == UInt64(total))
-                #expect(c.keptOnTCP == 0 && c.socketsReleased == 0, "the connection stayed in the map")
+                #expect(c.keptOnTCP == 0, "the connection stayed in the map")
                 #expect(c.returnedToFastPath + 1 >= c.backpressureToTCP)
-                #expect(share > 0.9, "most bytes on the fast path")
-            case .sameCPU:
-                // The writer only runs while the reader sleeps in recv(), so a detour cannot end
-                // (a waiting reader could be inside tcp_recvmsg): after detour_limit bytes the
-                // connection goes to TCP for good and leaves the map (docs/backpressure.md).
-                #expect(c.bytesRedirected + c.bytesDetoured <= UInt64(total))
-                #expect(c.backpressureToTCP == 0 || c.returnedToFastPath >= 1 || c.socketsReleased == 2 || c.keptOnTCP > 0,
-                        "a detour either came back or ended the acceleration")
+            } else {
+                #expect(c.socketsReleased == 2 && c.bytesDetoured >= 64 << 20, "left the map only after a detour of detour_limit bytes")
+                #expect(c.backpressureToTCP == c.returnedToFastPath + 1)
             }
+            #expect(c.bytesRedirected > 0)
         }
 
         @Test("a reader that alternates stalls and bursts: the writer detours and comes back, every byte in order", arguments: [SocketPath.accelerated, .plain])
