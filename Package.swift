@@ -109,9 +109,12 @@ let package = Package(
         ),
         // The benchmark's statistics and report, no root: round pairing, mode order, ratios.
         .testTarget(name: "SockmapBenchTests", dependencies: ["sockmap-bench", "SockmapAccelerator"]),
+        // Tests only: a forked child that makes sockets in an accelerated cgroup, so the test
+        // runner itself never moves between cgroups.
+        .target(name: "CSocketFactory", path: "Tests/CSocketFactory"),
         .testTarget(
             name: "SockmapAcceleratorTests",
-            dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject"]
+            dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject", "CSocketFactory"]
         ),
     ]
 )

@@ -50,13 +50,13 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
             let connections = 10_000, size = 32
-            try env.inside {
-                let listener = try TestSocket.tcp()
+            do { // every socket made in the cgroup (the accepted ones follow their listener)
+                let listener = try env.tcp()
                 try listener.bindLoopback(port: 0)
                 guard listen(listener.fd, 64) == 0 else { throw TestSocketError("listen") }
                 let address = TestSocket.loopback(listener.localPort)
                 for i in 0..<connections {
-                    let client = try TestSocket.tcp()
+                    let client = try env.tcp()
                     guard connect(client.fd, address) == 0 else { throw TestSocketError("connect #\(i)") }
                     let accepted = accept(listener.fd, nil, nil)
                     guard accepted >= 0 else { throw TestSocketError("accept #\(i)") }

@@ -251,7 +251,7 @@ extension KernelIntegration {
             defer { env.tearDown() }
             _ = try env.cgroup.create()
             // One listener in the cgroup and one outside it, both before load.
-            let inside = try env.inside { try TestSocket.tcp() }
+            let inside = try env.tcp()
             try inside.bindLoopback(port: 0)
             let outside = try TestSocket.tcp()
             try outside.bindLoopback(port: 0)
@@ -269,7 +269,7 @@ extension KernelIntegration {
             }
 
             let before = try env.counters()
-            let client = try env.inside { try TestSocket.tcp() }
+            let client = try env.tcp()
             guard connect(client.fd, TestSocket.loopback(inside.localPort)) == 0 else { throw TestSocketError("connect") }
             let pair = try TCPPair.accepting(client, on: inside)
             let moved = try Self.exchange(pair, seed: 0xAD, rounds: 20)

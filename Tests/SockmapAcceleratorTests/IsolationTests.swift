@@ -17,11 +17,8 @@ extension KernelIntegration {
             defer { namespaceB.delete() }
 
             let serverPort: UInt16 = 40_123, clientPort: UInt16 = 40_124
-            let (pairA, pairB) = try env.inside {
-                let a = try namespaceA.run { try TCPPair.makeIPv4(serverPort: serverPort, clientPort: clientPort) }
-                let b = try namespaceB.run { try TCPPair.makeIPv4(serverPort: serverPort, clientPort: clientPort) }
-                return (a, b)
-            }
+            let pairA = try TCPPair.makeIPv4(listenerIn: env, clientIn: env, namespace: namespaceA, serverPort: serverPort, clientPort: clientPort)
+            let pairB = try TCPPair.makeIPv4(listenerIn: env, clientIn: env, namespace: namespaceB, serverPort: serverPort, clientPort: clientPort)
             for pair in [pairA, pairB] {
                 #expect(pair.client.localPort == clientPort && pair.client.remotePort == serverPort)
                 #expect(pair.server.localPort == serverPort && pair.server.remotePort == clientPort)
@@ -103,9 +100,7 @@ extension KernelIntegration {
                 try #require(result.status == 0, "ip \(command.joined(separator: " ")): \(result.stderr)")
             }
             let before = try env.counters()
-            let (listener, client) = try env.inside {
-                (try hostB.run { try TestSocket.tcp() }, try hostA.run { try TestSocket.tcp() })
-            }
+            let (listener, client) = (try env.tcp(in: hostB), try env.tcp(in: hostA))
             guard bind(listener.fd, TestSocket.ipv4("198.51.100.2", 0)) == 0, listen(listener.fd, 4) == 0 else { throw TestSocketError("bind/listen") }
             guard connect(client.fd, TestSocket.ipv4("198.51.100.2", listener.localPort)) == 0 else { throw TestSocketError("connect") }
             let moved = try DataPathTests.exchange(try TCPPair.accepting(client, on: listener), rounds: 10)
@@ -126,14 +121,14 @@ extension KernelIntegration {
             defer { try? saved.write(toFile: sysctl, atomically: false, encoding: .utf8) }
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
-            let listener = try env.inside { try TestSocket.tcp() }
+            let listener = try env.tcp()
             try listener.bindLoopback(port: 0)
             var queue: Int32 = 16
             setsockopt(listener.fd, Int32(IPPROTO_TCP), 23 /* TCP_FASTOPEN */, &queue, socklen_t(MemoryLayout<Int32>.size))
             guard listen(listener.fd, 16) == 0 else { throw TestSocketError("listen") }
             let msgFastOpen: Int32 = 0x2000_0000
             func fastOpenConnection(_ first: [UInt8]) throws -> TCPPair {
-                let client = try env.inside { try TestSocket.tcp() }
+                let client = try env.tcp()
                 var address = TestSocket.loopback(listener.localPort)
                 let sent = withUnsafePointer(to: &address) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in

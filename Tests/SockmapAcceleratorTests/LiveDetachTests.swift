@@ -133,7 +133,7 @@ extension KernelIntegration {
             // Made by a thread that has left since: only `ip netns`'s name still points at it.
             let namespace = try NetworkNamespace(name: "sockmap-test-\(getpid())-sweep")
             defer { namespace.delete() }
-            let elsewhere = try env.inside { try namespace.run { try TCPPair.make(.ipv4) } }
+            let elsewhere = try TCPPair.makeIPv4(listenerIn: env, clientIn: env, namespace: namespace)
             let here = try TCPPair.make(.ipv4, in: env)
             for pair in [elsewhere, here] { _ = try DataPathTests.exchange(pair, rounds: 5) }
             let entries = try env.accelerator.entries()

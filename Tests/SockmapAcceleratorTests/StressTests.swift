@@ -18,7 +18,7 @@ extension KernelIntegration {
             let progress = StressProgress(streams: configuration.streams)
             let registry = StressRegistry()
 
-            // Every socket is made now, inside the cgroup (the process moves in and out only once);
+            // Every socket is made now, in the cgroup (by its socket factory, see SocketFactory.swift);
             // the client side connects them later, one by one, while traffic already flows.
             let listener = try env.socket()
             var clients: [Int32] = []

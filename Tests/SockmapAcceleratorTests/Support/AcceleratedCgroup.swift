@@ -29,25 +29,23 @@ final class AcceleratedCgroup {
 
     func counters() throws -> Counters { try accelerator.counters() }
 
-    /// Runs `body` with this process inside the cgroup: sockets created in `body` belong to it
-    /// (a socket keeps the cgroup it was created in). The process moves back afterwards.
-    func inside<T>(_ body: () throws -> T) throws -> T {
-        let original = try Self.currentCgroup()
-        try cgroup.add()
-        defer { try? original.add() }
-        return try body()
+    /// A new TCP socket (descriptor owned by the caller) that belongs to this cgroup, and to
+    /// `namespace` when given, made by `SocketFactory`: the test runner never moves, so the
+    /// sockets other tests open meanwhile stay out of this cgroup.
+    func socketDescriptor(family: Int32 = AF_INET, in namespace: NetworkNamespace? = nil) throws -> Int32 {
+        try SocketFactory.shared.get().socket(family: family, in: cgroup, namespace: namespace)
+    }
+
+    /// `TestSocket.tcp(family)`, made in this cgroup (and `namespace`): see `socketDescriptor`.
+    func tcp(_ family: Int32 = AF_INET, in namespace: NetworkNamespace? = nil) throws -> TestSocket {
+        let socket = TestSocket(fd: try socketDescriptor(family: family, in: namespace))
+        socket.setTimeouts()
+        return socket
     }
 
     func tearDown() {
         _ = try? accelerator.detach(force: true)
         _ = cgroup.removeIfEmpty()
-    }
-
-    /// This process's cgroup v2 directory, from /proc/self/cgroup ("0::/path").
-    static func currentCgroup() throws -> Cgroup {
-        let text = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
-        let line = text.split(separator: "\n").first { $0.hasPrefix("0::") } ?? "0::/"
-        return Cgroup(path: try Mounts.cgroup2MountPoint() + String(line.dropFirst(3)).replacingOccurrences(of: "//", with: "/"))
     }
 
     private final class Counter: @unchecked Sendable {

@@ -94,15 +94,13 @@ struct Endpoint {
 
     /// Creates a socket of `family` there: the socket keeps that namespace and cgroup for good.
     func socket(family: Int32) throws -> TestSocket {
-        let make = { () throws -> TestSocket in
-            let create = { () throws -> TestSocket in
-                let fd = Glibc.socket(family, Int32(SOCK_STREAM.rawValue), 0)
-                guard fd >= 0 else { throw TestSocketError("socket") }
-                return TestSocket(fd: fd)
-            }
-            return try namespace.map { try $0.run(create) } ?? create()
+        if let cgroup { return TestSocket(fd: try cgroup.socketDescriptor(family: family, in: namespace)) }
+        let create = { () throws -> TestSocket in
+            let fd = Glibc.socket(family, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw TestSocketError("socket") }
+            return TestSocket(fd: fd)
         }
-        return try cgroup.map { try $0.inside(make) } ?? make()
+        return try namespace.map { try $0.run(create) } ?? create()
     }
 }
 

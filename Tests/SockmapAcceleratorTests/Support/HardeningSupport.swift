@@ -33,12 +33,17 @@ extension TestSocket {
 
 extension TCPPair {
     /// An IPv4 loopback pair whose listener and client socket are created in the given cgroups
-    /// (nil: wherever this process is at the time). The accepted socket belongs to the
-    /// listener's cgroup. Fixed ports make equal 4-tuples possible (e.g. in two namespaces).
+    /// (nil: the test runner's) and in `namespace` (nil: the runner's). The accepted socket
+    /// belongs to the listener's cgroup. Fixed ports make equal 4-tuples possible (e.g. in two
+    /// namespaces).
     static func makeIPv4(listenerIn listenerCgroup: AcceleratedCgroup? = nil, clientIn clientCgroup: AcceleratedCgroup? = nil,
-                         serverPort: UInt16 = 0, clientPort: UInt16? = nil) throws -> TCPPair {
-        let listener = try listenerCgroup.map { try $0.inside { try TestSocket.tcp() } } ?? TestSocket.tcp()
-        let client = try clientCgroup.map { try $0.inside { try TestSocket.tcp() } } ?? TestSocket.tcp()
+                         namespace: NetworkNamespace? = nil, serverPort: UInt16 = 0, clientPort: UInt16? = nil) throws -> TCPPair {
+        let make = { (cgroup: AcceleratedCgroup?) throws -> TestSocket in
+            if let cgroup { return try cgroup.tcp(in: namespace) }
+            return try namespace.map { try $0.run { try TestSocket.tcp() } } ?? TestSocket.tcp()
+        }
+        let listener = try make(listenerCgroup)
+        let client = try make(clientCgroup)
         try listener.bindLoopback(port: serverPort)
         guard listen(listener.fd, 16) == 0 else { throw TestSocketError("listen") }
         if let clientPort { try client.bindLoopback(port: clientPort) }

@@ -71,12 +71,10 @@ final class PathEnvironment {
 
     /// Makes a socket inside the cgroup (when there is one): a socket keeps the cgroup it was created in.
     func socket() throws -> Int32 {
-        let make = { () throws -> Int32 in
-            let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw TestSocketError("socket") }
-            return fd
-        }
-        return try cgroup.map { try $0.inside(make) } ?? make()
+        if let cgroup { return try cgroup.socketDescriptor(family: AF_INET) }
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSocketError("socket") }
+        return fd
     }
 
     /// Listen, (deny-list the port,) connect, accept. `timeouts` sets SO_RCVTIMEO/SO_SNDTIMEO on

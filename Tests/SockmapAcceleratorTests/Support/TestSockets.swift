@@ -74,15 +74,10 @@ struct TCPPair {
 
     /// Creates the listener and the client socket (inside `cgroup` when given), then connects and accepts.
     static func make(_ family: Family = .ipv4, in cgroup: AcceleratedCgroup? = nil, port listenPort: UInt16 = 0) throws -> TCPPair {
-        let makeSockets = { () throws -> (TestSocket, TestSocket) in
-            let listenFamily = family == .ipv4 ? AF_INET : AF_INET6
-            let clientFamily = family == .ipv6 ? AF_INET6 : AF_INET
-            let listener = TestSocket(fd: socket(listenFamily, Int32(SOCK_STREAM.rawValue), 0))
-            let client = TestSocket(fd: socket(clientFamily, Int32(SOCK_STREAM.rawValue), 0))
-            guard listener.fd >= 0, client.fd >= 0 else { throw TestSocketError("socket") }
-            return (listener, client)
-        }
-        let (listener, client) = try cgroup.map { try $0.inside(makeSockets) } ?? makeSockets()
+        let listenFamily = family == .ipv4 ? AF_INET : AF_INET6
+        let clientFamily = family == .ipv6 ? AF_INET6 : AF_INET
+        let listener = try cgroup?.tcp(listenFamily) ?? TestSocket.tcp(listenFamily)
+        let client = try cgroup?.tcp(clientFamily) ?? TestSocket.tcp(clientFamily)
         var one: Int32 = 1
         setsockopt(listener.fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let port: UInt16
