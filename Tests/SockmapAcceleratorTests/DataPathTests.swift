@@ -78,12 +78,7 @@ extension KernelIntegration {
                 #expect(try env.accelerator.entries().count == 2)
             }
             var remaining = -1
-            for _ in 0..<100 {
-                remaining = try env.accelerator.entries().count
-                if remaining == 0 { break }
-                usleep(20_000)
-            }
-            #expect(remaining == 0)
+            #expect(try poll(timeout: 2) { remaining = try env.accelerator.entries().count; return remaining == 0 }, "\(remaining) entries left")
         }
     }
 }
