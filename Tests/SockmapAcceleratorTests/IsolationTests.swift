@@ -78,6 +78,29 @@ extension KernelIntegration {
             #expect(delta.socketsInserted == 0 && delta.messagesRedirected == 0 && delta.redirectMissed == 0 && delta.keptOnTCP == 0)
         }
 
+        @Test("sockets made for a cgroup come from its socket factory: the test runner never moves, so its own connections made meanwhile stay out of the cgroup")
+        func runnerNeverJoinsTheCgroup() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let runnerCgroup = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
+            let pairs = 50
+            // The runner's own connections, made on another thread while the factory makes
+            // sockets for the cgroup: with the old way (moving the runner in and out), some
+            // would have been born in the cgroup.
+            let outside = BackgroundTask { () -> UncheckedBox<Result<[TCPPair], any Error>> in
+                UncheckedBox(Result { try (0..<pairs).map { _ in try TCPPair.make(.ipv4) } })
+            }
+            let inside = try (0..<pairs).map { _ in try TCPPair.make(.ipv4, in: env) }
+            let runnerPairs = try #require(outside.wait(timeout: 30)).value.get()
+            #expect(try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) == runnerCgroup)
+            #expect(env.cgroup.processes().isEmpty, "the factory waits outside the cgroup between sockets")
+            let cookies = Set(try env.accelerator.entries().compactMap(\.cookie))
+            #expect(cookies == Set(inside.flatMap { [$0.client.cookie, $0.server.cookie] }))
+            #expect(cookies.isDisjoint(with: runnerPairs.flatMap { [$0.client.cookie, $0.server.cookie] }))
+            for pair in runnerPairs { _ = try DataPathTests.exchange(pair, rounds: 1) }
+            #expect(try env.counters().socketsInserted == UInt64(2 * pairs))
+        }
+
         @Test("a peer on another host is left alone: its SYN carries no token, neither socket enters the map, traffic is plain TCP")
         func remotePeerNotInserted() throws {
             let env = try AcceleratedCgroup()
