@@ -2,6 +2,7 @@ import BPFLoader
 import Foundation
 import SockmapAccelerator
 import SockmapAgent
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -292,11 +293,11 @@ extension KernelIntegration {
         func upgradeReplaces() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             let pair = try TCPPair.make(.ipv4, in: env)
             _ = try DataPathTests.exchange(pair, rounds: 10)
             // The same object with bytes appended: an "upgrade" with another hash.
-            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: KernelTestEnvironment.redirObject)))
+            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: PackageLayout.redirObject)))
             let oldHash = SHA256.hex(bytes)
             bytes += Array("upgrade".utf8)
             let upgraded = FileManager.default.temporaryDirectory.appendingPathComponent("agent-upgrade-\(getpid()).o")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `swift-sockmap agent` started by a test: its own port (the kernel's choice, read from the
@@ -198,7 +199,7 @@ final class LineCollector: @unchecked Sendable {
 enum Tools {
     static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin", KernelTestEnvironment.packageRoot + "/.build/tools-venv/bin"]
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin", PackageLayout.root + "/.build/tools-venv/bin"]
         return directories.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
