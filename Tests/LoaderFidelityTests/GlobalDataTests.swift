@@ -108,9 +108,9 @@ final class UDPPair {
     func receivedCount(expected: Int) -> Int {
         var count = 0
         var buffer = [UInt8](repeating: 0, count: 2048)
-        let deadline = Date().addingTimeInterval(1)
-        while count < expected, Date() < deadline {
-            if recv(receiver, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { count += 1 } else { usleep(10_000) }
+        _ = waitUntil(timeout: 1) {
+            while count < expected, recv(receiver, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { count += 1 }
+            return count >= expected
         }
         return count
     }

@@ -229,8 +229,7 @@ extension KernelIntegration {
                 #expect(try agent.metrics().samples["swift_sockmap_bytes_redirected_total"] == Double(moved.bytes))
             }
             // The closed connection's sockets leave the map as they close.
-            let deadline = Date().addingTimeInterval(10)
-            while (try? env.accelerator.entries().count) != 0 && Date() < deadline { usleep(10_000) }
+            _ = waitUntil(timeout: 10) { (try? env.accelerator.entries().count) == 0 }
             agent.signal(SIGTERM)
             #expect(agent.awaitExit() == 0)
             #expect(agent.lines.contains { ($0["message"] as? String) == "detached" }, "\(agent.text)")
@@ -336,8 +335,7 @@ extension KernelIntegration {
             let before = try agent.metrics().samples
             let moved = try DataPathTests.exchange(try TCPPair.make(.ipv4, in: env), rounds: 20)
             #expect(Self.delta(try agent.metrics().samples, before, "swift_sockmap_bytes_redirected_total") == Double(moved.bytes))
-            let deadline = Date().addingTimeInterval(10)
-            while (try? env.accelerator.entries().count) != 0 && Date() < deadline { usleep(10_000) }
+            _ = waitUntil(timeout: 10) { (try? env.accelerator.entries().count) == 0 }
             agent.signal(SIGTERM)
             #expect(agent.awaitExit() == 0, "\(agent.text)")
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))

@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Flow control: a reader that stops reading must slow its sender down exactly as TCP does

@@ -242,7 +242,7 @@ extension KernelIntegration {
             let delta = try env.counters().delta(since: before)
             #expect(delta.skippedByPolicy == 1 && delta.socketsPaired == 0 && delta.messagesRedirected == 0)
             #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(moved))
-            #expect(try poll { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
+            #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
             #expect(try env.counters().delta(since: before).socketsReleased == 1)
         }
 

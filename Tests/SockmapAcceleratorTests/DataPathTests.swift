@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -78,10 +79,9 @@ extension KernelIntegration {
                 #expect(try env.accelerator.entries().count == 2)
             }
             var remaining = -1
-            for _ in 0..<100 {
+            _ = try waitUntil(timeout: 2) {
                 remaining = try env.accelerator.entries().count
-                if remaining == 0 { break }
-                usleep(20_000)
+                return remaining == 0
             }
             #expect(remaining == 0)
         }

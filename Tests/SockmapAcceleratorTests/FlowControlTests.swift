@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Flow control that keeps the fast path: a healthy bulk reader stays accelerated, a stalled one

@@ -1,6 +1,7 @@
 import Foundation
 import SockmapAccelerator
 import Synchronization
+import TestSupport
 import Testing
 
 /// Socket semantics real applications rely on, each checked on the accelerated path and on plain

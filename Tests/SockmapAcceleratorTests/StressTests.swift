@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Many accelerated connections at once, both directions, random write sizes, every byte checked.
