@@ -1,21 +1,10 @@
 import Foundation
+import TestSupport
 
 // Byte streams whose every 8-byte word names its own position, so a receiver can check each
 // byte in order and, when one is wrong, say where the bytes it got were actually sent from.
 
-/// SplitMix64: a small, fast, seedable generator, so a failing run can be replayed exactly.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
     /// A write size between 1 and `limit` bytes, uniform in its logarithm: as many 1–2 byte
     /// writes as 512 KiB–1 MiB ones.
     mutating func writeSize(upTo limit: Int) -> Int {
