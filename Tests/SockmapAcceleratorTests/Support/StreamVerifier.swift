@@ -15,61 +15,6 @@ extension SeededGenerator {
     }
 }
 
-/// Stream content: the word at offset 8k is `(k + 1) · C ⊕ seed` (little-endian). Multiplying
-/// by an odd constant is a bijection, so every word of a stream differs from every other, and
-/// `origin(of:)` turns a received word back into the offset it was sent from.
-struct StreamPattern: Sendable, Hashable {
-    let seed: UInt64
-    private static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-    private static let inverse: UInt64 = {
-        var x = multiplier // Newton's iteration for the inverse modulo 2^64
-        for _ in 0..<6 { x = x &* (2 &- multiplier &* x) }
-        return x
-    }()
-
-    init(seed: UInt64) { self.seed = seed }
-
-    /// The pattern of connection `connection`, direction `direction` (0: client to server), run `run`.
-    init(run: UInt64, connection: Int, direction: Int) {
-        seed = (run &* 0x1_0000_0001) ^ (UInt64(connection) << 8 | UInt64(direction)) &* 0xD6E8_FEB8_6659_FD93
-    }
-
-    /// Writes stream bytes `offset ..< offset + buffer.count` into `buffer`.
-    func fill(_ buffer: UnsafeMutableRawBufferPointer, offset: Int) {
-        let count = buffer.count
-        guard count > 0 else { return }
-        let base = buffer.baseAddress!
-        var k = UInt64(offset / 8) &+ 1
-        var position = 0
-        let skip = offset % 8
-        if skip != 0 { // the tail of a word that starts before the buffer
-            let word = (k &* Self.multiplier ^ seed).littleEndian
-            position = min(8 - skip, count)
-            withUnsafeBytes(of: word) { base.copyMemory(from: $0.baseAddress! + skip, byteCount: position) }
-            k &+= 1
-        }
-        while position + 8 <= count {
-            base.storeBytes(of: (k &* Self.multiplier ^ seed).littleEndian, toByteOffset: position, as: UInt64.self)
-            position &+= 8
-            k &+= 1
-        }
-        if position < count { // the head of a word that ends after the buffer
-            let word = (k &* Self.multiplier ^ seed).littleEndian
-            let rest = count - position
-            withUnsafeBytes(of: word) { (base + position).copyMemory(from: $0.baseAddress!, byteCount: rest) }
-        }
-    }
-
-    /// The stream offset that the 8 bytes at `word` were sent from, if they are an aligned word of
-    /// this stream no further than `limit` bytes in.
-    func origin(of word: UnsafeRawPointer, limit: Int) -> Int? {
-        let value = UInt64(littleEndian: word.loadUnaligned(as: UInt64.self))
-        let k = (value ^ seed) &* Self.inverse
-        guard k >= 1, k <= UInt64(limit / 8 + 1) else { return nil }
-        return Int(k - 1) * 8
-    }
-}
-
 /// What a receiver got wrong, with enough detail to find the bug.
 struct StreamMismatch: Error, CustomStringConvertible, Sendable {
     let stream: String
@@ -97,13 +42,13 @@ struct StreamMismatch: Error, CustomStringConvertible, Sendable {
 /// Checks a received stream in order against its pattern. One per stream; not thread-safe.
 final class StreamVerifier {
     let name: String
-    let pattern: StreamPattern
+    let pattern: Pattern
     /// Bytes the sender will send in total; more is an error.
     let total: Int
     private(set) var offset = 0
     private let expected: UnsafeMutableRawBufferPointer
 
-    init(name: String, pattern: StreamPattern, total: Int, chunk: Int = 64 << 10) {
+    init(name: String, pattern: Pattern, total: Int, chunk: Int = 64 << 10) {
         self.name = name
         self.pattern = pattern
         self.total = total
@@ -154,7 +99,7 @@ final class StreamVerifier {
 
 /// Produces a stream's bytes in writes of random size.
 final class StreamWriter {
-    let pattern: StreamPattern
+    let pattern: Pattern
     let total: Int
     private(set) var offset = 0
     private var generator: SeededGenerator
@@ -165,7 +110,7 @@ final class StreamWriter {
     private var sentOfChunk = 0
     private(set) var writes = 0
 
-    init(pattern: StreamPattern, total: Int, seed: UInt64, maxWrite: Int = 1 << 20) {
+    init(pattern: Pattern, total: Int, seed: UInt64, maxWrite: Int = 1 << 20) {
         self.pattern = pattern
         self.total = total
         self.maxWrite = maxWrite
