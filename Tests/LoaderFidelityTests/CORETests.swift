@@ -141,10 +141,10 @@ struct CORETests {
         #expect(error.verifierLog?.contains("invalid func unknown#195896080") == true, "\(error)")
         #expect(error.context.contains("instruction 1 is a poisoned CO-RE relocation (byte_off, access 0:0)"), "\(error.context)")
         let pins = try PinDirectory("core-unguarded")
-        let libbpf = try Command.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("libbpf")])
+        let libbpf = try CommandRunner.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("libbpf")])
         #expect(libbpf.status != 0)
         // libbpf rewrites the verifier's line into this one.
-        #expect(libbpf.errors.contains("failed to resolve CO-RE relocation <byte_off>"), "\(libbpf.errors)")
+        #expect(libbpf.stderr.contains("failed to resolve CO-RE relocation <byte_off>"), "\(libbpf.stderr)")
     }
 
     /// `coreBTFPath` (the CLI's `--btf`) with a copy of the kernel's BTF resolves as the kernel's

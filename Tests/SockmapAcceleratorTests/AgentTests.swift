@@ -86,9 +86,8 @@ extension KernelIntegration {
             let log = Pipe()
             server.standardOutput = FileHandle.nullDevice
             server.standardError = log
-            let collected = LineCollector()
             try server.run()
-            collected.read(log.fileHandleForReading)
+            let collected = PipeCollector(log.fileHandleForReading)
             defer {
                 server.terminate()
                 server.waitUntilExit()
@@ -123,7 +122,7 @@ extension KernelIntegration {
                 guard server.isRunning else { break }
                 usleep(200_000)
             }
-            Issue.record("Prometheus never returned an accepted \(query) (last answer: \(last); its log: \(collected.rawLines.suffix(5)))")
+            Issue.record("Prometheus never returned an accepted \(query) (last answer: \(last); its log: \(collected.lines.suffix(5)))")
             return last
         }
 

@@ -22,31 +22,6 @@ enum Environment {
     }()
 }
 
-/// Runs a command to completion and captures its output.
-struct CommandResult {
-    let status: Int32
-    let output: String
-    let errors: String
-}
-
-enum Command {
-    static func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting: a full pipe would block the child.
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                             errors: String(decoding: errors, as: UTF8.self))
-    }
-}
-
 /// A fresh directory in bpffs, removed with everything pinned in it when the value goes away.
 final class PinDirectory {
     let path: String

@@ -38,6 +38,18 @@ enum KernelTestEnvironment {
     static var cliPath: String { buildDirectory + "/swift-sockmap" }
 }
 
+extension CommandRunner {
+    /// Runs the built `swift-sockmap`.
+    static func cli(_ arguments: String...) throws -> CommandResult {
+        try run(KernelTestEnvironment.cliPath, arguments)
+    }
+
+    /// Runs the built `swift-sockmap` with extra environment variables.
+    static func cli(environment: [String: String], _ arguments: String...) throws -> CommandResult {
+        try run(KernelTestEnvironment.cliPath, arguments, environment: environment)
+    }
+}
+
 extension Trait where Self == ConditionTrait {
     /// Runs the test when kernel tests can run here, and always in CI.
     static var kernel: Self {
