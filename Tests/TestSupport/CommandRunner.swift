@@ -1,15 +1,18 @@
 import Foundation
 
 /// What a command run to completion printed and how it ended.
-public struct CommandResult: Sendable {
+package struct CommandResult: Sendable {
     /// The exit status, or the signal number when `signal` is set.
-    public let status: Int32
-    public let stdout: String
-    public let stderr: String
+    package let status: Int32
+    /// Everything the command wrote to standard output, decoded as UTF-8.
+    package let stdout: String
+    /// Everything the command wrote to standard error, decoded as UTF-8.
+    package let stderr: String
     /// The signal that ended the process, or nil when it exited.
-    public var signal: Int32?
+    package var signal: Int32?
 
-    public init(status: Int32, stdout: String, stderr: String, signal: Int32? = nil) {
+    /// A result with these fields, for tests that make one up.
+    package init(status: Int32, stdout: String, stderr: String, signal: Int32? = nil) {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
@@ -18,13 +21,13 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs a program to completion and captures its output.
-public enum CommandRunner {
+package enum CommandRunner {
     /// Runs `executable` with `arguments`, standard input empty. `environment` is added to (and
     /// overrides) this process's environment. Both outputs are drained while it runs, so a chatty
     /// child never blocks on a full pipe. A child still running after `timeout` seconds gets
     /// SIGTERM, and SIGKILL 10 seconds later.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           timeout: TimeInterval = 60) throws -> CommandResult {
+    package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                            timeout: TimeInterval = 60) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

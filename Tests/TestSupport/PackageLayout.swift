@@ -2,10 +2,10 @@ import Foundation
 
 /// Where the package's files are, for tests that read them: found from this file's path by
 /// walking up to the directory that holds Package.swift.
-public enum PackageLayout {
+package enum PackageLayout {
     /// The package root: the nearest directory above this file with a Package.swift (the
     /// working directory if there is none, as when the sources moved after the build).
-    public static let root: String = {
+    package static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -15,8 +15,8 @@ public enum PackageLayout {
     }()
 
     /// The package's BPF object, built by `make -C bpf` (bpf/redir.o).
-    public static let redirObject = root + "/bpf/redir.o"
+    package static let redirObject = root + "/bpf/redir.o"
 
     /// A fixture object built by `make -C bpf` (Tests/Fixtures/bpf/NAME.o).
-    public static func fixture(_ name: String) -> String { root + "/Tests/Fixtures/bpf/\(name).o" }
+    package static func fixture(_ name: String) -> String { root + "/Tests/Fixtures/bpf/\(name).o" }
 }

@@ -3,8 +3,9 @@
 /// a bijection, so every word of a stream differs from every other and `origin(of:limit:)` turns
 /// a received word back into the offset it was sent from; the key makes streams of nearby seeds
 /// (7 and 8) differ in nearly every byte, not only in the low byte of each word.
-public struct Pattern: Sendable, Hashable {
-    public let seed: UInt64
+package struct Pattern: Sendable, Hashable {
+    /// The seed the stream was made from.
+    package let seed: UInt64
     private let key: UInt64
     private static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
     private static let inverse: UInt64 = {
@@ -13,31 +14,32 @@ public struct Pattern: Sendable, Hashable {
         return x
     }()
 
-    public init(seed: UInt64) {
+    /// Stream `seed`: the same bytes in every run.
+    package init(seed: UInt64) {
         self.seed = seed
         var generator = SeededGenerator(seed: seed)
         key = generator.next()
     }
 
     /// The pattern of connection `connection`, direction `direction` (0: client to server), run `run`.
-    public init(run: UInt64, connection: Int, direction: Int) {
+    package init(run: UInt64, connection: Int, direction: Int) {
         self.init(seed: (run &* 0x1_0000_0001) ^ (UInt64(connection) << 8 | UInt64(direction)) &* 0xD6E8_FEB8_6659_FD93)
     }
 
     /// Bytes `offset ..< offset + count` of stream `seed`.
-    public static func bytes(seed: UInt64, offset: Int, count: Int) -> [UInt8] {
+    package static func bytes(seed: UInt64, offset: Int, count: Int) -> [UInt8] {
         Pattern(seed: seed).bytes(offset: offset, count: count)
     }
 
     /// Bytes `offset ..< offset + count` of this stream.
-    public func bytes(offset: Int, count: Int) -> [UInt8] {
+    package func bytes(offset: Int, count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { fill($0, offset: offset) }
         return bytes
     }
 
     /// Writes stream bytes `offset ..< offset + buffer.count` into `buffer`.
-    public func fill(_ buffer: UnsafeMutableRawBufferPointer, offset: Int) {
+    package func fill(_ buffer: UnsafeMutableRawBufferPointer, offset: Int) {
         let count = buffer.count
         guard count > 0 else { return }
         let base = buffer.baseAddress!
@@ -64,7 +66,7 @@ public struct Pattern: Sendable, Hashable {
 
     /// The stream offset that the 8 bytes at `word` were sent from, if they are an aligned word of
     /// this stream no further than `limit` bytes in.
-    public func origin(of word: UnsafeRawPointer, limit: Int) -> Int? {
+    package func origin(of word: UnsafeRawPointer, limit: Int) -> Int? {
         let value = UInt64(littleEndian: word.loadUnaligned(as: UInt64.self))
         let k = (value ^ key) &* Self.inverse
         guard k >= 1, k <= UInt64(limit / 8 + 1) else { return nil }

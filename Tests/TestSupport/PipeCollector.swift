@@ -3,7 +3,7 @@ import Foundation
 /// Drains the read end of a child's pipe on a background thread from the start, so a chatty
 /// child never blocks on a full pipe, and keeps what it read: all of it, and its complete lines
 /// as they arrive (a last line without a newline is not a line).
-public final class PipeCollector: @unchecked Sendable {
+package final class PipeCollector: @unchecked Sendable {
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
     private var data = Data()
@@ -12,7 +12,7 @@ public final class PipeCollector: @unchecked Sendable {
     private var done = false
 
     /// Starts reading `handle` to its end.
-    public init(_ handle: FileHandle) {
+    package init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
             while true {
                 let chunk = handle.availableData
@@ -30,14 +30,14 @@ public final class PipeCollector: @unchecked Sendable {
     }
 
     /// The complete lines read so far, without their newlines.
-    public var lines: [String] {
+    package var lines: [String] {
         condition.lock(); defer { condition.unlock() }
         return complete
     }
 
     /// Waits for the first line, from the first one read, that matches `predicate`; nil when the
     /// pipe closes or `timeout` passes first. `predicate` sees each line once, in order.
-    public func awaitLine(timeout: TimeInterval, _ predicate: (String) -> Bool) -> String? {
+    package func awaitLine(timeout: TimeInterval, _ predicate: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock(); defer { condition.unlock() }
         var seen = 0
@@ -54,7 +54,7 @@ public final class PipeCollector: @unchecked Sendable {
     /// Waits until the pipe is closed (the process, and any child that inherited the pipe,
     /// exited), for at most `timeout` seconds; returns whether it is.
     @discardableResult
-    public func awaitEnd(timeout: TimeInterval) -> Bool {
+    package func awaitEnd(timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock(); defer { condition.unlock() }
         while !done { if !condition.wait(until: deadline) { return done } }
@@ -62,7 +62,7 @@ public final class PipeCollector: @unchecked Sendable {
     }
 
     /// Everything read, once the pipe is closed: waits for that without a limit.
-    public func finish() -> Data {
+    package func finish() -> Data {
         condition.lock(); defer { condition.unlock() }
         while !done { condition.wait() }
         return data
