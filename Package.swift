@@ -94,16 +94,20 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // What the test targets share: a subprocess runner, a wait for a condition with a
+        // deadline, a seeded generator, deterministic test bytes and the package's paths.
+        // Not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "BPFLoaderTests",
-            dependencies: ["BPFLoader", "BPFObject"]
+            dependencies: ["BPFLoader", "BPFObject", "TestSupport"]
         ),
         // The kernel layer through its bpf(2) seam, with a scripted kernel: no root, no BPF.
         .testTarget(name: "BPFLoaderUnitTests", dependencies: ["BPFLoader", "BPFObject", "CBPF"]),
         .testTarget(
             name: "LoaderFidelityTests",
             dependencies: [
-                "BPFLoader", "BPFObject", "SockmapAccelerator",
+                "BPFLoader", "BPFObject", "SockmapAccelerator", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -114,7 +118,7 @@ let package = Package(
         .target(name: "CSocketFactory", path: "Tests/CSocketFactory"),
         .testTarget(
             name: "SockmapAcceleratorTests",
-            dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject", "CSocketFactory"]
+            dependencies: ["SockmapAccelerator", "SockmapAgent", "BPFLoader", "BPFObject", "CSocketFactory", "TestSupport"]
         ),
     ]
 )

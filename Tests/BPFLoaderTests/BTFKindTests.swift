@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import BPFObject
 
@@ -153,7 +154,7 @@ struct BTFKindTests {
 
     @Test("kernel bytes: the fix-ups write size and offsets that decode back to the same types", arguments: ["global_data", "btf_maps", "libbpf_core"])
     func kernelBytesRoundTrip(_ fixture: String) throws {
-        let bytes = try #require(FileManager.default.contents(atPath: RedirObject.packageRoot + "/Tests/Fixtures/bpf/\(fixture).o"))
+        let bytes = try #require(FileManager.default.contents(atPath: PackageLayout.fixture(fixture)))
         let elf = try ELFFile(bytes: [UInt8](bytes))
         let compiled = try BTFSpec(bytes: try elf.data(of: try #require(elf.section(named: ".BTF"))))
         let fixed = try compiled.fixedUp(for: elf)

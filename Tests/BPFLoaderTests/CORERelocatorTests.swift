@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import BPFLoader
 @testable import BPFObject
@@ -254,7 +255,7 @@ struct CORERelocatorTests {
         defer { try? FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: CORETargetBTF.kernelPath, toPath: copy)
         let target = try CORETargetBTF(path: copy)
-        let spec = try ObjectSpec(path: RedirObject.packageRoot + "/Tests/Fixtures/bpf/libbpf_core.o")
+        let spec = try ObjectSpec(path: PackageLayout.fixture("libbpf_core"))
         let local = try #require(spec.btf)
         let kinds = try #require(spec.program(named: "core_kinds"))
         #expect(Set(kinds.coreRelocations.map(\.kind)).isSuperset(of: [.fieldByteOffset, .fieldByteSize, .fieldExists, .fieldSigned,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import BPFLoader
 @testable import BPFObject
@@ -8,7 +9,7 @@ import Testing
 /// crashed the loader; now each must parse or throw.
 @Suite("fuzzer crashers")
 struct CrasherReplayTests {
-    static let directory = RedirObject.packageRoot + "/Tests/BPFLoaderTests/Fixtures/crashers"
+    static let directory = PackageLayout.root + "/Tests/BPFLoaderTests/Fixtures/crashers"
 
     static let files: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import BPFLoader
 @testable import BPFObject
@@ -340,7 +341,7 @@ struct MalformedObjectTests {
     /// core_relo part: the record size word, then the first group's name and count, then the
     /// first record (`insn_off`, `type_id`, `access_str_off`, `kind`).
     static func coreRelocations() throws -> (raw: RawELF, part: Int, section: String, btf: BTFSpec) {
-        let path = RedirObject.packageRoot + "/Tests/Fixtures/bpf/libbpf_core.o"
+        let path = PackageLayout.fixture("libbpf_core")
         guard let data = FileManager.default.contents(atPath: path) else { throw RedirObject.Missing(path: path) }
         let raw = RawELF([UInt8](data))
         let ext = raw.section(".BTF.ext"), btfSection = raw.section(".BTF")

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import BPFLoader
 @testable import BPFObject
@@ -124,7 +125,7 @@ struct MutationTests {
     }
 
     static func mutate(_ raw: RawELF, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var bytes = raw.bytes
         let interesting: [UInt64] = [0, 1, 2, 7, 8, 0x10, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
                                      1 << 32, 1 << 63, .max, UInt64(bytes.count), UInt64(bytes.count - 1)]

@@ -1,6 +1,7 @@
 @testable import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// The CO-RE fixtures loaded by this loader and by libbpf: translated alike (as OracleTests
@@ -69,7 +70,7 @@ struct CORETests {
     }
 
     func readsTheKernelAsLibbpfDoes(_ fixture: String) throws {
-        let object = Environment.fixture(fixture)
+        let object = PackageLayout.fixture(fixture)
         let spec = try ObjectSpec(path: object)
         #expect(spec.needsCORE)
         let ours = try LoadedObject(spec, options: .init(coreTarget: try Self.kernelTarget.get()))
@@ -133,17 +134,17 @@ struct CORETests {
     /// An unguarded read of a field the kernel lacks is poisoned, not refused by the loader: the
     /// verifier rejects the program at that instruction, with the message libbpf's load gets.
     @Test func unguardedMissingFieldIsRejectedByTheVerifier() throws {
-        let object = Environment.fixture("libbpf_core_unguarded")
+        let object = PackageLayout.fixture("libbpf_core_unguarded")
         let error = try #require(try #require(throws: LoadError.self) {
             try LoadedObject(try ObjectSpec(path: object), options: .init(coreTarget: try Self.kernelTarget.get()))
         }.kernelError)
         #expect(error.verifierLog?.contains("invalid func unknown#195896080") == true, "\(error)")
         #expect(error.context.contains("instruction 1 is a poisoned CO-RE relocation (byte_off, access 0:0)"), "\(error.context)")
         let pins = try PinDirectory("core-unguarded")
-        let libbpf = try Command.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("libbpf")])
+        let libbpf = try CommandRunner.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("libbpf")])
         #expect(libbpf.status != 0)
         // libbpf rewrites the verifier's line into this one.
-        #expect(libbpf.errors.contains("failed to resolve CO-RE relocation <byte_off>"), "\(libbpf.errors)")
+        #expect(libbpf.stderr.contains("failed to resolve CO-RE relocation <byte_off>"), "\(libbpf.stderr)")
     }
 
     /// `coreBTFPath` (the CLI's `--btf`) with a copy of the kernel's BTF resolves as the kernel's
@@ -152,7 +153,7 @@ struct CORETests {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("swift-sockmap-core-\(getpid()).btf").path
         defer { try? FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: CORETargetBTF.kernelPath, toPath: copy)
-        let spec = try ObjectSpec(path: Environment.fixture("libbpf_core_probe_read"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("libbpf_core_probe_read"))
         let fromKernel = try LoadedObject(spec)
         let fromFile = try LoadedObject(spec, options: .init(coreBTFPath: copy))
         #expect(try Self.run(fromFile.programs, results: #require(fromFile.maps["results"]))[.offRcvbuf]

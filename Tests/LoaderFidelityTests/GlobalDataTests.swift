@@ -1,6 +1,7 @@
 import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// Global data really works in the kernel: a socket filter on a UDP socket counts into .data and
@@ -8,7 +9,7 @@ import Testing
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct GlobalDataTests {
     @Test func socketFilterUpdatesDataAndBssAndReadsRodata() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("global_data"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("global_data"))
         let object = try LoadedObject(spec)
         let rodata = try #require(object.maps[".rodata"])
         let info = try rodata.info()
@@ -30,7 +31,7 @@ struct GlobalDataTests {
     }
 
     @Test func rodataSetBeforeLoadingChangesTheVerdict() throws {
-        var spec = try ObjectSpec(path: Environment.fixture("global_data"))
+        var spec = try ObjectSpec(path: PackageLayout.fixture("global_data"))
         try spec.setGlobal("threshold", integer: 1) // every packet is longer: dropped
         let object = try LoadedObject(spec)
         let pair = try UDPPair()
@@ -42,7 +43,7 @@ struct GlobalDataTests {
     }
 
     @Test func legacyMapsLoadAndWork() throws {
-        let object = try LoadedObject(try ObjectSpec(path: Environment.fixture("legacy_maps")))
+        let object = try LoadedObject(try ObjectSpec(path: PackageLayout.fixture("legacy_maps")))
         let counts = try #require(object.maps["legacy_counts"])
         let info = try counts.info()
         #expect(info.type == .array && info.keySize == 4 && info.valueSize == 8 && info.maxEntries == 4)
@@ -107,9 +108,9 @@ final class UDPPair {
     func receivedCount(expected: Int) -> Int {
         var count = 0
         var buffer = [UInt8](repeating: 0, count: 2048)
-        let deadline = Date().addingTimeInterval(1)
-        while count < expected, Date() < deadline {
-            if recv(receiver, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { count += 1 } else { usleep(10_000) }
+        _ = waitUntil(timeout: 1) {
+            while count < expected, recv(receiver, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { count += 1 }
+            return count >= expected
         }
         return count
     }

@@ -36,6 +36,7 @@ func loadAndAttach(objectPath: String, cgroupPath: String, pinPath: String) thro
 
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// The example of the DocC article "Loading an object and attaching a program"
@@ -49,7 +50,7 @@ struct LoadingAndAttachingExample {
         defer { cgroup.removeIfEmpty() }
         let pins = try PinDirectory("docs")
 
-        let object = try loadAndAttach(objectPath: Environment.fixture("libbpf_sockmap"), cgroupPath: cgroup.path,
+        let object = try loadAndAttach(objectPath: PackageLayout.fixture("libbpf_sockmap"), cgroupPath: cgroup.path,
                                        pinPath: pins.path + "/sock_ops_map")
 
         let sockops = try #require(object.programs["bpf_sockops_v4"])

@@ -1,6 +1,7 @@
 import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// Loads each fixture with this loader and with libbpf (through `bpftool prog loadall`) and
@@ -13,7 +14,7 @@ struct OracleTests {
 
     @Test(arguments: fixtures)
     func sameProgramsAndMapsAsLibbpf(_ fixture: String) throws {
-        let object = Environment.fixture(fixture)
+        let object = PackageLayout.fixture(fixture)
         let pins = try PinDirectory(fixture)
 
         let spec = try ObjectSpec(path: object)

@@ -1,6 +1,7 @@
 import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// Maps that ask to be pinned by name (`LIBBPF_PIN_BY_NAME`), as libbpf honours them: the map
@@ -11,7 +12,7 @@ struct PinByNameTests {
     static let object = "libbpf_pinned_maps"
 
     @Test func theDefinitionSaysWhichMapIsPinned() throws {
-        let spec = try ObjectSpec(path: Environment.fixture(Self.object))
+        let spec = try ObjectSpec(path: PackageLayout.fixture(Self.object))
         #expect(spec.map(named: "shared_counts")?.pinning == .byName)
         #expect(spec.map(named: "private_counts")?.pinning == MapPinning.none)
     }
@@ -20,7 +21,7 @@ struct PinByNameTests {
         let pins = try PinDirectory("by-name")
         var options = LoadedObject.Options()
         options.pinRoot = pins.path + "/root" // missing: created, as libbpf creates the pin's directory
-        let spec = try ObjectSpec(path: Environment.fixture(Self.object))
+        let spec = try ObjectSpec(path: PackageLayout.fixture(Self.object))
         let path = options.pinRoot + "/shared_counts"
 
         let first = try LoadedObject(spec, options: options)
@@ -44,7 +45,7 @@ struct PinByNameTests {
         let other = try BPFMap(creating: MapSpec(name: "shared_counts", type: .array, keySize: 4, valueSize: 8, maxEntries: 8))
         try other.pin(at: path)
 
-        let spec = try ObjectSpec(path: Environment.fixture(Self.object))
+        let spec = try ObjectSpec(path: PackageLayout.fixture(Self.object))
         let error = #expect(throws: LoadError.self) { try LoadedObject(spec, options: options) }
         guard case .incompatiblePin(let name, let pinPath, let differences) = error else {
             Issue.record("expected incompatiblePin, got \(String(describing: error))")

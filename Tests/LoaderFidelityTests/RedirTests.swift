@@ -1,6 +1,7 @@
 import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// Our own data path with BTF attached: maps pretty-print by field name, programs carry source
@@ -8,7 +9,7 @@ import Testing
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct RedirTests {
     @Test func mapsCarryBTFAndDumpByFieldName() throws {
-        let object = try LoadedObject(try ObjectSpec(path: Environment.redirObject))
+        let object = try LoadedObject(try ObjectSpec(path: PackageLayout.redirObject))
         #expect(object.btf != nil)
         #expect(object.btfFallbacks.isEmpty, "\(object.btfFallbacks)")
 
@@ -36,7 +37,7 @@ struct RedirTests {
 
     @Test(arguments: [0, 1])
     func debugSwitchAddsTracesOnlyWhenOn(_ debug: Int64) throws {
-        var spec = try ObjectSpec(path: Environment.redirObject)
+        var spec = try ObjectSpec(path: PackageLayout.redirObject)
         try spec.setGlobal("debug", integer: debug)
         let object = try LoadedObject(spec)
         for name in ["sockmap_sockops", "sockmap_redirect"] {

@@ -1,12 +1,13 @@
 import BPFLoader
 import BPFObject
 import Foundation
+import TestSupport
 import Testing
 
 /// What the loader makes of the fixtures before any kernel object exists (no root needed).
 struct SpecTests {
     @Test func dataSectionsAreFixedUpFromTheELF() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("global_data"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("global_data"))
         #expect(spec.btfProblems.isEmpty)
         let btf = try #require(spec.btf)
         #expect(btf.kernelBytes() != nil)
@@ -23,7 +24,7 @@ struct SpecTests {
     }
 
     @Test func globalDataMapsLookLikeLibbpfs() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("global_data"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("global_data"))
         let rodata = try #require(spec.map(named: ".rodata"))
         #expect(rodata.type == .array && rodata.keySize == 4 && rodata.valueSize == 64 && rodata.maxEntries == 1)
         #expect(rodata.flags == MapSpec.flagReadOnlyProgram | MapSpec.flagMmapable)
@@ -35,7 +36,7 @@ struct SpecTests {
     }
 
     @Test func globalsCanBeSetBeforeLoading() throws {
-        var spec = try ObjectSpec(path: Environment.fixture("global_data"))
+        var spec = try ObjectSpec(path: PackageLayout.fixture("global_data"))
         #expect(spec.settableGlobals.map(\.name).contains("verbose"))
         try spec.setGlobal("verbose", integer: 2)
         try spec.setGlobal("threshold", integer: 1 << 40)
@@ -60,7 +61,7 @@ struct SpecTests {
     }
 
     @Test func btfExtIsSplitPerProgramAndRebased() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("subprogs"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("subprogs"))
         let ext = try #require(spec.btfExt)
         #expect(ext.funcInfoRecordSize == 8 && ext.lineInfoRecordSize == 16)
         #expect(Set(ext.funcInfo.keys) == [".text", "socket", "tc"])
@@ -83,7 +84,7 @@ struct SpecTests {
     }
 
     @Test func severalProgramsPerSection() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("multi_prog"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("multi_prog"))
         #expect(spec.programs.map(\.name).sorted() == ["socket_first", "socket_second", "tc_first", "tc_second"])
         #expect(spec.programs.filter { $0.sectionName == "socket" }.allSatisfy { $0.type == .socketFilter })
         #expect(spec.programs.filter { $0.sectionName == "tc" }.allSatisfy { $0.type == .schedCls })
@@ -91,7 +92,7 @@ struct SpecTests {
     }
 
     @Test func legacyMapsSection() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("legacy_maps"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("legacy_maps"))
         let counts = try #require(spec.map(named: "legacy_counts"))
         #expect(counts.origin == .legacy && counts.type == .array && counts.keySize == 4 && counts.valueSize == 8 && counts.maxEntries == 4)
         let flows = try #require(spec.map(named: "legacy_flows"))
@@ -99,7 +100,7 @@ struct SpecTests {
     }
 
     @Test func redirHasADebugSwitch() throws {
-        let spec = try ObjectSpec(path: Environment.redirObject)
+        let spec = try ObjectSpec(path: PackageLayout.redirObject)
         #expect(spec.btfProblems.isEmpty)
         let debug = try #require(spec.globals.first { $0.name == "debug" })
         #expect(debug.mapName == ".rodata" && debug.size == 4 && debug.readOnly)

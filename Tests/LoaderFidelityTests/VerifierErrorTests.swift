@@ -1,5 +1,6 @@
 import BPFLoader
 import BPFObject
+import TestSupport
 import Testing
 
 /// A program the verifier rejects: the error must quote the C source line, which the kernel can
@@ -7,7 +8,7 @@ import Testing
 @Suite(.serialized, .enabled(if: Environment.kernelTestsEnabled, Environment.kernelTestsReason))
 struct VerifierErrorTests {
     @Test func rejectionQuotesTheSourceLine() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("verifier_reject"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("verifier_reject"))
         let info = try #require(spec.program(named: "unchecked_lookup")?.btfExtInfo)
         #expect(info.funcInfoCount == 1)
         #expect(info.lineInfoCount > 3)
@@ -20,7 +21,7 @@ struct VerifierErrorTests {
     }
 
     @Test func withoutBTFTheLogHasNoSourceLines() throws {
-        let spec = try ObjectSpec(path: Environment.fixture("verifier_reject"))
+        let spec = try ObjectSpec(path: PackageLayout.fixture("verifier_reject"))
         let error = try #require(try #require(throws: LoadError.self) { try LoadedObject(spec, options: .init(useBTF: false)) }.kernelError)
         #expect(error.verifierLog?.contains("@ verifier_reject.c") == false)
     }

@@ -2,6 +2,7 @@ import BPFLoader
 import Foundation
 import SockmapAccelerator
 import SockmapAgent
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -85,9 +86,8 @@ extension KernelIntegration {
             let log = Pipe()
             server.standardOutput = FileHandle.nullDevice
             server.standardError = log
-            let collected = LineCollector()
             try server.run()
-            collected.read(log.fileHandleForReading)
+            let collected = PipeCollector(log.fileHandleForReading)
             defer {
                 server.terminate()
                 server.waitUntilExit()
@@ -122,7 +122,7 @@ extension KernelIntegration {
                 guard server.isRunning else { break }
                 usleep(200_000)
             }
-            Issue.record("Prometheus never returned an accepted \(query) (last answer: \(last); its log: \(collected.rawLines.suffix(5)))")
+            Issue.record("Prometheus never returned an accepted \(query) (last answer: \(last); its log: \(collected.lines.suffix(5)))")
             return last
         }
 
@@ -228,8 +228,7 @@ extension KernelIntegration {
                 #expect(try agent.metrics().samples["swift_sockmap_bytes_redirected_total"] == Double(moved.bytes))
             }
             // The closed connection's sockets leave the map as they close.
-            let deadline = Date().addingTimeInterval(10)
-            while (try? env.accelerator.entries().count) != 0 && Date() < deadline { usleep(10_000) }
+            _ = waitUntil(timeout: 10) { (try? env.accelerator.entries().count) == 0 }
             agent.signal(SIGTERM)
             #expect(agent.awaitExit() == 0)
             #expect(agent.lines.contains { ($0["message"] as? String) == "detached" }, "\(agent.text)")
@@ -292,11 +291,11 @@ extension KernelIntegration {
         func upgradeReplaces() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             let pair = try TCPPair.make(.ipv4, in: env)
             _ = try DataPathTests.exchange(pair, rounds: 10)
             // The same object with bytes appended: an "upgrade" with another hash.
-            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: KernelTestEnvironment.redirObject)))
+            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: PackageLayout.redirObject)))
             let oldHash = SHA256.hex(bytes)
             bytes += Array("upgrade".utf8)
             let upgraded = FileManager.default.temporaryDirectory.appendingPathComponent("agent-upgrade-\(getpid()).o")
@@ -335,8 +334,7 @@ extension KernelIntegration {
             let before = try agent.metrics().samples
             let moved = try DataPathTests.exchange(try TCPPair.make(.ipv4, in: env), rounds: 20)
             #expect(Self.delta(try agent.metrics().samples, before, "swift_sockmap_bytes_redirected_total") == Double(moved.bytes))
-            let deadline = Date().addingTimeInterval(10)
-            while (try? env.accelerator.entries().count) != 0 && Date() < deadline { usleep(10_000) }
+            _ = waitUntil(timeout: 10) { (try? env.accelerator.entries().count) == 0 }
             agent.signal(SIGTERM)
             #expect(agent.awaitExit() == 0, "\(agent.text)")
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SockmapAccelerator
 import SockmapAgent
+import TestSupport
 import Testing
 
 /// The agent's parts that need no root: its address rules, its metrics page, its log lines, its
@@ -120,7 +121,7 @@ import Testing
 
 /// The agent's deployment files, checked against what the agent serves.
 @Suite struct AgentDeploymentTests {
-    static let deploy = KernelTestEnvironment.packageRoot + "/tools/deploy"
+    static let deploy = PackageLayout.root + "/tools/deploy"
 
     @Test("the DaemonSet: host bpffs and cgroup2 mounts, three capabilities, probes and scrape annotations on the agent's port")
     func daemonSet() throws {
@@ -153,8 +154,8 @@ import Testing
         let lint = try CommandRunner.run(hadolint, [Self.deploy + "/Containerfile"])
         #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
         let recipe = try String(contentsOfFile: Self.deploy + "/Containerfile", encoding: .utf8)
-        let operations = try String(contentsOfFile: KernelTestEnvironment.packageRoot + "/docs/operations.md", encoding: .utf8)
-        let packageScript = try String(contentsOfFile: KernelTestEnvironment.packageRoot + "/tools/package.sh", encoding: .utf8)
+        let operations = try String(contentsOfFile: PackageLayout.root + "/docs/operations.md", encoding: .utf8)
+        let packageScript = try String(contentsOfFile: PackageLayout.root + "/tools/package.sh", encoding: .utf8)
         let build = "swift build -c release --static-swift-stdlib --product swift-sockmap"
         #expect(recipe.contains("RUN " + build))
         #expect(operations.contains(build))

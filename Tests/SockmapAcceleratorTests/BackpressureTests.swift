@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Flow control: a reader that stops reading must slow its sender down exactly as TCP does
@@ -69,7 +70,7 @@ extension KernelIntegration {
             setNonBlocking(connection.client)
             let total = 32 << 20
             // Filled here, then finished by the sender thread once this one has stopped using it.
-            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 81), total: total, seed: 91, maxWrite: 64 << 10)
+            nonisolated(unsafe) let writer = StreamWriter(pattern: Pattern(seed: 81), total: total, seed: 91, maxWrite: 64 << 10)
 
             let (queued, error) = Self.fill(connection.client, writer)
             report("\(path): \(queued) bytes accepted before the sender was refused with \(errnoName(error))")
@@ -80,7 +81,7 @@ extension KernelIntegration {
             let clientFD = connection.client
             let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer) }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 81), total: total)
+            let verifier = StreamVerifier(name: "stream", pattern: Pattern(seed: 81), total: total)
             let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(outcome.bytes == total && outcome.end == .endOfStream, "\(outcome)")
             #expect(sender.wait(timeout: Self.deadline) == 0)
@@ -95,7 +96,7 @@ extension KernelIntegration {
             let clientFD = connection.client
             let started = Date()
             let sender = BackgroundTask { () -> (Int, Int32) in
-                let writer = StreamWriter(pattern: StreamPattern(seed: 82), total: 256 << 20, seed: 92, maxWrite: 256 << 10)
+                let writer = StreamWriter(pattern: Pattern(seed: 82), total: 256 << 20, seed: 92, maxWrite: 256 << 10)
                 var bytes = 0
                 while !writer.isComplete {
                     let chunk = writer.pending()
@@ -121,7 +122,7 @@ extension KernelIntegration {
             try interruptingHandler.get()
             let clientFD = connection.client
             let total = 24 << 20
-            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 83), total: total, seed: 93, maxWrite: 1 << 20)
+            nonisolated(unsafe) let writer = StreamWriter(pattern: Pattern(seed: 83), total: total, seed: 93, maxWrite: 1 << 20)
             let cuts = StressProgress.Counter() // sends the signal cut short, as the sender counts them
             let sender = BackgroundTask { () -> (interrupted: Int, error: Int32) in
                 // Threads may start with signals blocked; this one must take SIGUSR2.
@@ -158,7 +159,7 @@ extension KernelIntegration {
                 signals += 1
                 _ = waitUntil(timeout: 5) { cuts.value.load(ordering: .relaxed) > before || threadWaits(senderTask, in: "sk_stream_wait_memory") }
             }
-            let verifier = StreamVerifier(name: "stream", pattern: StreamPattern(seed: 83), total: total)
+            let verifier = StreamVerifier(name: "stream", pattern: Pattern(seed: 83), total: total)
             let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(outcome.bytes == total && outcome.end == .endOfStream, "\(outcome)")
             let result = try #require(sender.wait(timeout: Self.deadline))
@@ -194,7 +195,7 @@ extension KernelIntegration {
             var queued = 0
             for (index, connection) in connections.enumerated() {
                 setNonBlocking(connection.client)
-                let writer = StreamWriter(pattern: StreamPattern(seed: 1000 + UInt64(index)), total: 64 << 20, seed: 7, maxWrite: 64 << 10)
+                let writer = StreamWriter(pattern: Pattern(seed: 1000 + UInt64(index)), total: 64 << 20, seed: 7, maxWrite: 64 << 10)
                 let (bytes, error) = Self.fill(connection.client, writer)
                 #expect(error == EAGAIN, "sender \(index): \(errnoName(error))")
                 queued += bytes
@@ -208,7 +209,7 @@ extension KernelIntegration {
                 let first = connections[0]
                 setNonBlocking(first.client, false)
                 shutdown(first.client, Int32(SHUT_WR))
-                let verifier = StreamVerifier(name: "first", pattern: StreamPattern(seed: 1000), total: 64 << 20)
+                let verifier = StreamVerifier(name: "first", pattern: Pattern(seed: 1000), total: 64 << 20)
                 let outcome = try receiveStream(first.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
                 #expect(outcome.end == .endOfStream && outcome.bytes > 0, "\(outcome)")
             }
@@ -224,11 +225,11 @@ extension KernelIntegration {
             let previousPipe = signal(SIGPIPE, SIG_IGN)
             defer { signal(SIGPIPE, previousPipe) }
             let size = 64 << 20
-            let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 84))
+            let file = try TemporaryFile(size: size, pattern: Pattern(seed: 84))
             defer { withExtendedLifetime(file) {} }
             let sender = Self.sendfileInBackground(connection.client, file, size: size)
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let verifier = StreamVerifier(name: "file", pattern: StreamPattern(seed: 84), total: size)
+            let verifier = StreamVerifier(name: "file", pattern: Pattern(seed: 84), total: size)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
             defer { buffer.deallocate() }
             var read = 0
@@ -260,7 +261,7 @@ extension KernelIntegration {
                 let writers = patterns.map { pattern in
                     BackgroundTask { sendTagged(clientFD, pattern, total: perWriter, seed: UInt64(pattern.writer + 17 * round), maxWrite: 16 << 10) }
                 }
-                let replyPattern = StreamPattern(seed: 86 + UInt64(round))
+                let replyPattern = Pattern(seed: 86 + UInt64(round))
                 let replier = BackgroundTask { () -> Int32 in
                     let writer = StreamWriter(pattern: replyPattern, total: reply, seed: 96, maxWrite: 64 << 10)
                     let error = sendStream(serverFD, writer)
@@ -321,13 +322,13 @@ extension KernelIntegration {
             let connection = try env.connection()
             setNonBlocking(connection.client)
             let total = 8 << 20
-            nonisolated(unsafe) let writer = StreamWriter(pattern: StreamPattern(seed: 85), total: total, seed: 95, maxWrite: 16 << 10)
+            nonisolated(unsafe) let writer = StreamWriter(pattern: Pattern(seed: 85), total: total, seed: 95, maxWrite: 16 << 10)
             let clientFD = connection.client
             // Writes of random size up to 16 KiB, mostly small (log-uniform), as a TLS library writes records.
             let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer, maxWrite: 16 << 10) }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             // The reader pauses three times for 300 ms, reading a little in between.
-            let verifier = StreamVerifier(name: "records", pattern: StreamPattern(seed: 85), total: total)
+            let verifier = StreamVerifier(name: "records", pattern: Pattern(seed: 85), total: total)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
             defer { buffer.deallocate() }
             for _ in 0..<3 {
@@ -383,7 +384,7 @@ let interruptingHandler = Result<Void, any Error> {
 final class TemporaryFile {
     let fd: Int32
 
-    init(size: Int, pattern: StreamPattern) throws {
+    init(size: Int, pattern: Pattern) throws {
         var template = Array("/tmp/swift-sockmap-bp-XXXXXX".utf8CString)
         fd = mkstemp(&template)
         guard fd >= 0 else { throw TestSocketError("mkstemp") }

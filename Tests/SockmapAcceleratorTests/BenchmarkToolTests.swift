@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -14,7 +15,7 @@ extension KernelIntegration {
                 try? FileManager.default.removeItem(atPath: svg)
             }
             let result = try CommandRunner.run(KernelTestEnvironment.buildDirectory + "/sockmap-bench",
-                                               ["--quick", "--object", KernelTestEnvironment.redirObject, "--json", json, "--svg", svg],
+                                               ["--quick", "--object", PackageLayout.redirObject, "--json", json, "--svg", svg],
                                                timeout: 170)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("accelerated/plain"))

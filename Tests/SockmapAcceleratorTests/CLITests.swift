@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -29,11 +30,11 @@ extension KernelIntegration {
         func endToEnd() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            let load = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
+            let load = try CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(load.status == 0, "\(load.stderr)")
             #expect(load.stdout.contains("accelerating TCP in cgroup \(env.cgroup.path)"))
 
-            let again = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
+            let again = try CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(again.status == 3)
             #expect(again.stderr.contains("already loaded"))
 
@@ -84,10 +85,10 @@ extension KernelIntegration {
             let missing = try CommandRunner.cli("load", "/nonexistent.o", "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("/nonexistent.o"))
-            let outside = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", "/tmp", "--pin-dir", env.pinDirectory)
+            let outside = try CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", "/tmp", "--pin-dir", env.pinDirectory)
             #expect(outside.status == 1)
             #expect(outside.stderr.contains("not a cgroup v2 directory"))
-            let badFlag = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--max-entries", "0")
+            let badFlag = try CommandRunner.cli("load", PackageLayout.redirObject, "--max-entries", "0")
             #expect(badFlag.status == 64)
             #expect(!env.cgroup.exists)
             #expect(!FileManager.default.fileExists(atPath: env.pinDirectory))
@@ -97,7 +98,7 @@ extension KernelIntegration {
         func traceDebug() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            let load = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path,
+            let load = try CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", env.cgroup.path,
                                              "--pin-dir", env.pinDirectory, "--set", "debug=1")
             #expect(load.status == 0, "\(load.stderr)")
             let pair = try TCPPair.make(.ipv4, in: env)
@@ -108,7 +109,7 @@ extension KernelIntegration {
             #expect(lines.contains { $0.contains("sockops insert port \(pair.server.localPort)") }, "\(trace.stdout.suffix(2000))")
             #expect(lines.contains { $0.contains("redirected") })
 
-            let unknown = try CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path,
+            let unknown = try CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", env.cgroup.path,
                                                 "--pin-dir", env.pinDirectory + "-other", "--set", "nope=1")
             #expect(unknown.status == 1)
             #expect(unknown.stderr.contains("nope"))

@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -37,7 +38,7 @@ extension KernelIntegration {
 
             // Closing the accelerated connections makes room again.
             pairs.removeAll()
-            #expect(try poll { try env.accelerator.entries().isEmpty })
+            #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty })
             let more = try (0..<4).map { _ in try TCPPair.make(.ipv4, in: env) }
             for pair in more { _ = try DataPathTests.exchange(pair, rounds: 2) }
             #expect(try env.accelerator.entries().count == 8)
@@ -71,7 +72,7 @@ extension KernelIntegration {
                 }
             }
             var left = -1
-            #expect(try poll(timeout: 2) { left = try env.accelerator.entries().count; return left == 0 }, "\(left) entries left")
+            #expect(try waitUntil(timeout: 2) { left = try env.accelerator.entries().count; return left == 0 }, "\(left) entries left")
             let counters = try env.counters()
             #expect(counters.socketsInserted == UInt64(2 * connections))
             #expect(counters.insertFailed == 0)

@@ -2,6 +2,7 @@ import BPFLoader
 import BPFObject
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -9,7 +10,7 @@ extension KernelIntegration {
     /// paired by the token in the connecting side's SYN, never by addresses. Each test builds its
     /// own namespaces, bridges and veths; every address lives only inside them.
     @Suite struct CrossNamespaceTests {
-        static let forger = KernelTestEnvironment.fixture("forge_token")
+        static let forger = PackageLayout.fixture("forge_token")
 
         /// A unique name prefix for one test's namespaces.
         static func name(_ tag: String) -> String { "smx-\(getpid() % 100_000)-\(tag)" }
@@ -241,7 +242,7 @@ extension KernelIntegration {
             let delta = try env.counters().delta(since: before)
             #expect(delta.skippedByPolicy == 1 && delta.socketsPaired == 0 && delta.messagesRedirected == 0)
             #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(moved))
-            #expect(try poll { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
+            #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
             #expect(try env.counters().delta(since: before).socketsReleased == 1)
         }
 
@@ -257,7 +258,7 @@ extension KernelIntegration {
             try outside.bindLoopback(port: 0)
             guard listen(inside.fd, 16) == 0, listen(outside.fd, 16) == 0 else { throw TestSocketError("listen") }
 
-            let state = try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            let state = try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             let release = try #require(KernelRelease.running)
             let adoptable = release >= KernelRelease(major: 6, minor: 12) // TCP_BPF_SOCK_OPS_CB_FLAGS in bpf_setsockopt
             if adoptable {

@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -78,7 +79,11 @@ extension KernelIntegration {
                 #expect(try env.accelerator.entries().count == 2)
             }
             var remaining = -1
-            #expect(try poll(timeout: 2) { remaining = try env.accelerator.entries().count; return remaining == 0 }, "\(remaining) entries left")
+            _ = try waitUntil(timeout: 2) {
+                remaining = try env.accelerator.entries().count
+                return remaining == 0
+            }
+            #expect(remaining == 0)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 @Suite struct SHA256Tests {
@@ -34,12 +35,12 @@ extension KernelIntegration {
             #expect(try env.counters().delta(since: before).bytesRedirected == UInt64(moved.bytes))
 
             // --replace with a file, then the hash is the file's, as sha256sum computes it.
-            let replace = try CommandRunner.cli("load", "--replace", KernelTestEnvironment.redirObject, "--pin-dir", env.pinDirectory)
+            let replace = try CommandRunner.cli("load", "--replace", PackageLayout.redirObject, "--pin-dir", env.pinDirectory)
             #expect(replace.status == 0, "\(replace.stderr)")
-            let sum = try CommandRunner.run("/usr/bin/sha256sum", [KernelTestEnvironment.redirObject])
+            let sum = try CommandRunner.run("/usr/bin/sha256sum", [PackageLayout.redirObject])
             let fileHash = String(sum.stdout.prefix(64))
             #expect(env.accelerator.recordedState()?.objectSHA256 == fileHash)
-            #expect(env.accelerator.recordedState()?.object == KernelTestEnvironment.redirObject)
+            #expect(env.accelerator.recordedState()?.object == PackageLayout.redirObject)
             _ = try DataPathTests.exchange(pair, rounds: 5)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Flow control that keeps the fast path: a healthy bulk reader stays accelerated, a stalled one
@@ -21,11 +22,11 @@ extension KernelIntegration {
             let previousPipe = signal(SIGPIPE, SIG_IGN)
             defer { signal(SIGPIPE, previousPipe) }
             let size = 256 << 10
-            let file = try TemporaryFile(size: size, pattern: StreamPattern(seed: 301))
+            let file = try TemporaryFile(size: size, pattern: Pattern(seed: 301))
             defer { withExtendedLifetime(file) {} }
             let sender = BackpressureTests.sendfileInBackground(connection.client, file, size: size)
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let verifier = StreamVerifier(name: "file", pattern: StreamPattern(seed: 301), total: size)
+            let verifier = StreamVerifier(name: "file", pattern: Pattern(seed: 301), total: size)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
             defer { buffer.deallocate() }
             var read = 0
@@ -60,7 +61,7 @@ extension KernelIntegration {
             let clientFD = connection.client
             let sender = BackgroundTask { () -> Int32 in
                 pinCurrentThread(to: 0)
-                let writer = StreamWriter(pattern: StreamPattern(seed: 302), total: total, seed: 12, maxWrite: 1 << 20)
+                let writer = StreamWriter(pattern: Pattern(seed: 302), total: total, seed: 12, maxWrite: 1 << 20)
                 let error = sendStream(clientFD, writer)
                 return error != 0 ? error : (shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno)
             }
@@ -68,7 +69,7 @@ extension KernelIntegration {
             let serverFD = connection.server
             let reader = BackgroundTask { () -> Result<ReadOutcome, StreamMismatch> in
                 pinCurrentThread(to: placement == .sameCPU ? 0 : 1)
-                let verifier = StreamVerifier(name: "bulk", pattern: StreamPattern(seed: 302), total: total)
+                let verifier = StreamVerifier(name: "bulk", pattern: Pattern(seed: 302), total: total)
                 return Result { () throws(StreamMismatch) in
                     try receiveStream(serverFD, into: verifier, readSize: 1 << 20, deadline: Date().addingTimeInterval(Self.deadline))
                 }
@@ -111,12 +112,12 @@ extension KernelIntegration {
             let gate = ReadGate()
             let clientFD = connection.client
             let sender = BackgroundTask {
-                Self.sendRounds(clientFD, StreamWriter(pattern: StreamPattern(seed: 303), total: total, seed: 13, maxWrite: 256 << 10),
+                Self.sendRounds(clientFD, StreamWriter(pattern: Pattern(seed: 303), total: total, seed: 13, maxWrite: 256 << 10),
                                 round: round, gate: gate) { index in index * round }
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let senderThread = sender.taskID
-            let verifier = StreamVerifier(name: "bursts", pattern: StreamPattern(seed: 303), total: total)
+            let verifier = StreamVerifier(name: "bursts", pattern: Pattern(seed: 303), total: total)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
             defer { buffer.deallocate() }
             var generator = SeededGenerator(seed: 14)
@@ -194,7 +195,7 @@ extension KernelIntegration {
             let readerThread = LibC.shared.gettid()
             let clientFD = connection.client
             let sender = BackgroundTask {
-                Self.sendRounds(clientFD, StreamWriter(pattern: StreamPattern(seed: 304), total: total, seed: 15, maxWrite: 128 << 10),
+                Self.sendRounds(clientFD, StreamWriter(pattern: Pattern(seed: 304), total: total, seed: 15, maxWrite: 128 << 10),
                                 round: round, gate: gate) { index in
                     if index % 2 == 1 { _ = waitUntil(timeout: 5) { threadBlockedInReceive(readerThread) } }
                     return max(0, index * round - chunk + 1)
@@ -202,7 +203,7 @@ extension KernelIntegration {
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let senderThread = sender.taskID
-            let verifier = StreamVerifier(name: kind.rawValue, pattern: StreamPattern(seed: 304), total: total)
+            let verifier = StreamVerifier(name: kind.rawValue, pattern: Pattern(seed: 304), total: total)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 8)
             defer { buffer.deallocate() }
             let flags = kind == .waitAll ? Int32(MSG_WAITALL) : 0

@@ -1,13 +1,14 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Objects that are not built from bpf/redir.c: found by program type, attached to the sockmap
 /// their verdict program references, shown by status and dump-map, replaced and detached as ours.
 extension KernelIntegration {
     @Suite struct ForeignObjectTests {
-        static let seedObject = KernelTestEnvironment.fixture("libbpf_seed_sockmap")
+        static let seedObject = PackageLayout.fixture("libbpf_seed_sockmap")
 
         /// Bytes the kernel's TCP receive path counted on `fd` (`tcpi_bytes_received` of
         /// `struct tcp_info`, offset 128): redirected bytes bypass it.
@@ -104,7 +105,7 @@ extension KernelIntegration {
         func streamPair() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            let load = try CommandRunner.cli("load", KernelTestEnvironment.fixture("libbpf_skb_sockmap"), "--cgroup", env.cgroup.path,
+            let load = try CommandRunner.cli("load", PackageLayout.fixture("libbpf_skb_sockmap"), "--cgroup", env.cgroup.path,
                                              "--pin-dir", env.pinDirectory)
             #expect(load.status == 0, "\(load.stderr)")
             let state = try #require(env.accelerator.recordedState())
@@ -149,15 +150,15 @@ extension KernelIntegration {
         func mapChoice() throws {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
-            let two = KernelTestEnvironment.fixture("libbpf_two_sockmaps")
+            let two = PackageLayout.fixture("libbpf_two_sockmaps")
             let ambiguous = try CommandRunner.cli("load", two, "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(ambiguous.status == 1)
             #expect(ambiguous.stderr.contains("its verdict program two_redirect references several sockmaps (hash_v4, hash_other): name the one to use with --map NAME"), "\(ambiguous.stderr)")
-            let none = try CommandRunner.cli("load", KernelTestEnvironment.fixture("libbpf_no_sockmap"), "--cgroup", env.cgroup.path,
+            let none = try CommandRunner.cli("load", PackageLayout.fixture("libbpf_no_sockmap"), "--cgroup", env.cgroup.path,
                                              "--pin-dir", env.pinDirectory)
             #expect(none.status == 1)
             #expect(none.stderr.contains("references no SOCKHASH or SOCKMAP"), "\(none.stderr)")
-            let notSockmap = try CommandRunner.cli("load", KernelTestEnvironment.fixture("libbpf_no_sockmap"), "--map", "seen",
+            let notSockmap = try CommandRunner.cli("load", PackageLayout.fixture("libbpf_no_sockmap"), "--map", "seen",
                                                    "--cgroup", env.cgroup.path, "--pin-dir", env.pinDirectory)
             #expect(notSockmap.stderr.contains("--map seen is a"), "\(notSockmap.stderr)")
             #expect(!env.cgroup.exists)

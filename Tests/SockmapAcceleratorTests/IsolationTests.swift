@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {

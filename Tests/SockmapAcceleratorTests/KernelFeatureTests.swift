@@ -2,6 +2,7 @@
 @testable import BPFObject
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -49,7 +50,7 @@ extension KernelIntegration {
             let report = ProbeReport(results: FeatureProbe.all(), kernel: KernelRelease.running?.text ?? "unknown")
             let accelerator = Accelerator(pinDirectory: env.pinDirectory)
             do {
-                try accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+                try accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
                 #expect(report.loadable, "loaded although the probes say: \(report.refusal ?? "")")
                 try accelerator.detach()
             } catch {

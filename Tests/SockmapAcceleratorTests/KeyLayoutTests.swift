@@ -2,11 +2,12 @@ import BPFLoader
 import BPFObject
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// How dump-map shows the keys of an object that is not ours: from the object's BTF, or in hex.
 @Suite struct KeyLayoutTests {
-    static let seedObject = KernelTestEnvironment.fixture("libbpf_seed_sockmap")
+    static let seedObject = PackageLayout.fixture("libbpf_seed_sockmap")
 
     @Test("the seed's packed struct sock_key: every field with its offset, decoded little-endian")
     func seedKey() throws {
@@ -37,8 +38,8 @@ import Testing
 
     @Test("our redir.o is recognised as ours")
     func ours() throws {
-        try #require(FileManager.default.fileExists(atPath: KernelTestEnvironment.redirObject), "run `make -C bpf` first")
-        let data = try SockmapObject(spec: try ObjectSpec(path: KernelTestEnvironment.redirObject), path: "redir.o")
+        try #require(FileManager.default.fileExists(atPath: PackageLayout.redirObject), "run `make -C bpf` first")
+        let data = try SockmapObject(spec: try ObjectSpec(path: PackageLayout.redirObject), path: "redir.o")
         #expect(data.providesOwnMaps)
         #expect(data.sockmap == DataPath.sockhashMap)
         #expect(data.parserProgram == nil)

@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -38,7 +39,7 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
             try env.cgroup.create()
-            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             let report = try env.accelerator.detach()
             #expect(!report.removedCgroup)
             #expect(env.cgroup.exists)
@@ -52,7 +53,7 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
             #expect {
-                try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+                try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             } throws: { error in
                 guard case AcceleratorError.alreadyLoaded = error else { return false }
                 return true
@@ -65,7 +66,7 @@ extension KernelIntegration {
             defer { env.tearDown() }
             let other = Accelerator(pinDirectory: env.pinDirectory + "-second")
             #expect {
-                try other.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+                try other.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             } throws: { error in
                 guard case AcceleratorError.cgroupTaken = error else { return false }
                 return true
@@ -102,7 +103,7 @@ extension KernelIntegration {
             let statuses = Statuses()
             let (cgroup, pinDirectory) = (env.cgroup.path, env.pinDirectory)
             DispatchQueue.concurrentPerform(iterations: 2) { _ in
-                let result = try? CommandRunner.cli("load", KernelTestEnvironment.redirObject, "--cgroup", cgroup, "--pin-dir", pinDirectory)
+                let result = try? CommandRunner.cli("load", PackageLayout.redirObject, "--cgroup", cgroup, "--pin-dir", pinDirectory)
                 statuses.add(result?.status ?? -1)
             }
             #expect(statuses.values.sorted() == [0, 3])

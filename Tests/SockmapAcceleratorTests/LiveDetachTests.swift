@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -22,7 +23,7 @@ extension KernelIntegration {
             // On an early exit, stop the threads while their sockets are open; a no-op once they are done.
             defer { withExtendedLifetime(pairs) { streams.stop() } }
             let total = streams.streamCount * streams.bytesPerStream
-            #expect(poll(timeout: 30) { streams.progress.reduce(0, +) >= total / 10 || !streams.errors.isEmpty })
+            #expect(waitUntil(timeout: 30) { streams.progress.reduce(0, +) >= total / 10 || !streams.errors.isEmpty })
             let progressAtDetach = streams.progress
             let detachStarted = Date()
             let detached = try env.accelerator.detach()
@@ -55,11 +56,11 @@ extension KernelIntegration {
 
             // Once the connections are closed, any later detach frees the map.
             pairs.removeAll()
-            #expect(poll { env.accelerator.drainingMaps().allSatisfy { $0.sockets == 0 } })
+            #expect(waitUntil(timeout: 5) { env.accelerator.drainingMaps().allSatisfy { $0.sockets == 0 } })
             let later = try env.accelerator.detach()
             #expect(!later.wasLoaded)
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
-            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
+            #expect(waitUntil(timeout: 5) { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
             #expect(!env.cgroup.exists)
         }
 
@@ -90,7 +91,7 @@ extension KernelIntegration {
             // a send in flight, so the client, whose peer it is, must stay in the map.
             let blockedRead = Pattern.bytes(seed: 8, offset: 0, count: 1000)
             let reader = BlockedReader(pairs[1].server, count: blockedRead.count)
-            #expect(poll(timeout: 5) { reader.taskID.map(threadBlockedInReceive) ?? false }, "the reader is blocked in recv()")
+            #expect(waitUntil(timeout: 5) { reader.taskID.map(threadBlockedInReceive) ?? false }, "the reader is blocked in recv()")
             let before = try Counters.read(from: counters)
             #expect(before.messagesRedirected > 0 && before.socketsReleased == 0)
 
@@ -120,10 +121,10 @@ extension KernelIntegration {
             #expect(try cookiesInMap() == [pairs[0].server.cookie, pairs[1].client.cookie])
             for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 5) }
             pairs.removeAll()
-            #expect(poll { env.accelerator.drainingMaps().allSatisfy { $0.sockets == 0 } })
+            #expect(waitUntil(timeout: 5) { env.accelerator.drainingMaps().allSatisfy { $0.sockets == 0 } })
             _ = try env.accelerator.detach()
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
-            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
+            #expect(waitUntil(timeout: 5) { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
         }
 
         @Test("detach sweeps idle connections out of the map in other network namespaces too", .timeLimit(.minutes(1)))
@@ -160,7 +161,7 @@ extension KernelIntegration {
             #expect(detach.status == 0, "\(detach.stderr)")
             #expect(!BPFFileSystem.exists(env.pinDirectory))
             #expect(!BPFFileSystem.exists(env.accelerator.pins.draining))
-            #expect(poll { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
+            #expect(waitUntil(timeout: 5) { (try? BPFMap(id: sockhashID)) == nil }, "sock_hash (id \(sockhashID)) still exists")
 
             for pair in pairs { _ = try DataPathTests.exchange(pair, rounds: 20) }
             #expect(try Counters.read(from: counters) == before)

@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension Accelerator.LoadStep: CustomTestStringConvertible {
@@ -18,7 +19,7 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
             try #require(!env.cgroup.exists)
-            let object = KernelTestEnvironment.redirObject, cgroup = env.cgroup.path, pinDir = env.pinDirectory
+            let object = PackageLayout.redirObject, cgroup = env.cgroup.path, pinDir = env.pinDirectory
 
             // 1. Killed load, then a plain load, then detach.
             try killLoad(after: step, env)
@@ -48,7 +49,7 @@ extension KernelIntegration {
             defer { env.tearDown() }
             let other = FileManager.default.temporaryDirectory.appendingPathComponent("other-redir-\(getpid()).o").path
             try? FileManager.default.removeItem(atPath: other)
-            try FileManager.default.copyItem(atPath: KernelTestEnvironment.redirObject, toPath: other)
+            try FileManager.default.copyItem(atPath: PackageLayout.redirObject, toPath: other)
             defer { try? FileManager.default.removeItem(atPath: other) }
             let programsBefore = try attachedSockops(env)
 
@@ -61,7 +62,7 @@ extension KernelIntegration {
                 Issue.record("the installation is gone after a refused load")
                 return
             }
-            #expect(state.object == KernelTestEnvironment.redirObject)
+            #expect(state.object == PackageLayout.redirObject)
             #expect(try attachedSockops(env) == programsBefore)
             #expect(try env.accelerator.map(DataPath.sockhashMap).info().maxEntries != 16)
             try expectRedirected(env)
@@ -71,7 +72,7 @@ extension KernelIntegration {
 
         private func killLoad(after step: Accelerator.LoadStep, _ env: AcceleratedCgroup) throws {
             let killed = try CommandRunner.cli(environment: [Self.killVariable: "\(step.rawValue)"],
-                                               "load", KernelTestEnvironment.redirObject, "--cgroup", env.cgroup.path,
+                                               "load", PackageLayout.redirObject, "--cgroup", env.cgroup.path,
                                                "--pin-dir", env.pinDirectory)
             try #require(killed.signal == SIGKILL, "load was to die by SIGKILL after step \(step.rawValue); exit \(killed.status): \(killed.stderr)")
         }
@@ -139,7 +140,7 @@ extension KernelIntegration {
             }
             // The next load cleans up, but keeps the old map (and so the queued bytes) in draining:
             // the server stays in it; the idle client, whose queue is empty, is swept out.
-            try env.accelerator.load(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            try env.accelerator.load(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
             let draining = env.accelerator.drainingMaps()
             #expect(draining.count == 1)
             #expect(draining.first?.sockets == 1)

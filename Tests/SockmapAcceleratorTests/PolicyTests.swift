@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -79,7 +80,7 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup(load: false)
             defer { env.tearDown() }
             let port = try freePort()
-            var options = Accelerator.LoadOptions(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path)
+            var options = Accelerator.LoadOptions(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path)
             options.policyEntries = [.port(port)]
             try env.accelerator.load(options)
             #expect(try env.accelerator.policyEntries() == [.port(port)])

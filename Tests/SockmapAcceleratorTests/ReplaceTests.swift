@@ -2,6 +2,7 @@ import BPFLoader
 import BPFObject
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 extension KernelIntegration {
@@ -15,7 +16,7 @@ extension KernelIntegration {
             _ = try DataPathTests.exchange(old, rounds: 20)
             let mapID = try env.accelerator.map("sock_hash").info().id
 
-            try env.accelerator.replace(.init(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path))
+            try env.accelerator.replace(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
 
             guard case .loaded = env.accelerator.installation() else {
                 Issue.record("not loaded after replace")
@@ -47,14 +48,14 @@ extension KernelIntegration {
             let pair = try TCPPair.make(.ipv4, in: env)
             let oldRodata = try env.accelerator.map(".rodata").info().id
             let sockhash = try env.accelerator.map("sock_hash").info().id
-            var options = Accelerator.LoadOptions(objectPath: KernelTestEnvironment.redirObject, cgroup: env.cgroup.path)
+            var options = Accelerator.LoadOptions(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path)
             options.globals = ["debug": 1]
             try env.accelerator.replace(options)
 
             let rodata = try env.accelerator.map(".rodata")
             #expect(try rodata.info().id != oldRodata)
             #expect(try env.accelerator.map("sock_hash").info().id == sockhash)
-            let debug = try #require(try ObjectSpec(path: KernelTestEnvironment.redirObject).settableGlobals.first { $0.name == "debug" })
+            let debug = try #require(try ObjectSpec(path: PackageLayout.redirObject).settableGlobals.first { $0.name == "debug" })
             let value = try #require(try rodata.lookup([0, 0, 0, 0]))
             #expect(value[debug.offset] == 1)
             // The connection from before the swap still works and is still redirected.

@@ -1,6 +1,7 @@
 import Foundation
 import SockmapAccelerator
 import Synchronization
+import TestSupport
 import Testing
 
 /// Socket semantics real applications rely on, each checked on the accelerated path and on plain
@@ -22,12 +23,12 @@ extension KernelIntegration {
             let request = 1 << 20, reply = 300_000
             let clientFD = connection.client
             let sender = BackgroundTask { () -> Int32 in
-                let error = sendStream(clientFD, StreamWriter(pattern: StreamPattern(seed: 1), total: request, seed: 11, maxWrite: 64 << 10))
+                let error = sendStream(clientFD, StreamWriter(pattern: Pattern(seed: 1), total: request, seed: 11, maxWrite: 64 << 10))
                 return error == 0 ? shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno : error
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
 
-            let incoming = StreamVerifier(name: "request", pattern: StreamPattern(seed: 1), total: request)
+            let incoming = StreamVerifier(name: "request", pattern: Pattern(seed: 1), total: request)
             let first = try receiveStream(connection.server, into: incoming, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(first.bytes == request && first.end == .endOfStream, "\(first)")
             #expect(sender.wait(timeout: Self.deadline) == 0)
@@ -46,11 +47,11 @@ extension KernelIntegration {
             #expect(lateRead == 0)
             let serverFD = connection.server
             let answering = BackgroundTask { () -> Int32 in
-                let error = sendStream(serverFD, StreamWriter(pattern: StreamPattern(seed: 2), total: reply, seed: 12, maxWrite: 64 << 10))
+                let error = sendStream(serverFD, StreamWriter(pattern: Pattern(seed: 2), total: reply, seed: 12, maxWrite: 64 << 10))
                 return error == 0 ? shutdown(serverFD, Int32(SHUT_WR)) == 0 ? 0 : errno : error
             }
             defer { if answering.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let back = StreamVerifier(name: "reply", pattern: StreamPattern(seed: 2), total: reply)
+            let back = StreamVerifier(name: "reply", pattern: Pattern(seed: 2), total: reply)
             let second = try receiveStream(connection.client, into: back, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(second.bytes == reply && second.end == .endOfStream, "\(second)")
             #expect(answering.wait(timeout: Self.deadline) == 0)
@@ -89,7 +90,7 @@ extension KernelIntegration {
             let size = 4096
             var data = [UInt8](repeating: 0, count: size)
             data.withUnsafeMutableBytes { buffer in
-                StreamPattern(seed: 3).fill(buffer, offset: 0)
+                Pattern(seed: 3).fill(buffer, offset: 0)
             }
             #expect(data.withUnsafeBytes { sendAll(connection.client, $0) } == 0)
             #expect(pollEvents(connection.server, milliseconds: 2000) & Int16(POLLIN) != 0)
@@ -97,7 +98,7 @@ extension KernelIntegration {
             setsockopt(connection.client, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
             connection.close(.client)
             #expect(waitUntil(timeout: 2) { pollEvents(connection.server, milliseconds: 0) & Int16(POLLHUP | POLLERR) != 0 })
-            let verifier = StreamVerifier(name: "before reset", pattern: StreamPattern(seed: 3), total: size)
+            let verifier = StreamVerifier(name: "before reset", pattern: Pattern(seed: 3), total: size)
             let afterReset = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(5))
             report("\(path): unread \(size) bytes, peer resets; server reads \(afterReset)")
             // Both paths: the bytes that arrived before the reset are still read, then ECONNRESET.
@@ -213,10 +214,10 @@ extension KernelIntegration {
             let clientFD = connection.client
             let sender = BackgroundTask { () -> Int32 in
                 // One send of the whole megabyte.
-                sendStream(clientFD, StreamWriter(pattern: StreamPattern(seed: 4), total: size, seed: 0, maxWrite: size) as StreamWriter)
+                sendStream(clientFD, StreamWriter(pattern: Pattern(seed: 4), total: size, seed: 0, maxWrite: size) as StreamWriter)
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let verifier = StreamVerifier(name: "7-byte reads", pattern: StreamPattern(seed: 4), total: size)
+            let verifier = StreamVerifier(name: "7-byte reads", pattern: Pattern(seed: 4), total: size)
             var reads = 0
             var buffer = [UInt8](repeating: 0, count: 7)
             var spurious = 0
@@ -249,7 +250,7 @@ extension KernelIntegration {
             let size = 1000
             var data = [UInt8](repeating: 0, count: size)
             data.withUnsafeMutableBytes { buffer in
-                StreamPattern(seed: 5).fill(buffer, offset: 0)
+                Pattern(seed: 5).fill(buffer, offset: 0)
             }
             // Two sends: on the accelerated path, two messages in the ingress queue.
             #expect(data[0..<500].withUnsafeBytes { sendAll(connection.client, $0) } == 0)
@@ -289,7 +290,7 @@ extension KernelIntegration {
             defer { unlink(file) }
             var contents = [UInt8](repeating: 0, count: size)
             contents.withUnsafeMutableBytes { buffer in
-                StreamPattern(seed: 6).fill(buffer, offset: 0)
+                Pattern(seed: 6).fill(buffer, offset: 0)
             }
             try Data(contents).write(to: URL(fileURLWithPath: file))
             contents = []
@@ -309,7 +310,7 @@ extension KernelIntegration {
                 return shutdown(clientFD, Int32(SHUT_WR)) == 0 ? 0 : errno
             }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            let verifier = StreamVerifier(name: "sendfile", pattern: StreamPattern(seed: 6), total: size)
+            let verifier = StreamVerifier(name: "sendfile", pattern: Pattern(seed: 6), total: size)
             let outcome = try receiveStream(connection.server, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
             #expect(outcome.bytes == size && outcome.end == .endOfStream, "\(outcome)")
             #expect(sender.wait(timeout: Self.deadline) == 0)
@@ -327,7 +328,7 @@ extension KernelIntegration {
             defer { env.tearDown() }
             let connection = try env.connection()
             let size = 256 << 10
-            let writer = StreamWriter(pattern: StreamPattern(seed: 7), total: size, seed: 7, maxWrite: 32 << 10)
+            let writer = StreamWriter(pattern: Pattern(seed: 7), total: size, seed: 7, maxWrite: 32 << 10)
             #expect(sendStream(connection.client, writer) == 0) // fits in the socket buffers
             #expect(pollEvents(connection.server, milliseconds: 2000) & Int16(POLLIN) != 0, "poll says readable")
 
@@ -337,7 +338,7 @@ extension KernelIntegration {
             setNonBlocking(pipeFDs[0])
             setNonBlocking(pipeFDs[1])
             setNonBlocking(connection.server)
-            let verifier = StreamVerifier(name: "splice", pattern: StreamPattern(seed: 7), total: size)
+            let verifier = StreamVerifier(name: "splice", pattern: Pattern(seed: 7), total: size)
             var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
             /// Non-blocking splice into the pipe and read the pipe, until `stop`, EOF, an error or the deadline.
@@ -443,7 +444,7 @@ extension KernelIntegration {
             var writers: [BackgroundTask<Int32>] = []
             for (index, connection) in connections.enumerated() {
                 for (direction, (from, to)) in [(connection.client, connection.server), (connection.server, connection.client)].enumerated() {
-                    let pattern = StreamPattern(run: 1, connection: index, direction: direction)
+                    let pattern = Pattern(run: 1, connection: index, direction: direction)
                     writers.append(BackgroundTask {
                         let error = sendStream(from, StreamWriter(pattern: pattern, total: size, seed: UInt64(index * 2 + direction), maxWrite: 256 << 10))
                         return error == 0 ? shutdown(from, Int32(SHUT_WR)) == 0 ? 0 : errno : error

@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Many accelerated connections at once, both directions, random write sizes, every byte checked.
@@ -101,7 +102,7 @@ extension KernelIntegration {
             let connection = try env.connection()
             let accelerator = try #require(env.cgroup).accelerator
             let size = 64 << 10
-            let writer = StreamWriter(pattern: StreamPattern(seed: 9), total: 4 * size, seed: 9, maxWrite: size)
+            let writer = StreamWriter(pattern: Pattern(seed: 9), total: 4 * size, seed: 9, maxWrite: size)
             func send(_ count: Int) throws {
                 var left = count
                 while left > 0 {
@@ -118,7 +119,7 @@ extension KernelIntegration {
             _ = waitUntil(timeout: 2) { bytesReadable(connection.server) >= Int32(size) }
             try send(2 * size) // redirected again, while the TCP bytes are still unread
             shutdown(connection.client, Int32(SHUT_WR))
-            let verifier = StreamVerifier(name: "pause/resume", pattern: StreamPattern(seed: 9), total: 4 * size)
+            let verifier = StreamVerifier(name: "pause/resume", pattern: Pattern(seed: 9), total: 4 * size)
             var outcome = ReadOutcome()
             var mismatch: StreamMismatch?
             do {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The package's real BPF object, `bpf/redir.o`, built by `make -C bpf` (git-ignored; CI builds it
 /// before testing). Every malformed-object test starts from these bytes, so the corpus follows
@@ -10,14 +11,7 @@ enum RedirObject {
         var description: String { "\(path) does not exist: run `make -C bpf` in the package root before `swift test`" }
     }
 
-    /// `<package root>`, from this file's path: Tests/BPFLoaderTests/Support/RedirObject.swift.
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static let path = packageRoot + "/bpf/redir.o"
+    static let path = PackageLayout.redirObject
 
     private static let loaded: Result<[UInt8], Missing> = {
         guard let data = FileManager.default.contents(atPath: path) else { return .failure(Missing(path: path)) }

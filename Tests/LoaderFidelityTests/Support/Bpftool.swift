@@ -1,17 +1,18 @@
 import Foundation
+import TestSupport
 
 /// bpftool as the oracle: what libbpf makes of an object, and how the kernel sees a program or map.
 enum Bpftool {
     struct Failure: Error, CustomStringConvertible {
         let arguments: [String]
         let result: CommandResult
-        var description: String { "bpftool \(arguments.joined(separator: " ")) exited \(result.status): \(result.errors)" }
+        var description: String { "bpftool \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)" }
     }
 
     static func run(_ arguments: [String]) throws -> String {
-        let result = try Command.run(Environment.bpftool, arguments)
+        let result = try CommandRunner.run(Environment.bpftool, arguments)
         guard result.status == 0 else { throw Failure(arguments: arguments, result: result) }
-        return result.output
+        return result.stdout
     }
 
     static func json(_ arguments: [String]) throws -> Any {

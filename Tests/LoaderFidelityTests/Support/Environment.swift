@@ -2,7 +2,7 @@ import Foundation
 import SockmapAccelerator
 import Testing
 
-/// Where the fixtures are and whether kernel tests can run here.
+/// Whether kernel tests can run here, and the bpftool they compare with.
 enum Environment {
     /// Kernel tests need root, bpffs and bpftool. In CI (`CI=true`) they always run, so a missing
     /// privilege fails loudly there instead of skipping.
@@ -20,42 +20,6 @@ enum Environment {
         }
         return "bpftool"
     }()
-
-    /// The package root, from this file's path (Tests/LoaderFidelityTests/Support/…).
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    /// A fixture object built by `make -C bpf` (Tests/Fixtures/bpf/NAME.o).
-    static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/bpf/\(name).o" }
-    static let redirObject = packageRoot + "/bpf/redir.o"
-}
-
-/// Runs a command to completion and captures its output.
-struct CommandResult {
-    let status: Int32
-    let output: String
-    let errors: String
-}
-
-enum Command {
-    static func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting: a full pipe would block the child.
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                             errors: String(decoding: errors, as: UTF8.self))
-    }
 }
 
 /// A fresh directory in bpffs, removed with everything pinned in it when the value goes away.

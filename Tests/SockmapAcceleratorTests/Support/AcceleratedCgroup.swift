@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 
 /// A fresh cgroup and pin directory with the accelerator loaded, removed again by `tearDown()`.
 /// Each test gets its own, so tests never see each other's sockets or counters.
@@ -12,7 +13,7 @@ final class AcceleratedCgroup {
     let name: String
 
     /// `configure` adjusts the load options before loading (local prefixes, discovery).
-    init(load: Bool = true, maxEntries: UInt32? = nil, object: String = KernelTestEnvironment.redirObject,
+    init(load: Bool = true, maxEntries: UInt32? = nil, object: String = PackageLayout.redirObject,
          configure: (inout Accelerator.LoadOptions) -> Void = { _ in }) throws {
         name = "sockmap-test-\(getpid())-\(Self.counter.next())"
         let mount = try Mounts.cgroup2MountPoint()

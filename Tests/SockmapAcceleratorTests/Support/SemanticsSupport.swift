@@ -164,16 +164,6 @@ func pollEvents(_ fd: Int32, _ events: Int16 = Int16(POLLIN), milliseconds: Int3
     return Glibc.poll(&entry, 1, milliseconds) > 0 ? entry.revents : 0
 }
 
-/// Checks `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
-func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while !condition() {
-        if Date() >= deadline { return false }
-        usleep(10_000)
-    }
-    return true
-}
-
 /// FIONREAD (SIOCINQ): bytes the kernel says are ready to read.
 func bytesReadable(_ fd: Int32) -> Int32 {
     var count: Int32 = -1

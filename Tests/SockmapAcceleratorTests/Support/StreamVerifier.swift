@@ -1,21 +1,10 @@
 import Foundation
+import TestSupport
 
 // Byte streams whose every 8-byte word names its own position, so a receiver can check each
 // byte in order and, when one is wrong, say where the bytes it got were actually sent from.
 
-/// SplitMix64: a small, fast, seedable generator, so a failing run can be replayed exactly.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
     /// A write size between 1 and `limit` bytes, uniform in its logarithm: as many 1–2 byte
     /// writes as 512 KiB–1 MiB ones.
     mutating func writeSize(upTo limit: Int) -> Int {
@@ -23,61 +12,6 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
         let bits = Int.random(in: 0...maxBits, using: &self)
         let low = 1 << bits
         return Int.random(in: low...min(limit, 2 * low - 1), using: &self)
-    }
-}
-
-/// Stream content: the word at offset 8k is `(k + 1) · C ⊕ seed` (little-endian). Multiplying
-/// by an odd constant is a bijection, so every word of a stream differs from every other, and
-/// `origin(of:)` turns a received word back into the offset it was sent from.
-struct StreamPattern: Sendable, Hashable {
-    let seed: UInt64
-    private static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-    private static let inverse: UInt64 = {
-        var x = multiplier // Newton's iteration for the inverse modulo 2^64
-        for _ in 0..<6 { x = x &* (2 &- multiplier &* x) }
-        return x
-    }()
-
-    init(seed: UInt64) { self.seed = seed }
-
-    /// The pattern of connection `connection`, direction `direction` (0: client to server), run `run`.
-    init(run: UInt64, connection: Int, direction: Int) {
-        seed = (run &* 0x1_0000_0001) ^ (UInt64(connection) << 8 | UInt64(direction)) &* 0xD6E8_FEB8_6659_FD93
-    }
-
-    /// Writes stream bytes `offset ..< offset + buffer.count` into `buffer`.
-    func fill(_ buffer: UnsafeMutableRawBufferPointer, offset: Int) {
-        let count = buffer.count
-        guard count > 0 else { return }
-        let base = buffer.baseAddress!
-        var k = UInt64(offset / 8) &+ 1
-        var position = 0
-        let skip = offset % 8
-        if skip != 0 { // the tail of a word that starts before the buffer
-            let word = (k &* Self.multiplier ^ seed).littleEndian
-            position = min(8 - skip, count)
-            withUnsafeBytes(of: word) { base.copyMemory(from: $0.baseAddress! + skip, byteCount: position) }
-            k &+= 1
-        }
-        while position + 8 <= count {
-            base.storeBytes(of: (k &* Self.multiplier ^ seed).littleEndian, toByteOffset: position, as: UInt64.self)
-            position &+= 8
-            k &+= 1
-        }
-        if position < count { // the head of a word that ends after the buffer
-            let word = (k &* Self.multiplier ^ seed).littleEndian
-            let rest = count - position
-            withUnsafeBytes(of: word) { (base + position).copyMemory(from: $0.baseAddress!, byteCount: rest) }
-        }
-    }
-
-    /// The stream offset that the 8 bytes at `word` were sent from, if they are an aligned word of
-    /// this stream no further than `limit` bytes in.
-    func origin(of word: UnsafeRawPointer, limit: Int) -> Int? {
-        let value = UInt64(littleEndian: word.loadUnaligned(as: UInt64.self))
-        let k = (value ^ seed) &* Self.inverse
-        guard k >= 1, k <= UInt64(limit / 8 + 1) else { return nil }
-        return Int(k - 1) * 8
     }
 }
 
@@ -108,13 +42,13 @@ struct StreamMismatch: Error, CustomStringConvertible, Sendable {
 /// Checks a received stream in order against its pattern. One per stream; not thread-safe.
 final class StreamVerifier {
     let name: String
-    let pattern: StreamPattern
+    let pattern: Pattern
     /// Bytes the sender will send in total; more is an error.
     let total: Int
     private(set) var offset = 0
     private let expected: UnsafeMutableRawBufferPointer
 
-    init(name: String, pattern: StreamPattern, total: Int, chunk: Int = 64 << 10) {
+    init(name: String, pattern: Pattern, total: Int, chunk: Int = 64 << 10) {
         self.name = name
         self.pattern = pattern
         self.total = total
@@ -165,7 +99,7 @@ final class StreamVerifier {
 
 /// Produces a stream's bytes in writes of random size.
 final class StreamWriter {
-    let pattern: StreamPattern
+    let pattern: Pattern
     let total: Int
     private(set) var offset = 0
     private var generator: SeededGenerator
@@ -176,7 +110,7 @@ final class StreamWriter {
     private var sentOfChunk = 0
     private(set) var writes = 0
 
-    init(pattern: StreamPattern, total: Int, seed: UInt64, maxWrite: Int = 1 << 20) {
+    init(pattern: Pattern, total: Int, seed: UInt64, maxWrite: Int = 1 << 20) {
         self.pattern = pattern
         self.total = total
         self.maxWrite = maxWrite

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 /// What a stress run moves, read from the environment so the same test serves CI and soak runs:
 ///
@@ -127,7 +128,7 @@ final class StressSide: @unchecked Sendable {
         let out = role == .client ? 2 * index : 2 * index + 1
         let inbound = role == .client ? 2 * index + 1 : 2 * index
         let total = configuration.bytesPerStream
-        let pattern = { (stream: Int) in StreamPattern(run: self.configuration.seed, connection: stream / 2, direction: stream % 2) }
+        let pattern = { (stream: Int) in Pattern(run: self.configuration.seed, connection: stream / 2, direction: stream % 2) }
         return End(index: index, fd: fd,
                    writer: StreamWriter(pattern: pattern(out), total: total, seed: configuration.seed &+ UInt64(out) &* 0x100_0001,
                                         maxWrite: configuration.maxWrite),

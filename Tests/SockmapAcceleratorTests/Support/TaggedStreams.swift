@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 // Several writers on one socket: their bytes interleave at any byte (the kernel may split a send
 // wherever it waits for memory), so every byte carries its writer in its top bit and 7 bits of

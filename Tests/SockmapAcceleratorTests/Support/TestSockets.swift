@@ -132,14 +132,3 @@ func connect<T>(_ fd: Int32, _ address: T) -> Int32 {
     var copy = address
     return withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<T>.size)) } }
 }
-
-/// Deterministic test data: byte i of stream `seed` is a function of (seed, i).
-enum Pattern {
-    static func bytes(seed: UInt64, offset: Int, count: Int) -> [UInt8] {
-        (0..<count).map { i in
-            var x = seed &+ UInt64(offset + i) &* 0x9E37_79B9_7F4A_7C15
-            x ^= x >> 29
-            return UInt8(truncatingIfNeeded: x)
-        }
-    }
-}
