@@ -268,7 +268,8 @@ extension KernelIntegration {
                     return error != 0 ? error : (shutdown(serverFD, Int32(SHUT_WR)) == 0 ? 0 : errno)
                 }
                 let replyReader = BackgroundTask { () -> ReadOutcome? in
-                    usleep(400_000)
+                    // Stall until the replier is held back (or has sent everything).
+                    _ = waitUntil(timeout: Self.deadline) { replier.isFinished || threadWaits(replier.taskID, in: "sk_stream_wait_memory") }
                     let verifier = StreamVerifier(name: "reply", pattern: replyPattern, total: reply)
                     return try? receiveStream(clientFD, into: verifier, deadline: Date().addingTimeInterval(Self.deadline))
                 }
@@ -280,12 +281,18 @@ extension KernelIntegration {
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
                 defer { buffer.deallocate() }
                 var outcome = ReadOutcome()
-                // Stall, read 2 MiB, stall again, then drain.
-                usleep(400_000)
+                // Stall until both writers are held back (or done), read 2 MiB, stall so again,
+                // then drain.
+                let heldBack = { () -> Bool in
+                    waitUntil(timeout: Self.deadline) {
+                        writers.allSatisfy { $0.isFinished || threadWaits($0.taskID, in: "sk_stream_wait_memory") }
+                    }
+                }
+                #expect(heldBack(), "the writers block while the reader stalls")
                 var stalledAgain = false, writersDone = false
                 let deadline = Date().addingTimeInterval(Self.deadline)
                 while Date() < deadline {
-                    if !stalledAgain && outcome.bytes >= 2 << 20 { stalledAgain = true; usleep(300_000) }
+                    if !stalledAgain && outcome.bytes >= 2 << 20 { stalledAgain = true; #expect(heldBack()) }
                     if !writersDone && writers.allSatisfy(\.isFinished) {
                         writersDone = true
                         shutdown(clientFD, Int32(SHUT_WR))
@@ -327,12 +334,13 @@ extension KernelIntegration {
             // Writes of random size up to 16 KiB, mostly small (log-uniform), as a TLS library writes records.
             let sender = BackgroundTask { Self.sendWithPoll(clientFD, writer, maxWrite: 16 << 10) }
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
-            // The reader pauses three times for 300 ms, reading a little in between.
+            // The reader pauses three times, each until the sender waits in poll() for room (or
+            // has finished), reading a little in between.
             let verifier = StreamVerifier(name: "records", pattern: Pattern(seed: 85), total: total)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
             defer { buffer.deallocate() }
             for _ in 0..<3 {
-                usleep(300_000)
+                #expect(waitUntil(timeout: Self.deadline) { sender.isFinished || threadWaits(sender.taskID, in: "do_sys_poll") })
                 for _ in 0..<16 {
                     let n = recv(connection.server, buffer.baseAddress!, 4096, 0)
                     guard n > 0 else { break }
