@@ -60,8 +60,22 @@ struct CORETests {
         return name
     }
 
-    @Test(.enabled(if: socketFiltersGetTaskBTF, "socket filters cannot call bpf_get_current_task_btf on this kernel"))
-    func programsReadTheKernelAsLibbpfsDo() throws {
+    /// On kernels whose socket filters cannot call bpf_get_current_task_btf (the probe says so),
+    /// both loaders must refuse the object, ours with the verifier's words naming the helper.
+    @Test func programsReadTheKernelAsLibbpfsDo() throws {
+        guard Self.socketFiltersGetTaskBTF else {
+            let object = PackageLayout.fixture("libbpf_core")
+            let spec = try ObjectSpec(path: object)
+            #expect {
+                _ = try LoadedObject(spec, options: .init(coreTarget: try Self.kernelTarget.get()))
+            } throws: { error in
+                "\(error)".contains("bpf_get_current_task_btf")
+            }
+            let pins = try PinDirectory("libbpf_core-refused")
+            let libbpf = try CommandRunner.run(Environment.bpftool, ["prog", "loadall", object, try pins.sub("programs"), "pinmaps", try pins.sub("maps")])
+            #expect(libbpf.status != 0, "libbpf loaded what the probe says this kernel refuses")
+            return
+        }
         try readsTheKernelAsLibbpfDoes("libbpf_core")
     }
 
