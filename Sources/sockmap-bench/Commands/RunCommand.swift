@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Reference mode's BPF object: the seed document's programs (make -C bpf fixtures).")
     var referenceObject = "Tests/Fixtures/bpf/libbpf_seed_sockmap.o"
 
-    @Flag(help: "Leave kernel.bpf_stats_enabled alone: no sk_msg ns/run in the report (statistics add two clock reads to every BPF program run, in every mode with one).")
+    @Flag(help: "Leave kernel.bpf_stats_enabled alone: no sk_msg ns/run in the report (statistics add two clock reads to every BPF program run, in every mode with one; the connect workload runs without them in any case).")
     var noBpfStats = false
 
     @Flag(help: "Do not load or detach: --cgroup is already accelerated.")
@@ -130,11 +130,11 @@ struct RunCommand: ParsableCommand {
         }
 
         // The sk_msg programs' run time per run, and our counters per run.
-        var statistics: KernelObject?
+        var statistics: RunTimeStatistics?
         var probes: [Mode.Installation: InstallationProbe] = [:]
         if accelerated != nil || reference != nil {
             if !noBpfStats {
-                do { statistics = try BPFProgram.enableRunTimeStatistics() } catch {
+                do { statistics = try RunTimeStatistics() } catch {
                     results.warnings.append("could not enable kernel.bpf_stats_enabled (BPF_ENABLE_STATS): \(error); no sk_msg ns/run")
                 }
             }
@@ -174,7 +174,7 @@ struct RunCommand: ParsableCommand {
             canPinTwoCPUs: Set(CPUAffinity.allowedCPUs()).isSuperset(of: [0, 1])
         )
         if !runner.canPinTwoCPUs { results.warnings.append("CPUs 0 and 1 are not both available: cross-cpu runs are unpinned") }
-        try BenchRun(settings: settings, runner: runner, loader: loader, probes: probes).execute(into: &results)
+        try BenchRun(settings: settings, runner: runner, loader: loader, probes: probes, statistics: statistics).execute(into: &results)
 
         if let counterSource, let before, let after = readCounters(counterSource, into: &results) {
             let delta = RedirectCounters(after.delta(since: before))

@@ -8,6 +8,8 @@ struct BenchRun {
     let loader: LoaderCycle?
     /// Read around every run of a mode on that installation; none for a missing one.
     var probes: [Mode.Installation: InstallationProbe] = [:]
+    /// BPF run-time statistics, off during the connect workload; nil when not on at all.
+    var statistics: RunTimeStatistics?
 
     func execute(into results: inout BenchResults) throws {
         let scenarios = settings.scenarios
@@ -30,7 +32,15 @@ struct BenchRun {
                     var fastPath: Double?
                     let before = probe?.snapshot()
                     do {
-                        outcome = try runner.run(scenario, mode: mode, sequence: sequence)
+                        if let statistics {
+                            let run = try statistics.run(off: scenario.kind == .connect) { try runner.run(scenario, mode: mode, sequence: sequence) }
+                            outcome = run.value
+                            if let error = run.reenableError {
+                                throw BenchError("could not turn kernel.bpf_stats_enabled on again after a connect run: \(error)")
+                            }
+                        } else {
+                            outcome = try runner.run(scenario, mode: mode, sequence: sequence)
+                        }
                     } catch {
                         throw BenchError("\(scenario.label), \(mode.rawValue), round \(round): \(error)")
                     }
