@@ -26,7 +26,10 @@ extension KernelIntegration {
 
         /// sendfile(2)s the first `size` bytes of `file` to `socket` on a thread of its own, until
         /// done or refused: the bytes sent and the errno that stopped it (0: all sent).
-        static func sendfileInBackground(_ socket: Int32, _ file: TemporaryFile, size: Int) -> BackgroundTask<(sent: Int, error: Int32)> {
+        /// Sends `file` with sendfile(2) on a new thread. SIGPIPE is ignored for the process first
+        /// (`sigpipeIgnored`), so a peer that closes gives EPIPE.
+        static func sendfileInBackground(_ socket: Int32, _ file: TemporaryFile, size: Int) throws -> BackgroundTask<(sent: Int, error: Int32)> {
+            try sigpipeIgnored.get()
             let fileFD = file.fd
             return BackgroundTask { () -> (sent: Int, error: Int32) in
                 var offset: off_t = 0
@@ -221,13 +224,10 @@ extension KernelIntegration {
             let env = try PathEnvironment(path)
             defer { env.tearDown() }
             let connection = try env.connection()
-            // sendfile has no MSG_NOSIGNAL: the EPIPE would come with a SIGPIPE.
-            let previousPipe = signal(SIGPIPE, SIG_IGN)
-            defer { signal(SIGPIPE, previousPipe) }
             let size = 64 << 20
             let file = try TemporaryFile(size: size, pattern: Pattern(seed: 84))
             defer { withExtendedLifetime(file) {} }
-            let sender = Self.sendfileInBackground(connection.client, file, size: size)
+            let sender = try Self.sendfileInBackground(connection.client, file, size: size)
             defer { if sender.wait(timeout: Self.deadline) == nil { connection.shutdownBoth() } }
             let verifier = StreamVerifier(name: "file", pattern: Pattern(seed: 84), total: size)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
@@ -375,17 +375,6 @@ func settledTCPMemoryPages() -> Int {
         last = now
     }
     return last
-}
-
-/// SIGUSR2 with a handler that does nothing and without SA_RESTART, so a blocked send returns.
-/// Installed once and never restored: a signal's disposition is the process's, and the test's
-/// cases run in parallel (one restoring the default while another signals would end the run).
-let interruptingHandler = Result<Void, any Error> {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in }
-    sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
-    guard sigaction(SIGUSR2, &action, nil) == 0 else { throw TestSocketError("sigaction") }
 }
 
 /// A file of `size` bytes of `pattern`, deleted when released.

@@ -535,20 +535,6 @@ extension KernelIntegration {
     }
 }
 
-/// SIGUSR1 deliveries seen by the test's handler.
-let signalsHandled = Atomic<Int>(0)
-
-/// SIGUSR1 with a counting handler and SA_RESTART. Installed once and never restored: a signal's
-/// disposition is the process's, and the test's cases run in parallel (one restoring the default
-/// while another signals would end the run).
-let restartingHandler = Result<Void, any Error> {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in signalsHandled.add(1, ordering: .relaxed) }
-    action.sa_flags = SA_RESTART
-    sigemptyset(&action.sa_mask)
-    guard sigaction(SIGUSR1, &action, nil) == 0 else { throw TestSocketError("sigaction") }
-}
-
 /// Carries a value that is used by one thread at a time (the test waits for the other thread).
 final class UncheckedBox<T>: @unchecked Sendable {
     let value: T
