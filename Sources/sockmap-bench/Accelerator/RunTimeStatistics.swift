@@ -16,14 +16,11 @@ final class RunTimeStatistics {
         holder = try BPFProgram.enableRunTimeStatistics()
     }
 
-    /// Runs `body` with statistics off (when `off`), then turns them on again. A failure to turn
-    /// them back on is returned beside the body's result.
-    func run<T>(off: Bool, _ body: () throws -> T) throws -> (value: T, reenableError: BPFError?) {
-        guard off else { return (try body(), nil) }
-        holder = nil // closing the last descriptor turns kernel.bpf_stats_enabled off
-        let result = Result { try body() }
-        var failure: BPFError?
-        do { holder = try BPFProgram.enableRunTimeStatistics() } catch { failure = error }
-        return (try result.get(), failure)
+    /// Turns statistics off: closing the last descriptor turns kernel.bpf_stats_enabled off.
+    func pause() { holder = nil }
+
+    /// Turns them on again after `pause()`.
+    func resume() throws(BPFError) {
+        if holder == nil { holder = try BPFProgram.enableRunTimeStatistics() }
     }
 }

@@ -32,15 +32,15 @@ struct BenchRun {
                     var fastPath: Double?
                     let before = probe?.snapshot()
                     do {
-                        if let statistics {
-                            let run = try statistics.run(off: scenario.kind == .connect) { try runner.run(scenario, mode: mode, sequence: sequence) }
-                            outcome = run.value
-                            if let error = run.reenableError {
+                        let withoutStatistics = scenario.kind == .connect
+                        if withoutStatistics { statistics?.pause() }
+                        let run = Result { try runner.run(scenario, mode: mode, sequence: sequence) }
+                        if withoutStatistics {
+                            do { try statistics?.resume() } catch {
                                 throw BenchError("could not turn kernel.bpf_stats_enabled on again after a connect run: \(error)")
                             }
-                        } else {
-                            outcome = try runner.run(scenario, mode: mode, sequence: sequence)
                         }
+                        outcome = try run.get()
                     } catch {
                         throw BenchError("\(scenario.label), \(mode.rawValue), round \(round): \(error)")
                     }
