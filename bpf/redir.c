@@ -69,8 +69,9 @@ struct {
 } sock_hash SEC(".maps");
 
 /* Every socket in the SOCKHASH: its peer (once paired) and its connection, for the pairing and
- * for `dump-map`. An entry leaves when its socket closes or leaves the map; LRU, so entries of
- * sockets that left without a callback (released ones close quietly) cannot fill it. */
+ * for `dump-map`. An entry leaves when its socket sends its FIN, when it or its peer sends a
+ * reset, or when it leaves the map; LRU, so entries of sockets that end without any of these (a
+ * retransmission timeout) cannot fill it. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __type(key, __u64);
@@ -176,6 +177,7 @@ struct {
 #define TCP_BPF_SOCK_OPS_CB_FLAGS 1008
 
 #define TCPHDR_FIN 0x01
+#define TCPHDR_RST 0x04
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
 
@@ -590,8 +592,9 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
 /* A socket of the map sends its FIN: it is closing (or shutting its sending side), so its record
  * in `socks` goes (each socket has read its own record by its first send), and so does the
  * `closing` entry of a peer that has left the map (only this socket read it); the kernel takes
- * the socket out of the SOCKHASH when it closes. Both maps are LRU, for sockets that leave
- * without a FIN (a reset). Returns whether its peer is leaving the map (has a `closing` entry). */
+ * the socket out of the SOCKHASH when it closes. A reset takes both records at once
+ * (forget_connection). Both maps are LRU for the rare socket that ends without sending either
+ * (a retransmission timeout). Returns whether its peer is leaving the map (has a `closing` entry). */
 static __always_inline int forget_closing(struct sock_state *state)
 {
     __u64 peer = peer_of(state); /* kept in its state before its record goes */
@@ -603,6 +606,24 @@ static __always_inline int forget_closing(struct sock_state *state)
     if (*peer_state == CLOSING_RELEASED)
         bpf_map_delete_elem(&closing, &peer);
     return 1;
+}
+
+/* A socket of the map sends a reset (SO_LINGER 0, or closed with unread bytes): the connection ends
+ * for both sockets at once. Neither sends anything again, and the peer gets no callback when the
+ * reset arrives, so both records go now, in `socks` and in `closing`; the kernel takes both
+ * sockets out of the SOCKHASH as they close. Without this, every connection closed by a reset
+ * left its records in the LRU maps until evicted, where they pushed out the records of
+ * long-lived connections. */
+static __always_inline void forget_connection(struct sock_state *state)
+{
+    __u64 peer = peer_of(state);
+    __u64 cookie = state->cookie;
+    bpf_map_delete_elem(&socks, &cookie);
+    bpf_map_delete_elem(&closing, &cookie);
+    if (peer) {
+        bpf_map_delete_elem(&socks, &peer);
+        bpf_map_delete_elem(&closing, &peer);
+    }
 }
 
 /* listen(): call us back for the SYN-ACKs this listener sends (answer_token). Accepted sockets
@@ -849,7 +870,8 @@ static __always_inline void show_token(struct bpf_sock_ops *skops, struct sock_s
 }
 
 /* A segment of a socket in the map: the token in the handshake's last ACK, its record gone when it
- * sends its FIN, and the release of a connection with a side on TCP. */
+ * sends its FIN, both records gone when it sends a reset, and the release of a connection with a
+ * side on TCP. */
 static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
 {
     struct sock_state *state = state_of(skops);
@@ -859,6 +881,11 @@ static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
         show_token(skops, state, reserve);
     if (!reserve)
         return;
+    if (skops->skb_tcp_flags & TCPHDR_RST) {
+        forget_connection(state);
+        bpf_sock_ops_cb_flags_set(skops, 0);
+        return;
+    }
     if (skops->skb_tcp_flags & TCPHDR_FIN) {
         /* After its FIN the socket sends nothing more, so it needs no more callbacks: its peer may
          * still redirect into it (it can still read), and the kernel takes it out of the map when

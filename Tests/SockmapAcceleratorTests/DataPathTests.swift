@@ -85,5 +85,40 @@ extension KernelIntegration {
             }
             #expect(remaining == 0)
         }
+
+        /// How a test connection ends: both sides close normally (FIN), or one side resets it
+        /// (SO_LINGER 0) before the other closes.
+        enum Ending: String, CaseIterable, CustomTestStringConvertible {
+            case fin, clientResets, serverResets
+            var testDescription: String { rawValue }
+        }
+
+        @Test("a closed connection leaves no record behind, whether it ends with FINs or a reset", arguments: Ending.allCases)
+        func closedConnectionsLeaveNoRecords(ending: Ending) throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let socks = try env.accelerator.map(DataPath.socksMap)
+            let connections = 20
+            for _ in 0..<connections {
+                let pair = try TCPPair.make(.ipv4, in: env)
+                _ = try Self.exchange(pair, rounds: 1, sizes: [64])
+                let (first, second) = ending == .serverResets ? (pair.server, pair.client) : (pair.client, pair.server)
+                if ending != .fin { first.setLingerZero() }
+                first.close()
+                if ending == .fin {
+                    #expect(try second.receiveToEnd().isEmpty, "the FIN arrives")
+                }
+                second.close()
+            }
+            #expect(try env.counters().socketsPaired == UInt64(connections), "every connection was paired")
+            var records = -1, entries = -1
+            _ = try waitUntil(timeout: 2) {
+                records = try socks.keys().count
+                entries = try env.accelerator.entries().count
+                return records == 0 && entries == 0
+            }
+            #expect(entries == 0, "every socket left the SOCKHASH")
+            #expect(records == 0, "no record left in `socks` (\(records) of \(2 * connections))")
+        }
     }
 }

@@ -9,10 +9,35 @@ struct TestSocketError: Error, CustomStringConvertible {
 }
 
 final class TestSocket {
-    let fd: Int32
+    private(set) var fd: Int32
 
     init(fd: Int32) { self.fd = fd }
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { close() }
+
+    /// Closes the socket now (the deinitializer then does nothing).
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Makes `close()` send a reset instead of a FIN (SO_LINGER with a zero timeout).
+    func setLingerZero() {
+        var hard = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+    }
+
+    /// Reads until the peer's FIN (recv returns 0); returns what came before it.
+    func receiveToEnd(deadline: Date = Date().addingTimeInterval(Double(TestSocket.timeoutSeconds))) throws -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n == 0 { return received }
+            if n > 0 { received += buffer[0..<n]; continue }
+            if (errno == EAGAIN || errno == EINTR) && Date() < deadline { continue }
+            throw TestSocketError("recv after \(received.count) bytes, before the end of stream")
+        }
+    }
 
     static let timeoutSeconds = 10
 
