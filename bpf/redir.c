@@ -619,11 +619,15 @@ static __always_inline void forget_connection(struct sock_state *state)
     __u64 peer = peer_of(state);
     __u64 cookie = state->cookie;
     bpf_map_delete_elem(&socks, &cookie);
-    bpf_map_delete_elem(&closing, &cookie);
-    if (peer) {
+    if (state->flags & SOCK_STATE_TCP_ONLY) /* only such a socket publishes a `closing` entry */
+        bpf_map_delete_elem(&closing, &cookie);
+    if (!peer)
+        return;
+    /* Looked up first (no lock): the peer's record is often gone already (its FIN). */
+    if (bpf_map_lookup_elem(&socks, &peer))
         bpf_map_delete_elem(&socks, &peer);
+    if (bpf_map_lookup_elem(&closing, &peer))
         bpf_map_delete_elem(&closing, &peer);
-    }
 }
 
 /* listen(): call us back for the SYN-ACKs this listener sends (answer_token). Accepted sockets
