@@ -967,8 +967,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops, __u3
         bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
-SEC("sockops")
-int sockmap_sockops(struct bpf_sock_ops *skops)
+static __always_inline int handle_sockops(struct bpf_sock_ops *skops)
 {
     __u32 family = skops->family;
     if (family != AF_INET && family != AF_INET6)
@@ -1008,6 +1007,20 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
         break;
     }
     return 1;
+}
+
+#ifdef SOCKMAP_PROFILE
+#include "sockmap_profile.h"
+#endif
+
+SEC("sockops")
+int sockmap_sockops(struct bpf_sock_ops *skops)
+{
+#ifdef SOCKMAP_PROFILE
+    return PROFILED(handle_sockops, skops);
+#else
+    return handle_sockops(skops);
+#endif
 }
 
 /* This send and every later one take the TCP path. Nothing of this thread is in flight (this
