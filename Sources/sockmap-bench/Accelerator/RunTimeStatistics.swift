@@ -4,7 +4,7 @@ import BPFLoader
 /// measures programs' run time, and let go during the connect workload.
 ///
 /// Statistics add two clock reads to every run of every BPF program. A short connection runs
-/// our sock_ops program about 19 times (the pairing's header-option callbacks) against about 9
+/// our sock_ops program about 18 times (the pairing's header-option callbacks) against about 9
 /// for the seed's programs, so the figure they exist for (the sk_msg cost of a send) would tax
 /// the connect row of accelerated mode twice as much as reference mode's, and plain mode not at
 /// all: the connect rows run without them, like a production kernel.

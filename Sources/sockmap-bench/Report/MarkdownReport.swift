@@ -44,7 +44,7 @@ struct MarkdownReport {
             rows.append(("reference", "`\(results.referenceObject ?? "?")` loaded by `swift-sockmap load` on a second cgroup of the bench, both ends in it (by default the seed document's two programs, `libbpf_seed_sockmap`: a SOCKHASH keyed by the IPv4 4-tuple, no flow control, no counters, and a `bpf_printk` in both programs, so one per send); tracing_on is \(tracing)"))
         }
         if results.bpfStatistics {
-            rows.append(("BPF statistics", "kernel.bpf_stats_enabled on for every workload but connect (every BPF program run pays two clock reads: a short connection runs our sock_ops program about 19 times, the seed's about 9, so its rows run without them, as on a production kernel)"))
+            rows.append(("BPF statistics", "kernel.bpf_stats_enabled on for every workload but connect (every BPF program run pays two clock reads: a short connection runs our sock_ops program about 18 times, the seed's about 9, so its rows run without them, as on a production kernel)"))
         }
         if settings.workloads.contains(.stream) || settings.workloads.contains(.connect) {
             rows.append(("stream / connect", "\(formatNumber(settings.duration)) s per run; same-cpu: both on CPU 0, cross-cpu: client CPU 0, server CPU 1 (connect: cross-cpu); TCP_NODELAY on every TCP socket except in the \"Nagle\" stream rows"))
