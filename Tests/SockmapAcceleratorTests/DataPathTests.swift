@@ -120,5 +120,38 @@ extension KernelIntegration {
             #expect(entries == 0, "every socket left the SOCKHASH")
             #expect(records == 0, "no record left in `socks` (\(records) of \(2 * connections))")
         }
+
+        @Test("a socket that disconnects (connect with AF_UNSPEC) and connects again is paired and redirected afresh")
+        func reconnectedSocketStartsAfresh() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let first = try TCPPair.make(.ipv4, in: env)
+            _ = try Self.exchange(first, rounds: 2)
+            // A send while paused puts the first connection on TCP for good: state its socket keeps.
+            try env.accelerator.setPaused(true)
+            _ = try Self.exchange(first, rounds: 1, sizes: [64])
+            try env.accelerator.setPaused(false)
+            var unspecified = sockaddr()
+            unspecified.sa_family = sa_family_t(AF_UNSPEC)
+            try #require(connect(first.client.fd, unspecified) == 0, "disconnect: \(String(cString: strerror(errno)))")
+
+            let listener = try env.tcp(AF_INET)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            try #require(bind(listener.fd, address) == 0 && listen(listener.fd, 4) == 0)
+            address.sin_port = listener.localPort.bigEndian
+            try #require(connect(first.client.fd, address) == 0, "connect again: \(String(cString: strerror(errno)))")
+            let second = try TCPPair.accepting(first.client, on: listener)
+
+            let before = try env.counters()
+            let moved = try Self.exchange(second, rounds: 20)
+            let delta = try env.counters().delta(since: before)
+            #expect(delta.bytesRedirected == UInt64(moved.bytes), "both directions of the new connection redirected")
+            #expect(delta.keptOnTCP == 0 && delta.redirectMissed == 0)
+            let entries = try env.accelerator.entries()
+            let client = try #require(entries.first { $0.cookie == second.client.cookie })
+            #expect(client.peerCookie == second.server.cookie, "paired with the new peer")
+        }
     }
 }
