@@ -650,17 +650,21 @@ static __always_inline __u64 random64(void)
 }
 
 /* connect(): toward a destination that can be on this host, a token for the SYN. A socket can
- * connect again after a disconnect (connect() with AF_UNSPEC), and its storage outlives the first
- * connection: that state (TCP for good, the old peer, its kernel socket, a detour) must not carry
- * over, so it is cleared first. */
+ * connect again after a disconnect (connect() with AF_UNSPEC) or a failed connect, and its storage
+ * outlives the first attempt: that state (TCP for good, the old peer, its kernel socket, a detour,
+ * an unused token) must not carry over, so it is cleared first. */
 static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family)
 {
     struct bpf_sock *sk = skops->sk;
     if (!sk)
         return;
     struct sock_state *previous = bpf_sk_storage_get(&sock_state, sk, 0, 0);
-    if (previous)
+    if (previous) {
+        __u64 stale = previous->token; /* a connect that failed before ESTABLISHED (refused, timed out) */
+        if (stale)
+            bpf_map_delete_elem(&pending, &stale);
         __builtin_memset(previous, 0, sizeof(*previous));
+    }
     if (paused()) {
         count(COUNTER_SKIPPED_PAUSED, 1);
         return;

@@ -153,5 +153,35 @@ extension KernelIntegration {
             let client = try #require(entries.first { $0.cookie == second.client.cookie })
             #expect(client.peerCookie == second.server.cookie, "paired with the new peer")
         }
+
+        @Test("a socket whose connect was refused connects again, is paired, and leaves no token behind")
+        func refusedThenConnected() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pending = try env.accelerator.map("pending")
+            let client = try env.tcp(AF_INET)
+            let listener = try env.tcp(AF_INET)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            try #require(bind(listener.fd, address) == 0)
+            let port = listener.localPort
+            address.sin_port = port.bigEndian
+            // Bound, not listening yet: the SYN (with its token) is answered by a reset.
+            let refused = connect(client.fd, address)
+            let refusal = errno
+            #expect(refused == -1 && refusal == ECONNREFUSED, "refused: \(String(cString: strerror(refusal)))")
+            #expect(try env.counters().tokensOffered == 1)
+            #expect(try pending.keys().count == 1, "the refused SYN's token waits in `pending`")
+
+            try #require(listen(listener.fd, 4) == 0)
+            try #require(connect(client.fd, address) == 0, "connect again: \(String(cString: strerror(errno)))")
+            let pair = try TCPPair.accepting(client, on: listener)
+            let moved = try Self.exchange(pair, rounds: 10)
+            let counters = try env.counters()
+            #expect(counters.socketsPaired == 1)
+            #expect(counters.bytesRedirected == UInt64(moved.bytes))
+            #expect(try pending.keys().count == 0, "the refused attempt's token went when the socket connected again")
+        }
     }
 }
