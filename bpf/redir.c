@@ -663,6 +663,10 @@ static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family
         __u64 stale = previous->token; /* a connect that failed before ESTABLISHED (refused, timed out) */
         if (stale)
             bpf_map_delete_elem(&pending, &stale);
+        /* A socket keeps its cookie: a `closing` entry left by the first connection (it is kept
+         * after a release until the peer's) would tell a new peer that this socket is leaving. */
+        __u64 cookie = bpf_get_socket_cookie(skops);
+        bpf_map_delete_elem(&closing, &cookie);
         __builtin_memset(previous, 0, sizeof(*previous));
     }
     if (paused()) {
