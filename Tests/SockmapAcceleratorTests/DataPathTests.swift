@@ -136,12 +136,10 @@ extension KernelIntegration {
             try #require(connect(first.client.fd, unspecified) == 0, "disconnect: \(String(cString: strerror(errno)))")
 
             let listener = try env.tcp(AF_INET)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            try #require(bind(listener.fd, address) == 0 && listen(listener.fd, 4) == 0)
-            address.sin_port = listener.localPort.bigEndian
-            try #require(connect(first.client.fd, address) == 0, "connect again: \(String(cString: strerror(errno)))")
+            try listener.bindLoopback(port: 0)
+            try #require(listen(listener.fd, 4) == 0)
+            try #require(connect(first.client.fd, TestSocket.loopback(listener.localPort)) == 0,
+                         "connect again: \(String(cString: strerror(errno)))")
             let second = try TCPPair.accepting(first.client, on: listener)
 
             let before = try env.counters()
@@ -161,12 +159,8 @@ extension KernelIntegration {
             let pending = try env.accelerator.map("pending")
             let client = try env.tcp(AF_INET)
             let listener = try env.tcp(AF_INET)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            try #require(bind(listener.fd, address) == 0)
-            let port = listener.localPort
-            address.sin_port = port.bigEndian
+            try listener.bindLoopback(port: 0)
+            let address = TestSocket.loopback(listener.localPort)
             // Bound, not listening yet: the SYN (with its token) is answered by a reset.
             let refused = connect(client.fd, address)
             let refusal = errno
