@@ -683,7 +683,7 @@ static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family
         count(COUNTER_SKIPPED_BY_POLICY, 1);
         return;
     }
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    struct sock_state *state = previous ? previous : bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (!state)
         return;
     __u64 token = random64();
