@@ -10,13 +10,16 @@
  * - SYN-ACK of a listener of the cgroup: it finds the token in the SYN it answers, and puts a
  *   random echo of its own in the SYN-ACK (recorded with the token, so only it knows it);
  * - ESTABLISHED, connecting side: only with that echo in its SYN-ACK does it confirm the token,
- *   enter the SOCKHASH (keyed by its cookie) and `socks`, with no peer yet, and show the token
- *   again in the handshake's last ACK. A SYN-ACK without the echo (a listener outside the cgroup,
+ *   enter the SOCKHASH (keyed by its cookie), with no peer yet, and show the token again in the
+ *   handshake's last ACK. A SYN-ACK without the echo (a listener outside the cgroup,
  *   or one that saw the token and tries it elsewhere) burns the token: the connection stays on
  *   TCP, both sides;
  * - ESTABLISHED, accepting side: it reads the token from that ACK, claims it if confirmed
- *   (deleting it: single use) and records the pair both ways in `socks`; then it enters the
- *   SOCKHASH.
+ *   (compare-and-exchange: single use), enters the SOCKHASH with the connecting socket as its
+ *   peer, and publishes its own cookie in the token's entry, where the connecting side reads it
+ *   at its first send (then deletes the token).
+ * What each socket knows (its cookie, peer, namespace and connection) lives in its socket storage;
+ * the `sockmap_sockets` iterator reports it to user space.
  * sk_msg: on every sendmsg() of a socket in the map, the data goes straight to the peer's receive
  * queue (bpf_msg_redirect_hash with BPF_F_INGRESS, keyed by the peer's cookie). No peer, no
  * redirect: the send takes ordinary TCP. The program never fails a send (always SK_PASS). */
@@ -68,24 +71,15 @@ struct {
     __uint(max_entries, 65536);
 } sock_hash SEC(".maps");
 
-/* Every socket in the SOCKHASH: its peer (once paired) and its connection, for the pairing and
- * for `dump-map`. An entry leaves when its socket sends its FIN, when it or its peer sends a
- * reset, or when it leaves the map; LRU, so entries of sockets that end without any of these (a
- * retransmission timeout) cannot fill it. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __type(key, __u64);
-    __type(value, struct sock_info);
-    __uint(max_entries, 65536);
-} socks SEC(".maps");
-
-/* Tokens sent in SYNs, not claimed yet. A token is claimed once (deleting it is the claim), and
- * only within token_ttl_ns of the last SYN that carried it. */
+/* Tokens sent in SYNs, until the connecting side has read its peer from its claimed token (its
+ * first send, FIN or reset). A token is claimed once (compare-and-exchange), and only within
+ * token_ttl_ns of the last SYN that carried it. LRU: the token of a connection whose connecting
+ * side never sends stays until evicted; that side then finds no peer and sends over TCP. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __type(key, __u64);
     __type(value, struct pending_token);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 65536);
 } pending SEC(".maps");
 
 /* How long a token may wait for its listener after its SYN was sent. A same-host handshake takes
@@ -111,9 +105,8 @@ struct {
  * - REDIRECTED: at least one of its sends was redirected.
  * - QUIET: TCP_ONLY, and no redirect of its is in flight any more (published in `closing`). */
 struct sock_state {
-    __u64 cookie;    /* its own cookie, once in the map */
-    __u64 peer;      /* its peer's cookie, once paired (copied from `socks` on first use) */
-    __u64 token;     /* the token its SYN carries, until ESTABLISHED */
+    struct socket_record record; /* its cookie once in the map, its peer once known, its connection */
+    __u64 token;     /* the token its SYN carries, until the peer is read from it */
     __u64 peer_sk;   /* the peer's kernel socket, as the first redirect found it (read fault-safe only) */
     __u64 progress_ns; /* when a look last found that the peer had consumed bytes since the one before */
     __u32 flags;
@@ -131,6 +124,12 @@ struct {
 
 /* DETOUR: its sends take TCP for now (backpressure); it returns when may_return() says so. */
 enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4, SOCK_STATE_DETOUR = 8 };
+
+/* TOKEN_SHOWN: the connecting side has shown its token in the last ACK; it keeps it to read its
+ * peer from the token's entry once claimed (peer_of). ACCEPTED: the accepting side; its token is
+ * the one it claimed, kept to delete it if the connection is reset before the connecting side
+ * has read it. */
+enum { SOCK_STATE_TOKEN_SHOWN = 16, SOCK_STATE_ACCEPTED = 32 };
 
 /* Connections leaving the map, per socket (key: the socket's cookie; value: CLOSING_*, which
  * only grows). A socket's entry tells its peer what the socket does:
@@ -510,16 +509,37 @@ static __always_inline void publish(__u64 cookie, __u64 state)
     bpf_map_update_elem(&closing, &cookie, &state, BPF_ANY);
 }
 
-/* The socket's peer: cached in its state, else from `socks` once the accepting side has paired
- * them (then cached). 0 while unpaired. */
+/* The socket's peer: in its state, else (the connecting side) from its token's entry once the
+ * accepting side has claimed the token and entered the map; then the peer stays in the state and
+ * the token goes. A token whose entry is gone (its claim failed, or eviction) never pairs. 0 while
+ * unpaired. */
 static __always_inline __u64 peer_of(struct sock_state *state)
 {
-    if (state->peer)
-        return state->peer;
-    struct sock_info *info = bpf_map_lookup_elem(&socks, &state->cookie);
-    if (info && info->peer)
-        state->peer = info->peer;
-    return state->peer;
+    if (state->record.peer)
+        return state->record.peer;
+    __u64 token = state->token;
+    if (!token || !(state->flags & SOCK_STATE_TOKEN_SHOWN))
+        return 0;
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    __u64 peer = entry ? entry->peer : 0;
+    if (entry && (!peer || peer == PEER_CLAIMING))
+        return 0; /* not claimed yet, or the accepting side is entering the map */
+    state->record.peer = peer;
+    state->token = 0;
+    if (entry)
+        bpf_map_delete_elem(&pending, &token);
+    return peer;
+}
+
+/* The connecting side's token, when it is still kept (unclaimed, or its peer not read yet) and
+ * the socket ends: it goes, so a late claim finds no token. */
+static __always_inline void drop_token(struct sock_state *state)
+{
+    __u64 token = state->token;
+    if (!token)
+        return;
+    state->token = 0;
+    bpf_map_delete_elem(&pending, &token);
 }
 
 /* A socket on TCP for good: quiet when it never redirected, or when no redirect of its is in
@@ -531,7 +551,7 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
     if (!(flags & SOCK_STATE_QUIET) && (!(flags & SOCK_STATE_REDIRECTED) || sends_idle(kernel_sk, own)))
         flags |= SOCK_STATE_QUIET;
     state->flags = flags;
-    publish(state->cookie, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
+    publish(state->record.cookie, (flags & SOCK_STATE_QUIET) ? CLOSING_QUIET : CLOSING_LEAVING);
 }
 
 /* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN: the handshake's last ACK, TCP
@@ -575,31 +595,30 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
     }
     if (!redirect_queue_empty(kernel_sk))
         return;
-    __u64 cookie = state->cookie;
+    __u64 cookie = state->record.cookie;
     if (bpf_map_delete_elem(&sock_hash, &cookie) == 0)
         count(COUNTER_SOCKETS_RELEASED, 1);
-    bpf_map_delete_elem(&socks, &cookie);
     if (peer_released) {
         bpf_map_delete_elem(&closing, &cookie);
         if (peer)
             bpf_map_delete_elem(&closing, &peer);
     } else
         publish(cookie, CLOSING_RELEASED);
-    state->cookie = 0; /* out of the map: no more callbacks */
+    state->record.cookie = 0; /* out of the map: no more callbacks */
     bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
-/* A socket of the map sends its FIN: it is closing (or shutting its sending side), so its record
- * in `socks` goes (each socket has read its own record by its first send), and so does the
- * `closing` entry of a peer that has left the map (only this socket read it); the kernel takes
- * the socket out of the SOCKHASH when it closes. A reset takes both records at once
- * (forget_connection). Both maps are LRU for the rare socket that ends without sending either
- * (a retransmission timeout). Returns whether its peer is leaving the map (has a `closing` entry). */
+/* A socket of the map sends its FIN: it is closing (or shutting its sending side). The `closing`
+ * entry of a peer that has left the map goes (only this socket read it), and so does a token the
+ * connecting side still keeps; the kernel takes the socket out of the SOCKHASH when it closes. A
+ * reset takes both sockets' entries at once (forget_connection). `closing` is LRU for the rare
+ * socket that ends without sending either (a retransmission timeout). Returns whether its peer is
+ * leaving the map (has a `closing` entry). */
 static __always_inline int forget_closing(struct sock_state *state)
 {
-    __u64 peer = peer_of(state); /* kept in its state before its record goes */
-    __u64 cookie = state->cookie;
-    bpf_map_delete_elem(&socks, &cookie);
+    __u64 peer = peer_of(state); /* read before the token goes */
+    if (!(state->flags & SOCK_STATE_ACCEPTED))
+        drop_token(state); /* the accepting side's FIN leaves it: the connecting side may still send */
     __u64 *peer_state = peer ? bpf_map_lookup_elem(&closing, &peer) : 0;
     if (!peer_state)
         return 0;
@@ -610,23 +629,18 @@ static __always_inline int forget_closing(struct sock_state *state)
 
 /* A socket of the map sends a reset (SO_LINGER 0, or closed with unread bytes): the connection ends
  * for both sockets at once. Neither sends anything again, and the peer gets no callback when the
- * reset arrives, so both records go now, in `socks` and in `closing`; the kernel takes both
- * sockets out of the SOCKHASH as they close. Without this, every connection closed by a reset
- * left its records in the LRU maps until evicted, where they pushed out the records of
- * long-lived connections. */
+ * reset arrives, so both sockets' `closing` entries go now, with a token the connecting side still
+ * keeps; the kernel takes both sockets out of the SOCKHASH as they close. Without this, every
+ * connection closed by a reset left its entries in the LRU maps until evicted. */
 static __always_inline void forget_connection(struct sock_state *state)
 {
     __u64 peer = peer_of(state);
-    __u64 cookie = state->cookie;
-    bpf_map_delete_elem(&socks, &cookie);
+    drop_token(state);
+    __u64 cookie = state->record.cookie;
     if (state->flags & SOCK_STATE_TCP_ONLY) /* only such a socket publishes a `closing` entry */
         bpf_map_delete_elem(&closing, &cookie);
-    if (!peer)
-        return;
-    /* Looked up first (no lock): the peer's record is often gone already (its FIN). */
-    if (bpf_map_lookup_elem(&socks, &peer))
-        bpf_map_delete_elem(&socks, &peer);
-    if (bpf_map_lookup_elem(&closing, &peer))
+    /* Looked up first (no lock): the peer usually has none. */
+    if (peer && bpf_map_lookup_elem(&closing, &peer))
         bpf_map_delete_elem(&closing, &peer);
 }
 
@@ -757,20 +771,18 @@ static __always_inline void write_token(struct bpf_sock_ops *skops, int reserve)
         bpf_printk("swift-sockmap: token in SYN from port %u", skops->local_port);
 }
 
-/* Enters a socket into the SOCKHASH and `socks`; 0 on success. */
+/* Enters a socket into the SOCKHASH and records it in its state; 0 on success. */
 static __always_inline int enter_map(struct bpf_sock_ops *skops, struct sock_state *state, __u64 cookie, __u64 peer,
                                      const struct sock_key *key)
 {
-    struct sock_info info = {.peer = peer, .netns = bpf_get_netns_cookie(skops), .key = *key};
-    if (bpf_map_update_elem(&socks, &cookie, &info, BPF_ANY))
-        return -1;
     if (bpf_sock_hash_update(skops, &sock_hash, &cookie, BPF_NOEXIST)) {
-        bpf_map_delete_elem(&socks, &cookie);
         count(COUNTER_INSERT_FAILED, 1); /* full map: this connection stays on TCP/IP */
         return -1;
     }
-    state->cookie = cookie;
-    state->peer = peer;
+    state->record.peer = peer;
+    state->record.netns = bpf_get_netns_cookie(skops);
+    state->record.key = *key;
+    state->record.cookie = cookie;
     count(COUNTER_SOCKETS_INSERTED, 1);
     if (debug)
         bpf_printk("swift-sockmap: sockops insert port %u -> %u, paired: %d", key->local_port, key->remote_port, peer != 0);
@@ -873,31 +885,33 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
 }
 
 /* The connecting side's first segment after ESTABLISHED (the handshake's last ACK): room for the
- * token (HDR_OPT_LEN), then the token, for the accepting side to claim. Once only. */
+ * token (HDR_OPT_LEN), then the token, for the accepting side to claim. Once only: the socket keeps
+ * the token to read its peer from it (peer_of). */
 static __always_inline void show_token(struct bpf_sock_ops *skops, struct sock_state *state, int reserve)
 {
     if (reserve) {
         if (bpf_reserve_hdr_opt(skops, PAIR_OPTION_LEN, 0)) {
             count(COUNTER_NO_OPTION_ROOM, 1);
-            state->token = 0; /* the accepting side finds no token: both stay on TCP */
+            drop_token(state); /* the accepting side finds no token: both stay on TCP */
         }
         return;
     }
     write_option(skops, state->token);
-    state->token = 0;
+    state->flags |= SOCK_STATE_TOKEN_SHOWN;
 }
 
-/* A segment of a socket in the map: the token in the handshake's last ACK, its record gone when it
- * sends its FIN, both records gone when it sends a reset, and the release of a connection with a
- * side on TCP. */
+/* A segment of a socket in the map: the token in the handshake's last ACK, its entries gone when
+ * it sends its FIN or a reset, and the release of a connection with a side on TCP. */
 static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
 {
     struct sock_state *state = state_of(skops);
-    if (!state || !state->cookie)
+    if (!state || !state->record.cookie)
         return; /* not in the map */
-    if (state->token)
+    if (state->token && !(state->flags & (SOCK_STATE_TOKEN_SHOWN | SOCK_STATE_ACCEPTED)))
         show_token(skops, state, reserve);
-    if (!reserve)
+    /* Once per segment; no flags: no segment, the MSS calculation (tcp_current_mss), which
+     * needs only the token's room. */
+    if (!reserve || !skops->skb_tcp_flags)
         return;
     if (skops->skb_tcp_flags & TCPHDR_RST) {
         forget_connection(state);
@@ -942,32 +956,37 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         count(COUNTER_TOKEN_REJECTED, 1); /* not this connection's answered, confirmed token */
         return 0;
     }
-    __u64 active = entry->cookie;
-    /* Deleting is the claim: a token pairs once. */
-    if (bpf_map_delete_elem(&pending, &token)) {
+    /* The claim: a token pairs once. Every failure after it deletes the token, so the connecting
+     * side finds no peer (peer_of) and sends over TCP. */
+    if (__sync_val_compare_and_swap(&entry->peer, 0, PEER_CLAIMING) != 0) {
         count(COUNTER_TOKEN_REJECTED, 1);
         return 0;
     }
-    if (data_before_established(skops)) {
-        count(COUNTER_SKIPPED_EARLY_DATA, 1);
-        return 0;
-    }
-    if (!policy_allows(&key)) {
-        count(COUNTER_SKIPPED_BY_POLICY, 1);
-        return 0;
-    }
-    struct sock_info *peer_info = bpf_map_lookup_elem(&socks, &active);
-    if (!peer_info || peer_info->peer || bpf_map_lookup_elem(&closing, &active)) {
-        count(COUNTER_PEER_GONE, 1); /* not in the map, or already leaving it */
-        return 0;
-    }
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (!state)
-        return 0;
+    __u64 active = entry->cookie;
+    __u32 counter = COUNTER_MAX;
+    if (data_before_established(skops))
+        counter = COUNTER_SKIPPED_EARLY_DATA;
+    else if (!policy_allows(&key))
+        counter = COUNTER_SKIPPED_BY_POLICY;
+    else if (bpf_map_lookup_elem(&closing, &active))
+        counter = COUNTER_PEER_GONE; /* the connecting side is leaving the map already */
+    struct sock_state *state = 0;
     __u64 cookie = bpf_get_socket_cookie(skops);
-    if (enter_map(skops, state, cookie, active, &key))
+    if (counter == COUNTER_MAX) {
+        state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+        if (!state || enter_map(skops, state, cookie, active, &key))
+            state = 0;
+    } else
+        count(counter, 1);
+    if (!state) {
+        bpf_map_delete_elem(&pending, &token);
         return 0;
-    peer_info->peer = cookie;
+    }
+    /* Published once in the map (ordered after the insert): the connecting side reads it at its
+     * first send. The token is kept for a reset, which ends the connection before that send. */
+    __sync_val_compare_and_swap(&entry->peer, PEER_CLAIMING, cookie);
+    state->token = token;
+    state->flags |= SOCK_STATE_ACCEPTED;
     count(COUNTER_SOCKETS_PAIRED, 1);
     if (debug)
         bpf_printk("swift-sockmap: paired port %u with socket %llu", key.local_port, active);
@@ -1007,7 +1026,7 @@ static __always_inline int handle_sockops(struct bpf_sock_ops *skops)
     }
     case BPF_SOCK_OPS_RTT_CB: {
         struct sock_state *state = state_of(skops);
-        if (state && state->cookie)
+        if (state && state->record.cookie)
             release_when_drained(skops, state);
         break;
     }
@@ -1054,7 +1073,7 @@ int sockmap_redirect(struct sk_msg_md *msg)
     if (!sk)
         return SK_PASS;
     struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
-    if (!state || !state->cookie) {
+    if (!state || !state->record.cookie) {
         count(COUNTER_KEPT_ON_TCP, 1); /* not entered by us: TCP, which never loses a byte */
         return SK_PASS;
     }
@@ -1158,6 +1177,27 @@ int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
         record.flags |= SWEEP_SENDS_IDLE;
     if (redirect_queue_empty(sk))
         record.flags |= SWEEP_QUEUE_EMPTY;
+    bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
+    return 0;
+}
+
+/* Reports every socket of the iteration's network namespace that this data path entered in the
+ * SOCKHASH: the head of its state (struct socket_record: cookie, peer, namespace, connection), for
+ * `dump-map` and `detach`'s sweep, which run it in each namespace the cgroup's sockets may live in.
+ * Sockets with storage that are not in the map (cookie 0) are skipped. */
+SEC("iter/tcp")
+int sockmap_sockets(struct bpf_iter__tcp___sockmap *ctx)
+{
+    struct sock_common___sockmap *common = ctx->sk_common;
+    if (!common)
+        return 0;
+    struct sock___sockmap *sk = bpf_skc_to_tcp_sock(common); /* full sockets only */
+    if (!sk)
+        return 0;
+    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    if (!state || !state->record.cookie)
+        return 0;
+    struct socket_record record = state->record;
     bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
     return 0;
 }

@@ -16,11 +16,15 @@ struct sock_key {
     __u32 remote_port;
 };
 
-/* What the data path knows of a socket in the SOCKHASH (the `socks` map, keyed by the socket's
- * cookie, which is also its SOCKHASH key): its peer, once paired, and the connection as this
- * socket sees it, in its own network namespace. 56 bytes. `dump-map` decodes it (SockInfo). */
-struct sock_info {
-    __u64 peer;           /* the peer socket's cookie; 0 until the peer has proved the pairing */
+/* What the data path knows of a socket in the SOCKHASH: the head of its socket storage (struct
+ * sock_state), reported for every such socket by the `sockmap_sockets` iterator for `dump-map` and
+ * `detach`'s sweep (SocketRecord in Swift). Its cookie (also its SOCKHASH key), its peer's cookie
+ * once known, and the connection as this socket sees it, in its own network namespace. The
+ * connecting side learns its peer at its first send (from its claimed token): until then only
+ * the accepting side's record names the pair. 64 bytes. */
+struct socket_record {
+    __u64 cookie;         /* the socket's cookie; 0: not in the map */
+    __u64 peer;           /* the peer socket's cookie; 0 until known */
     __u64 netns;          /* bpf_get_netns_cookie() of the socket's namespace */
     struct sock_key key;
 };
@@ -35,7 +39,8 @@ struct sock_info {
 /* A token on its way (`pending`, keyed by the token): sent in a SYN, answered in the SYN-ACK of a
  * listener of the cgroup with an echo only that listener knows, confirmed by the connecting side
  * when that SYN-ACK arrives, shown again in the handshake's last ACK and claimed there by the
- * accepted socket. 40 bytes. */
+ * accepted socket, which publishes its cookie in it for the connecting side to read at its first
+ * send (then the token goes). 48 bytes. */
 struct pending_token {
     __u64 cookie;     /* the connecting socket */
     __u64 sent_ns;    /* bpf_ktime_get_ns() of the last SYN that carried it */
@@ -43,7 +48,11 @@ struct pending_token {
     __u64 answerer;   /* a fingerprint of the answered connection as the listener sees it */
     __u32 confirmed;  /* 1 once the connecting side received the answer in its SYN-ACK */
     __u32 reserved;
+    __u64 peer;       /* 0: unclaimed; PEER_CLAIMING: claimed (compare-and-exchange: a token pairs
+                       * once), the accepted socket is entering the map; then that socket's cookie */
 };
+
+#define PEER_CLAIMING (~0ULL)
 
 /* Destinations the SYN option may be written toward, and sources it is accepted from, besides
  * loopback and the socket's own address (`local_nets`, an LPM trie): the host's and its network
@@ -120,14 +129,14 @@ struct adopt_record {
     __u32 port;   /* its local port */
 };
 
-/* Swift decodes these layouts by offset (SockInfo, PolicyEntry, DataPath.Config, LocalNetworks, IdleSweep). */
+/* Swift decodes these layouts by offset (SocketRecord, PolicyEntry, DataPath.Config, LocalNetworks, IdleSweep). */
 _Static_assert(sizeof(struct sock_key) == 40, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, remote_ip) == 16, "sock_key layout");
 _Static_assert(__builtin_offsetof(struct sock_key, local_port) == 32, "sock_key layout");
-_Static_assert(sizeof(struct sock_info) == 56, "sock_info layout");
-_Static_assert(__builtin_offsetof(struct sock_info, key) == 16, "sock_info layout");
+_Static_assert(sizeof(struct socket_record) == 64, "socket_record layout");
+_Static_assert(__builtin_offsetof(struct socket_record, key) == 24, "socket_record layout");
 _Static_assert(sizeof(struct local_net_key) == 20, "local_net_key layout");
-_Static_assert(sizeof(struct pending_token) == 40, "pending_token layout");
+_Static_assert(sizeof(struct pending_token) == 48, "pending_token layout");
 _Static_assert(sizeof(struct policy_key) == 20, "policy_key layout");
 _Static_assert(sizeof(struct sockmap_config) == 8, "sockmap_config layout");
 _Static_assert(sizeof(struct sweep_record) == 16, "sweep_record layout");

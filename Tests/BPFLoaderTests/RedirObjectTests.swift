@@ -88,10 +88,10 @@ struct RedirObjectTests {
         for (id, type) in btf.types.enumerated() { #expect(type.id == id) }
 
         let dataSection = try #require(btf.dataSection(named: ".maps"))
-        #expect(dataSection.variables.count == 10)
+        #expect(dataSection.variables.count == 9)
         let variables = try dataSection.variables.map { try btf.type($0.type, ".maps member") }
         #expect(variables.allSatisfy { $0.rawKind == .variable })
-        #expect(Set(variables.map(\.name)) == ["sock_hash", "socks", "pending", "local_nets", "sock_state", "closing",
+        #expect(Set(variables.map(\.name)) == ["sock_hash", "pending", "local_nets", "sock_state", "closing",
                                                "counters", "policy", "config", "adopt"])
         // Four pointer members (type, key, value, max_entries or map_flags), five for local_nets.
         for (variable, type) in zip(dataSection.variables, variables) {
@@ -101,9 +101,9 @@ struct RedirObjectTests {
         let sockKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_key" })
         #expect(try btf.size(of: sockKey.id) == 40)
         #expect(sockKey.members.map(\.name) == ["local_ip", "remote_ip", "local_port", "remote_port"])
-        let sockInfo = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_info" })
-        #expect(try btf.size(of: sockInfo.id) == 56)
-        #expect(sockInfo.members.map(\.name) == ["peer", "netns", "key"])
+        let socketRecord = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "socket_record" })
+        #expect(try btf.size(of: socketRecord.id) == 64)
+        #expect(socketRecord.members.map(\.name) == ["cookie", "peer", "netns", "key"])
         let u32 = try #require(btf.types.first { $0.rawKind == .typedef && $0.name == "__u32" })
         #expect(try btf.skipModifiers(u32.id).rawKind == .int)
         #expect(try btf.size(of: u32.id) == 4)
@@ -130,14 +130,13 @@ struct RedirObjectTests {
 
     @Test("maps with their exact definitions", arguments: [
         MapSpec(name: "sock_hash", type: .sockhash, keySize: 8, valueSize: 8, maxEntries: 65536),
-        MapSpec(name: "socks", type: .lruHash, keySize: 8, valueSize: 56, maxEntries: 65536),
-        MapSpec(name: "pending", type: .lruHash, keySize: 8, valueSize: 40, maxEntries: 16384),
+        MapSpec(name: "pending", type: .lruHash, keySize: 8, valueSize: 48, maxEntries: 65536),
         MapSpec(name: "local_nets", type: MapType(rawValue: 11) /* BPF_MAP_TYPE_LPM_TRIE */, keySize: 20, valueSize: 4, maxEntries: 4096,
                 flags: 1 /* BPF_F_NO_PREALLOC */),
         MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 24),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
-        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 56, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 104, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
         MapSpec(name: "closing", type: .lruHash, keySize: 8, valueSize: 8, maxEntries: 65536),
         MapSpec(name: "adopt", type: .hash, keySize: 8, valueSize: 4, maxEntries: 4096),
     ])
@@ -164,7 +163,7 @@ struct RedirObjectTests {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         let btfMaps = spec.maps.filter { $0.origin == .btf }
         #expect(btfMaps.map(\.name).sorted() == ["adopt", "closing", "config", "counters", "local_nets", "pending", "policy",
-                                                  "sock_hash", "sock_state", "socks"])
+                                                  "sock_hash", "sock_state"])
         #expect(btfMaps.map(\.symbolOffset) == btfMaps.map(\.symbolOffset).sorted())
         #expect(Set(spec.maps.map(\.name)).count == spec.maps.count)
     }
@@ -173,7 +172,7 @@ struct RedirObjectTests {
     func programs() throws {
         let spec = try ObjectSpec(bytes: try RedirObject.bytes())
         #expect(spec.license == "GPL")
-        #expect(spec.programs.map(\.name).sorted() == ["sockmap_adopt", "sockmap_redirect", "sockmap_sockops", "sockmap_sweep"])
+        #expect(spec.programs.map(\.name).sorted() == ["sockmap_adopt", "sockmap_redirect", "sockmap_sockets", "sockmap_sockops", "sockmap_sweep"])
 
         let sockops = try #require(spec.program(named: "sockmap_sockops"))
         #expect(sockops.sectionName == "sockops")
@@ -228,8 +227,8 @@ struct RedirObjectTests {
             }
         }
         let wanted: Set<String> = name == "sockmap_sockops"
-            ? ["sock_hash", "socks", "pending", "local_nets", "sock_state", "closing", "counters", "policy", "config"]
-            : ["sock_hash", "socks", "sock_state", "closing", "counters", "config"]
+            ? ["sock_hash", "pending", "local_nets", "sock_state", "closing", "counters", "policy", "config"]
+            : ["sock_hash", "pending", "sock_state", "closing", "counters", "config"]
         #expect(expectedMaps == wanted)
         #expect(program.mapReferences.map(\.instruction) == program.mapReferences.map(\.instruction).sorted())
     }
@@ -259,6 +258,9 @@ struct RedirObjectTests {
         #expect(target.btf.types[Int(id)].name == "bpf_iter_tcp")
         if case .function = target.btf.types[Int(id)].kind {} else { Issue.record("type \(id) is not a function") }
         #expect(relocated.program(named: "sockmap_redirect")?.attachBTFID == 0)
+        let sockets = try #require(relocated.program(named: "sockmap_sockets"))
+        #expect(sockets.sectionName == "iter/tcp" && sockets.expectedAttachType == .traceIter)
+        #expect(sockets.attachBTFID == id, "both TCP iterators attach to bpf_iter_tcp")
 
         // A kernel without the function: a CO-RE error naming the program and the function.
         var missing = spec.removingPrograms { $0.name != "sockmap_sweep" }

@@ -31,19 +31,34 @@ import Testing
         #expect(IPAddress.format([1, 2, 3]) == "?")
     }
 
-    @Test("a socket record (struct sock_info) decodes to its peer and both endpoints and encodes back to the same bytes")
+    @Test("a socket record (struct socket_record) decodes to its cookie, peer and both endpoints and encodes back to the same bytes")
     func socketRecordRoundTrip() throws {
         let key = SockKey(netnsCookie: 0x1122_3344_5566_7788, localAddress: try #require(IPAddress.parse("::1")),
                           remoteAddress: try #require(IPAddress.parse("127.0.0.1")), localPort: 6379, remotePort: 41234)
-        let record = SockInfo(peerCookie: 0x99, key: key)
+        let record = SocketRecord(cookie: 0x42, peerCookie: 0x99, key: key)
         let bytes = record.bytes
-        #expect(bytes.count == SockInfo.size)
-        let decoded = try #require(SockInfo(bytes: bytes))
+        #expect(bytes.count == SocketRecord.size)
+        let decoded = try #require(SocketRecord(bytes: bytes))
         #expect(decoded == record)
         #expect(decoded.key.local == "[::1]:6379")
         #expect(decoded.key.remote == "127.0.0.1:41234")
-        #expect(SockInfo(bytes: Array(bytes.dropLast())) == nil)
-        #expect(SockInfo(bytes: [UInt8](repeating: 0, count: 8) + Array(bytes.dropFirst(8)))?.peerCookie == nil, "0: not paired yet")
+        #expect(SocketRecord(bytes: Array(bytes.dropLast())) == nil)
+        let unpaired = Array(bytes.prefix(8)) + [UInt8](repeating: 0, count: 8) + Array(bytes.dropFirst(16))
+        #expect(SocketRecord(bytes: unpaired)?.peerCookie == nil, "0: peer not known")
+    }
+
+    @Test("an iteration's records decode by cookie, and a connecting side that does not know its peer yet gets it from the accepting side's record")
+    func socketRecordsCompletePairs() throws {
+        let key = SockKey(netnsCookie: 1, localAddress: try #require(IPAddress.parse("127.0.0.1")),
+                          remoteAddress: try #require(IPAddress.parse("127.0.0.1")), localPort: 1, remotePort: 2)
+        let connecting = SocketRecord(cookie: 10, peerCookie: nil, key: key)
+        let accepting = SocketRecord(cookie: 11, peerCookie: 10, key: key)
+        let alone = SocketRecord(cookie: 12, peerCookie: nil, key: key)
+        let records = SocketRecord.decodeAll(connecting.bytes + accepting.bytes + alone.bytes + [1, 2, 3])
+        #expect(records.count == 3)
+        #expect(records[10]?.peerCookie == 11)
+        #expect(records[11]?.peerCookie == 10)
+        #expect(records[12]?.peerCookie == nil)
     }
 
     @Test("local prefixes parse as CIDR and print back, host bits cleared", arguments: [

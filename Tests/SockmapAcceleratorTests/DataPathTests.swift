@@ -57,6 +57,32 @@ extension KernelIntegration {
             #expect((client.key?.netnsCookie ?? 0) != 0)
         }
 
+        @Test("a connection whose sockets have sent nothing yet shows both ends paired; the connecting side reads its peer (and drops its token) at its first send or its close", arguments: [false, true])
+        func idleConnectionShowsItsPair(closeFirst: Bool) throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pending = try env.accelerator.map("pending")
+            let pair = try TCPPair.make(.ipv4, in: env)
+            #expect(try waitUntil(timeout: 2) { try env.accelerator.entries().count == 2 }, "both sockets entered the map")
+            let entries = try env.accelerator.entries()
+            let client = try #require(entries.first { $0.cookie == pair.client.cookie })
+            let server = try #require(entries.first { $0.cookie == pair.server.cookie })
+            #expect(client.peerCookie == server.cookie && server.peerCookie == client.cookie,
+                    "the accepting side's record names the pair before the connecting side knows it")
+            #expect(client.key?.remotePort == pair.server.localPort && server.key?.remotePort == pair.client.localPort)
+            #expect(try pending.keys().count == 1, "the claimed token waits for the connecting side's first send")
+            if closeFirst {
+                pair.client.close()
+                #expect(try pair.server.receiveToEnd().isEmpty, "the FIN arrives")
+            } else {
+                let before = try env.counters()
+                _ = try Self.exchange(pair, rounds: 1, sizes: [64])
+                let delta = try env.counters().delta(since: before)
+                #expect(delta.bytesRedirected == 128 && delta.redirectMissed == 0, "the first send from either side is redirected")
+            }
+            #expect(try pending.keys().isEmpty, "the token went with the first send or the FIN")
+        }
+
         @Test("a pair created outside the cgroup is not touched")
         func outsideNotRedirected() throws {
             let env = try AcceleratedCgroup()
@@ -97,7 +123,7 @@ extension KernelIntegration {
         func closedConnectionsLeaveNoRecords(ending: Ending) throws {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
-            let socks = try env.accelerator.map(DataPath.socksMap)
+            let pending = try env.accelerator.map("pending"), closing = try env.accelerator.map("closing")
             let connections = 20
             for _ in 0..<connections {
                 let pair = try TCPPair.make(.ipv4, in: env)
@@ -113,12 +139,12 @@ extension KernelIntegration {
             #expect(try env.counters().socketsPaired == UInt64(connections), "every connection was paired")
             var records = -1, entries = -1
             _ = try waitUntil(timeout: 2) {
-                records = try socks.keys().count
+                records = try pending.keys().count + closing.keys().count
                 entries = try env.accelerator.entries().count
                 return records == 0 && entries == 0
             }
             #expect(entries == 0, "every socket left the SOCKHASH")
-            #expect(records == 0, "no record left in `socks` (\(records) of \(2 * connections))")
+            #expect(records == 0, "no token or `closing` entry left behind (\(records))")
         }
 
         @Test("a socket that disconnects (connect with AF_UNSPEC) and connects again is paired and redirected afresh")

@@ -2,8 +2,6 @@
 public enum DataPath {
     /// The SOCKHASH of connected sockets (`sock_hash`).
     public static let sockhashMap = "sock_hash"
-    /// What the data path records of each socket in the SOCKHASH, by cookie (`socks`).
-    public static let socksMap = "socks"
     /// Addresses and prefixes a SYN may carry a pairing token toward (`local_nets`, an LPM trie).
     public static let localNetworksMap = "local_nets"
     /// The per-CPU array of ``Counters`` (`counters`).
@@ -16,6 +14,10 @@ public enum DataPath {
     package static let sweepProgram = "sockmap_sweep"
     /// The TCP iterator `load` runs to adopt listeners opened before it (`sockmap_adopt`).
     package static let adoptProgram = "sockmap_adopt"
+    /// The TCP iterator that reports every socket the data path entered in the SOCKHASH, with its
+    /// peer and connection (`sockmap_sockets`, `struct socket_record`): `dump-map` and `detach`'s
+    /// sweep read it.
+    package static let socketsProgram = "sockmap_sockets"
     /// The ids of the cgroups whose listeners `load` adopts (`adopt`).
     package static let adoptMap = "adopt"
 

@@ -1,7 +1,7 @@
 import BPFLoader
 
 /// A connection as one socket sees it, in its own network namespace: what the data path records
-/// of each socket in the SOCKHASH (`struct sock_key` inside `struct sock_info`,
+/// of each socket in the SOCKHASH (`struct sock_key` inside `struct socket_record`,
 /// `bpf/sockmap_shared.h`). The two sockets of a pair may see different addresses (NAT, a
 /// published port) and live in different namespaces.
 public struct SockKey: Sendable, Equatable, Hashable, Codable {
@@ -31,46 +31,65 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
     public var remote: String { IPAddress.endpoint(remoteAddress, remotePort) }
 }
 
-/// What the data path records of one socket in its SOCKHASH (`struct sock_info`, the `socks`
-/// map, keyed by the socket's cookie): its peer once paired, and its connection.
-package struct SockInfo: Sendable, Equatable {
-    /// The size of `struct sock_info`.
-    package static let size = 56
-    /// The peer socket's cookie; nil until the accepting side has claimed the token.
+/// What the data path records of one socket in its SOCKHASH (`struct socket_record`, the head of
+/// its socket storage, reported by the `sockmap_sockets` TCP iterator, one network namespace at a
+/// time): its cookie, its peer once known, and its connection. The connecting side learns its peer at its first send; until then
+/// only the accepting side's record names the pair.
+package struct SocketRecord: Sendable, Equatable {
+    /// The size of `struct socket_record`.
+    package static let size = 64
+    /// The socket's cookie (its SOCKHASH key).
+    package var cookie: UInt64
+    /// The peer socket's cookie; nil while this socket does not know it.
     package var peerCookie: UInt64?
     /// The connection as this socket sees it.
     package var key: SockKey
 
     /// A record from its parts.
-    package init(peerCookie: UInt64?, key: SockKey) {
+    package init(cookie: UInt64, peerCookie: UInt64?, key: SockKey) {
+        self.cookie = cookie
         self.peerCookie = peerCookie
         self.key = key
     }
 
-    /// Decodes a `socks` value; nil when `bytes` is not 56 bytes long.
-    package init?(bytes: [UInt8]) {
+    /// Decodes one record; nil when `bytes` is not 64 bytes long.
+    package init?(bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
         guard bytes.count == Self.size else { return nil }
-        let peer = bytes.littleEndian(UInt64.self, at: 0)
+        cookie = bytes.littleEndian(UInt64.self, at: 0)
+        let peer = bytes.littleEndian(UInt64.self, at: 8)
         peerCookie = peer == 0 ? nil : peer
-        key = SockKey(netnsCookie: bytes.littleEndian(UInt64.self, at: 8), localAddress: Array(bytes[16..<32]),
-                      remoteAddress: Array(bytes[32..<48]),
-                      localPort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 48)),
-                      remotePort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 52)))
+        key = SockKey(netnsCookie: bytes.littleEndian(UInt64.self, at: 16), localAddress: Array(bytes[24..<40]),
+                      remoteAddress: Array(bytes[40..<56]),
+                      localPort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 56)),
+                      remotePort: UInt16(truncatingIfNeeded: bytes.littleEndian(UInt32.self, at: 60)))
     }
 
-    /// The records of a `socks` map under `keys` (its keys as listed), by socket cookie; a socket
-    /// that closed since the listing is simply gone.
-    package static func records(in map: BPFMap, keys: [[UInt8]]) throws(BPFMapError) -> [UInt64: SockInfo] {
-        var records: [UInt64: SockInfo] = [:]
-        for key in keys where key.count == 8 {
-            if let value = try map.lookup(key), let info = SockInfo(bytes: value) { records[key.littleEndian(UInt64.self, at: 0)] = info }
+    /// The records of one iteration (what `sockmap_sockets` wrote), by cookie, each with its peer
+    /// filled in from the other side's record when it does not know it yet.
+    package static func decodeAll(_ bytes: [UInt8]) -> [UInt64: SocketRecord] {
+        var records: [UInt64: SocketRecord] = [:]
+        var offset = 0
+        while offset + size <= bytes.count {
+            if let record = SocketRecord(bytes: bytes[offset..<offset + size]), record.cookie != 0 { records[record.cookie] = record }
+            offset += size
+        }
+        for record in records.values {
+            if let peer = record.peerCookie, records[peer]?.peerCookie == nil { records[peer]?.peerCookie = record.cookie }
         }
         return records
     }
 
-    /// The 56 bytes the map stores (little-endian integers, ports in 32-bit slots).
+    /// One pass of the data path's `sockmap_sockets` iterator (`iter/tcp`) in the caller's
+    /// network namespace and in each of `namespaces` (`NetworkNamespaces.others`): every socket it
+    /// entered in the SOCKHASH there.
+    static func read(program: BPFProgram, namespaces: [String]) throws(BPFError) -> [UInt64: SocketRecord] {
+        decodeAll(NetworkNamespaces.iterate(try IteratorLink(program: program), alsoIn: namespaces))
+    }
+
+    /// The 64 bytes the data path writes (little-endian integers, ports in 32-bit slots).
     package var bytes: [UInt8] {
-        (peerCookie ?? 0).littleEndianBytes + key.netnsCookie.littleEndianBytes + key.localAddress + key.remoteAddress
-            + UInt32(key.localPort).littleEndianBytes + UInt32(key.remotePort).littleEndianBytes
+        cookie.littleEndianBytes + (peerCookie ?? 0).littleEndianBytes + key.netnsCookie.littleEndianBytes + key.localAddress
+            + key.remoteAddress + UInt32(key.localPort).littleEndianBytes + UInt32(key.remotePort).littleEndianBytes
     }
 }

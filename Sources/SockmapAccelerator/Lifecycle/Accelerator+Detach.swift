@@ -114,8 +114,13 @@ extension Accelerator {
             logger.warning("cannot run \(DataPath.sweepProgram): \(error); idle connections stay in the map until they close")
             return 0
         }
-        let socks = try? BPFMap(pinned: layout.map(DataPath.socksMap))
-        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, socks: socks, namespaces: NetworkNamespaces.others(than: cgroup))
+        let records = try? BPFProgram(pinned: layout.program(DataPath.socketsProgram))
+        let namespaces = NetworkNamespaces.others(than: cgroup)
+        let pairings = { () -> [UInt64: UInt64] in
+            guard let records, let found = try? SocketRecord.read(program: records, namespaces: namespaces) else { return [:] }
+            return found.compactMapValues(\.peerCookie)
+        }
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, pairings: pairings, namespaces: namespaces)
         return sweep.run()
     }
 

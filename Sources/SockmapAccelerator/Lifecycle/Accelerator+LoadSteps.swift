@@ -61,8 +61,8 @@ extension Accelerator {
     /// Creates the maps and loads the programs, then writes the config and the policy entries.
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
-        // Only detach's sweep of idle connections needs it: a kernel without it still accelerates.
-        loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram]
+        // Iterators: a kernel without them still accelerates.
+        loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram, DataPath.socketsProgram]
         if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
         let object: LoadedObject
         do { object = try LoadedObject(spec, options: loadOptions) } catch {
@@ -71,9 +71,11 @@ extension Accelerator {
         }
         for reason in object.btfFallbacks { logger.notice("BTF: \(reason)") }
         for (name, reason) in object.skippedPrograms.sorted(by: { $0.key < $1.key }) {
-            let without = name == DataPath.adoptProgram
-                ? "listeners opened before load keep their connections on TCP until they listen again"
-                : "detach cannot sweep idle connections out of the map"
+            let without = switch name {
+            case DataPath.adoptProgram: "listeners opened before load keep their connections on TCP until they listen again"
+            case DataPath.socketsProgram: "dump-map shows sockets without their connections"
+            default: "detach cannot sweep idle connections out of the map"
+            }
             logger.notice("left out \(name) (\(reason)): \(without)")
         }
         try mapAccess { () throws(BPFMapError) in

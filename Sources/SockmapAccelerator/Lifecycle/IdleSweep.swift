@@ -21,8 +21,9 @@ struct IdleSweep {
     let iterator: IteratorLink
     /// The installation's SOCKHASH, keyed by socket cookie.
     let sockhash: BPFMap
-    /// The data path's socket records (`socks`): who is paired with whom.
-    let socks: BPFMap?
+    /// Who is paired with whom: one pass of the data path's socket records (`sockmap_sockets`),
+    /// cookie → peer cookie; empty when they cannot be read.
+    let pairings: () -> [UInt64: UInt64]
     /// Network namespaces to iterate besides the caller's own (`NetworkNamespaces.others`): the
     /// TCP iterator sees one namespace at a time.
     let namespaces: [String]
@@ -72,12 +73,6 @@ struct IdleSweep {
             guard let peer = peers[cookie] else { return idleBefore.contains(cookie) }
             return idleBefore.contains(peer)
         }
-    }
-
-    /// Cookie → peer cookie of every paired socket the data path records.
-    private func pairings() -> [UInt64: UInt64] {
-        guard let socks, let keys = try? socks.keys(), let records = try? SockInfo.records(in: socks, keys: keys) else { return [:] }
-        return records.compactMapValues(\.peerCookie)
     }
 
     /// One pass of the iterator over the caller's namespace and each of `namespaces`, by cookie.

@@ -60,12 +60,21 @@ extension Accelerator {
         }
     }
 
-    /// What the data path records of each socket in its SOCKHASH (the `socks` map), by cookie.
-    func socketRecords() throws(AcceleratorError) -> [UInt64: SockInfo] {
-        let map = try ownMap(DataPath.socksMap, feature: "socket records")
-        let keys: [[UInt8]]
-        do { keys = try map.keys() } catch { throw .kernel(error) }
-        return try mapAccess { () throws(BPFMapError) in try SockInfo.records(in: map, keys: keys) }
+    /// What the data path records of each socket in its SOCKHASH, by cookie: one pass of the
+    /// `sockmap_sockets` TCP iterator in the caller's network namespace and in the others the
+    /// cgroup's sockets may live in (those of its processes, and the named ones). Empty when the
+    /// kernel refused that iterator at `load` (it is optional): entries then show only their
+    /// cookies.
+    func socketRecords() throws(AcceleratorError) -> [UInt64: SocketRecord] {
+        guard BPFFileSystem.exists(pins.program(DataPath.socketsProgram)) else {
+            if let state = recordedState(), !state.providesOwnMaps {
+                throw .notProvided(feature: "socket records", object: state.object)
+            }
+            return [:]
+        }
+        let program = try program(DataPath.socketsProgram)
+        let namespaces = NetworkNamespaces.others(than: recordedState().map { Cgroup(path: $0.cgroup) })
+        do { return try SocketRecord.read(program: program, namespaces: namespaces) } catch { throw .kernel(error) }
     }
 
     /// Every socket in the loaded object's SOCKHASH or SOCKMAP, keys as bytes.
