@@ -64,7 +64,7 @@ struct SocketPairs {
 
     static func describe(_ entry: SockhashEntry) -> String {
         let cookie = entry.cookie.map { String($0) } ?? "-"
-        guard let key = entry.key else { return "(no record: leaving the map)  cookie \(cookie)" }
+        guard let key = entry.key else { return "(no record: leaving the map, or in a namespace of no process of the cgroup)  cookie \(cookie)" }
         return "\(key.local) -> \(key.remote)  netns \(key.netnsCookie)  cookie \(cookie)"
     }
 

@@ -1,7 +1,8 @@
 /// One socket in the SOCKHASH of our data path, which is keyed by socket cookie.
 public struct SockhashEntry: Sendable, Equatable, Codable {
-    /// The connection as this socket sees it; nil when the data path has no record of it (the
-    /// socket is leaving the map).
+    /// The connection as this socket sees it; nil when no record of it was found (the socket is
+    /// leaving the map, or lives in a network namespace that no process of the cgroup is in and
+    /// that `ip netns` does not name).
     public let key: SockKey?
     /// The socket cookie (`SO_COOKIE`), the entry's key.
     public let cookie: UInt64?
