@@ -521,9 +521,16 @@ static __always_inline __u64 peer_of(struct sock_state *state)
     if (!token || !(state->flags & SOCK_STATE_TOKEN_SHOWN))
         return 0;
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
-    __u64 peer = entry ? entry->peer : 0;
-    if (entry && (!peer || peer == PEER_CLAIMING))
-        return 0; /* not claimed yet, or the accepting side is entering the map */
+    __u64 peer = 0;
+    if (entry) {
+        peer = __sync_fetch_and_add(&entry->peer, 0); /* ordered before the check below */
+        if (entry->cookie != state->record.cookie)
+            entry = 0; /* evicted, and the entry handed to another token: never paired */
+        else if (!peer || (peer & PEER_CLAIM_BIT))
+            return 0; /* not claimed yet, or the accepting side is entering the map */
+    }
+    if (!entry)
+        peer = 0;
     state->record.peer = peer;
     state->token = 0;
     if (entry)
@@ -952,17 +959,28 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
     struct sock_key key = {};
     sockops_key(skops, family, &key);
-    if (!entry || !entry->confirmed || entry->answerer != fingerprint(skops, &key)) {
+    __u64 print = fingerprint(skops, &key);
+    if (!entry || !entry->confirmed || entry->answerer != print) {
         count(COUNTER_TOKEN_REJECTED, 1); /* not this connection's answered, confirmed token */
         return 0;
     }
-    /* The claim: a token pairs once. Every failure after it deletes the token, so the connecting
-     * side finds no peer (peer_of) and sends over TCP. */
-    if (__sync_val_compare_and_swap(&entry->peer, 0, PEER_CLAIMING) != 0) {
+    /* The claim, with this socket's own mark: a token pairs once. Every failure after it deletes
+     * the token, so the connecting side finds no peer (peer_of) and sends over TCP. */
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    __u64 claim = cookie | PEER_CLAIM_BIT;
+    if (__sync_val_compare_and_swap(&entry->peer, 0, claim) != 0) {
         count(COUNTER_TOKEN_REJECTED, 1);
         return 0;
     }
+    /* `entry` is a pointer into an LRU map: an eviction may have handed it to another token since
+     * the lookup. Read the connecting socket, then check the entry is still this connection's
+     * (no other connection has this fingerprint, and a token never comes back). */
     __u64 active = entry->cookie;
+    if (entry->answerer != print) {
+        __sync_val_compare_and_swap(&entry->peer, claim, 0);
+        count(COUNTER_TOKEN_REJECTED, 1);
+        return 0;
+    }
     __u32 counter = COUNTER_MAX;
     if (data_before_established(skops))
         counter = COUNTER_SKIPPED_EARLY_DATA;
@@ -971,7 +989,6 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
     else if (bpf_map_lookup_elem(&closing, &active))
         counter = COUNTER_PEER_GONE; /* the connecting side is leaving the map already */
     struct sock_state *state = 0;
-    __u64 cookie = bpf_get_socket_cookie(skops);
     if (counter == COUNTER_MAX) {
         state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
         if (!state || enter_map(skops, state, cookie, active, &key))
@@ -983,8 +1000,9 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         return 0;
     }
     /* Published once in the map (ordered after the insert): the connecting side reads it at its
-     * first send. The token is kept for a reset, which ends the connection before that send. */
-    __sync_val_compare_and_swap(&entry->peer, PEER_CLAIMING, cookie);
+     * first send. Only over this socket's own claim: an entry handed to another token meanwhile
+     * is left alone. The token is kept for a reset, which ends the connection before that send. */
+    __sync_val_compare_and_swap(&entry->peer, claim, cookie);
     state->token = token;
     state->flags |= SOCK_STATE_ACCEPTED;
     count(COUNTER_SOCKETS_PAIRED, 1);

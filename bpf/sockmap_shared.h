@@ -48,11 +48,13 @@ struct pending_token {
     __u64 answerer;   /* a fingerprint of the answered connection as the listener sees it */
     __u32 confirmed;  /* 1 once the connecting side received the answer in its SYN-ACK */
     __u32 reserved;
-    __u64 peer;       /* 0: unclaimed; PEER_CLAIMING: claimed (compare-and-exchange: a token pairs
-                       * once), the accepted socket is entering the map; then that socket's cookie */
+    __u64 peer;       /* 0: unclaimed; its cookie | PEER_CLAIM_BIT: claimed by an accepted socket
+                       * (compare-and-exchange: a token pairs once), which is entering the map;
+                       * then that socket's cookie */
 };
 
-#define PEER_CLAIMING (~0ULL)
+/* Socket cookies count up from 1 and never reach the top bit. */
+#define PEER_CLAIM_BIT (1ULL << 63)
 
 /* Destinations the SYN option may be written toward, and sources it is accepted from, besides
  * loopback and the socket's own address (`local_nets`, an LPM trie): the host's and its network
