@@ -71,10 +71,11 @@ struct {
     __uint(max_entries, 65536);
 } sock_hash SEC(".maps");
 
-/* Tokens sent in SYNs, until the connecting side has read its peer from its claimed token (its
- * first send, FIN or reset). A token is claimed once (compare-and-exchange), and only within
- * token_ttl_ns of the last SYN that carried it. LRU: the token of a connection whose connecting
- * side never sends stays until evicted; that side then finds no peer and sends over TCP. */
+/* Tokens sent in SYNs, until the connecting side has read its peer from its claimed token (at its
+ * first send or callback after the claim), or gives it up (its FIN, a reset, leaving the map
+ * unpaired). A token is claimed once (compare-and-exchange), and only within token_ttl_ns of the
+ * last SYN that carried it. LRU: the token of a connection whose connecting side neither sends nor
+ * closes stays until evicted; that side then finds no peer and sends over TCP. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __type(key, __u64);
@@ -106,7 +107,8 @@ struct {
  * - QUIET: TCP_ONLY, and no redirect of its is in flight any more (published in `closing`). */
 struct sock_state {
     struct socket_record record; /* its cookie once in the map, its peer once known, its connection */
-    __u64 token;     /* the token its SYN carries, until the peer is read from it */
+    __u64 token;     /* connecting side: the token its SYN carries, until the peer is read from it;
+                      * accepting side (ACCEPTED): the token it claimed */
     __u64 peer_sk;   /* the peer's kernel socket, as the first redirect found it (read fault-safe only) */
     __u64 progress_ns; /* when a look last found that the peer had consumed bytes since the one before */
     __u32 flags;
@@ -538,8 +540,8 @@ static __always_inline __u64 peer_of(struct sock_state *state)
     return peer;
 }
 
-/* The connecting side's token, when it is still kept (unclaimed, or its peer not read yet) and
- * the socket ends: it goes, so a late claim finds no token. */
+/* A kept token goes: the connecting side's when it ends before reading its peer (a late claim then
+ * finds no token), the accepting side's when the connection is reset. */
 static __always_inline void drop_token(struct sock_state *state)
 {
     __u64 token = state->token;
@@ -547,6 +549,23 @@ static __always_inline void drop_token(struct sock_state *state)
         return;
     state->token = 0;
     bpf_map_delete_elem(&pending, &token);
+}
+
+/* The connecting side leaves the map unpaired (its sends went to TCP before the accepting side
+ * claimed its token): it marks its token withdrawn, so a claim from now on fails, and lets it go.
+ * Returns 0 when an accepting side has claimed it meanwhile: the socket then waits for that side's
+ * cookie (peer_of, at its next callback) and follows the usual release. */
+static __always_inline int withdraw_token(struct sock_state *state)
+{
+    __u64 token = state->token;
+    if (!token || (state->flags & SOCK_STATE_ACCEPTED))
+        return 1;
+    struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
+    if (entry && entry->cookie == state->record.cookie &&
+        __sync_val_compare_and_swap(&entry->peer, 0, PEER_WITHDRAWN) != 0)
+        return 0;
+    drop_token(state);
+    return 1;
 }
 
 /* A socket on TCP for good: quiet when it never redirected, or when no redirect of its is in
@@ -599,7 +618,8 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
         if (!peer_state || *peer_state < CLOSING_QUIET)
             return;
         peer_released = *peer_state == CLOSING_RELEASED;
-    }
+    } else if (!withdraw_token(state))
+        return; /* the accepting side is pairing with it right now */
     if (!redirect_queue_empty(kernel_sk))
         return;
     __u64 cookie = state->record.cookie;
@@ -839,7 +859,10 @@ static __always_inline void answer_token(struct bpf_sock_ops *skops, int reserve
         return;
     }
     if (!peer_can_be_local(&key) || bpf_ktime_get_ns() - entry->sent_ns > token_ttl_ns || entry->confirmed) {
-        bpf_map_delete_elem(&pending, &token); /* a source that cannot be on this host, too late, or replayed */
+        /* A source that cannot be on this host, too late, or replayed: burnt, unless an accepted
+         * socket has claimed it already (its connecting side still has to read the peer). */
+        if (!entry->peer)
+            bpf_map_delete_elem(&pending, &token);
         count(COUNTER_TOKEN_REJECTED, 1);
         return;
     }

@@ -20,8 +20,8 @@ struct sock_key {
  * sock_state), reported for every such socket by the `sockmap_sockets` iterator for `dump-map` and
  * `detach`'s sweep (SocketRecord in Swift). Its cookie (also its SOCKHASH key), its peer's cookie
  * once known, and the connection as this socket sees it, in its own network namespace. The
- * connecting side learns its peer at its first send (from its claimed token): until then only
- * the accepting side's record names the pair. 64 bytes. */
+ * connecting side learns its peer from its claimed token, at its first send or callback after the
+ * claim: until then only the accepting side's record names the pair. 64 bytes. */
 struct socket_record {
     __u64 cookie;         /* the socket's cookie; 0: not in the map */
     __u64 peer;           /* the peer socket's cookie; 0 until known */
@@ -55,6 +55,8 @@ struct pending_token {
 
 /* Socket cookies count up from 1 and never reach the top bit. */
 #define PEER_CLAIM_BIT (1ULL << 63)
+/* The connecting side gave the token up before any claim (it left the map unpaired). */
+#define PEER_WITHDRAWN PEER_CLAIM_BIT
 
 /* Destinations the SYN option may be written toward, and sources it is accepted from, besides
  * loopback and the socket's own address (`local_nets`, an LPM trie): the host's and its network
