@@ -33,8 +33,9 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
 
 /// What the data path records of one socket in its SOCKHASH (`struct socket_record`, the head of
 /// its socket storage, reported by the `sockmap_sockets` TCP iterator, one network namespace at a
-/// time): its cookie, its peer once known, and its connection. The connecting side learns its peer at its first send; until then
-/// only the accepting side's record names the pair.
+/// time): its cookie, its peer once known, and its connection. The connecting side learns its
+/// peer at its first send or callback after the accepting side's claim; until then only the
+/// accepting side's record names the pair.
 package struct SocketRecord: Sendable, Equatable {
     /// The size of `struct socket_record`.
     package static let size = 64

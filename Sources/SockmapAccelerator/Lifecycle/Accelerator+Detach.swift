@@ -116,11 +116,11 @@ extension Accelerator {
         }
         let records = try? BPFProgram(pinned: layout.program(DataPath.socketsProgram))
         let namespaces = NetworkNamespaces.others(than: cgroup)
-        let pairings = { () -> [UInt64: UInt64] in
-            guard let records, let found = try? SocketRecord.read(program: records, namespaces: namespaces) else { return [:] }
-            return found.compactMapValues(\.peerCookie)
+        let read = { () -> [UInt64: SocketRecord]? in
+            guard let records else { return nil }
+            return try? SocketRecord.read(program: records, namespaces: namespaces)
         }
-        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, pairings: pairings, namespaces: namespaces)
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, records: read, namespaces: namespaces)
         return sweep.run()
     }
 

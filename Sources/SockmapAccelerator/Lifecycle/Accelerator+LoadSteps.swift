@@ -73,7 +73,7 @@ extension Accelerator {
         for (name, reason) in object.skippedPrograms.sorted(by: { $0.key < $1.key }) {
             let without = switch name {
             case DataPath.adoptProgram: "listeners opened before load keep their connections on TCP until they listen again"
-            case DataPath.socketsProgram: "dump-map shows sockets without their connections"
+            case DataPath.socketsProgram: "dump-map shows sockets without their connections, and detach's sweep leaves unpaired ones in the map"
             default: "detach cannot sweep idle connections out of the map"
             }
             logger.notice("left out \(name) (\(reason)): \(without)")

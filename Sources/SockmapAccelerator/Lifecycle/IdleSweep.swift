@@ -21,9 +21,9 @@ struct IdleSweep {
     let iterator: IteratorLink
     /// The installation's SOCKHASH, keyed by socket cookie.
     let sockhash: BPFMap
-    /// Who is paired with whom: one pass of the data path's socket records (`sockmap_sockets`),
-    /// cookie → peer cookie; empty when they cannot be read.
-    let pairings: () -> [UInt64: UInt64]
+    /// One pass of the data path's socket records (`sockmap_sockets`): who is paired with whom;
+    /// nil when they cannot be read (then no socket counts as unpaired).
+    let records: () -> [UInt64: SocketRecord]?
     /// Network namespaces to iterate besides the caller's own (`NetworkNamespaces.others`): the
     /// TCP iterator sees one namespace at a time.
     let namespaces: [String]
@@ -43,18 +43,21 @@ struct IdleSweep {
     /// Runs up to `passes` passes, `interval` apart; returns how many sockets left the map.
     func run(passes: Int = 3, interval: TimeInterval = 0.02) -> Int {
         var peers: [UInt64: UInt64] = [:] // every pairing seen, both ways
+        var recorded = Set<UInt64>() // sockets whose record was seen
         var idleBefore = Set<UInt64>()
         var released = 0
         for pass in 0..<passes {
             if pass > 0 { usleep(UInt32(interval * 1e6)) }
             let cookies = ((try? sockhash.keys()) ?? []).compactMap { $0.count == 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
             if cookies.isEmpty { break }
-            for (cookie, peer) in pairings() {
-                peers[cookie] = peer
-                peers[peer] = cookie
+            for record in (records() ?? [:]).values {
+                recorded.insert(record.cookie)
+                guard let peer = record.peerCookie else { continue }
+                peers[record.cookie] = peer
+                peers[peer] = record.cookie
             }
-            let seen = records()
-            for cookie in Self.releasable(cookies, peers: peers, seen: seen, idleBefore: idleBefore) {
+            let seen = iteration()
+            for cookie in Self.releasable(cookies, peers: peers, recorded: recorded, seen: seen, idleBefore: idleBefore) {
                 if (try? sockhash.delete(cookie.littleEndianBytes)) == true { released += 1 }
             }
             idleBefore.formUnion(seen.filter { $0.value.contains(.sendsIdle) }.keys)
@@ -64,19 +67,20 @@ struct IdleSweep {
 
     /// The sockets of one pass that may leave the map: the socket's redirect queue was empty in
     /// this pass (`seen`) and its peer (`peers` has every pairing met so far) was idle in an
-    /// earlier one. A socket that never had a peer has nobody to redirect into it: its empty queue
-    /// is enough.
-    static func releasable(_ cookies: [UInt64], peers: [UInt64: UInt64], seen: [UInt64: Flags],
+    /// earlier one. A socket whose record was seen (`recorded`) without a peer, on either side,
+    /// never had one: nobody can redirect into it, so its empty queue and its own idleness are
+    /// enough. A socket without a record (records unreadable, or its namespace not walked) stays.
+    static func releasable(_ cookies: [UInt64], peers: [UInt64: UInt64], recorded: Set<UInt64>, seen: [UInt64: Flags],
                            idleBefore: Set<UInt64>) -> [UInt64] {
         cookies.filter { cookie in
             guard seen[cookie]?.contains(.queueEmpty) == true else { return false }
-            guard let peer = peers[cookie] else { return idleBefore.contains(cookie) }
+            guard let peer = peers[cookie] else { return recorded.contains(cookie) && idleBefore.contains(cookie) }
             return idleBefore.contains(peer)
         }
     }
 
     /// One pass of the iterator over the caller's namespace and each of `namespaces`, by cookie.
-    func records() -> [UInt64: Flags] {
+    func iteration() -> [UInt64: Flags] {
         Self.decode(NetworkNamespaces.iterate(iterator, alsoIn: namespaces))
     }
 
