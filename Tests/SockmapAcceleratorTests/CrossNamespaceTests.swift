@@ -246,6 +246,43 @@ extension KernelIntegration {
             #expect(try env.counters().delta(since: before).socketsReleased == 1)
         }
 
+        @Test("the handshake's last ACK lost (it carries the token): the connecting side sends over TCP, leaves the map unpaired and takes its token along; the accepting side stays on TCP; every byte arrives")
+        func lastAckLost() throws {
+            let network = try BridgeNetwork(name: Self.name("la"), hostAddress: "10.0.0.254/24", containerAddresses: ["10.0.0.2/24"])
+            defer { network.delete() }
+            // Pure ACKs from the client (host namespace) to the server are dropped: the handshake's
+            // last ACK never arrives, and the server's handshake ends with the client's first data
+            // segment, which carries no token.
+            try network.nft("""
+                table ip sockmap_ack { chain output { type filter hook output priority 0; ip daddr 10.0.0.2 tcp dport 80 tcp flags == ack drop; }; }
+                """)
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let pending = try env.accelerator.map("pending")
+            let before = try env.counters()
+            let server = Endpoint(namespace: network.containers[0], cgroup: env), client = Endpoint(namespace: network.host, cgroup: env)
+            let listener = try server.socket(family: AF_INET)
+            guard SocketAddress.withAddress("10.0.0.2", 80, { Glibc.bind(listener.fd, $0, $1) }) == 0, listen(listener.fd, 4) == 0 else {
+                throw TestSocketError("bind/listen")
+            }
+            let connecting = try client.socket(family: AF_INET)
+            guard SocketAddress.withAddress("10.0.0.2", 80, { Glibc.connect(connecting.fd, $0, $1) }) == 0 else { throw TestSocketError("connect") }
+            #expect(try pending.keys().count == 1, "the token waits, confirmed, for a claim that cannot come")
+            let request = Pattern.bytes(seed: 0xA1, offset: 0, count: 3000)
+            try connecting.sendAll(request) // completes the server's handshake
+            let pair = try TCPPair.accepting(connecting, on: listener)
+            #expect(try pair.server.receiveExactly(request.count) == request)
+            try network.nft("delete table ip sockmap_ack")
+            let reply = Pattern.bytes(seed: 0xA2, offset: 0, count: 3000)
+            try pair.server.sendAll(reply)
+            #expect(try pair.client.receiveExactly(reply.count) == reply)
+            let delta = try env.counters().delta(since: before)
+            #expect(delta.tokensOffered == 1 && delta.noToken == 1 && delta.socketsPaired == 0 && delta.messagesRedirected == 0)
+            #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(request.count))
+            #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty }, "the connecting side leaves the map")
+            #expect(try pending.keys().isEmpty, "and its token with it: a late claim would find nothing")
+        }
+
         @Test("a listener opened before load: adopted where the kernel allows it (6.12), so its connections pair; else both ends stay on TCP")
         func listenerOpenedBeforeLoad() throws {
             let env = try AcceleratedCgroup(load: false)
