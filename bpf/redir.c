@@ -523,20 +523,15 @@ static __always_inline __u64 peer_of(struct sock_state *state)
     if (!token || !(state->flags & SOCK_STATE_TOKEN_SHOWN))
         return 0;
     struct pending_token *entry = bpf_map_lookup_elem(&pending, &token);
-    __u64 peer = 0;
-    if (entry) {
-        peer = __sync_fetch_and_add(&entry->peer, 0); /* ordered before the check below */
-        if (entry->cookie != state->record.cookie)
-            entry = 0; /* evicted, and the entry handed to another token: never paired */
-        else if (!peer || (peer & PEER_CLAIM_BIT))
+    __u64 peer = entry ? __sync_fetch_and_add(&entry->peer, 0) : 0; /* ordered before the check below */
+    if (entry && entry->cookie == state->record.cookie) {
+        if (!peer || (peer & PEER_CLAIM_BIT))
             return 0; /* not claimed yet, or the accepting side is entering the map */
-    }
-    if (!entry)
-        peer = 0;
+        bpf_map_delete_elem(&pending, &token);
+    } else
+        peer = 0; /* gone, or evicted and the entry handed to another token: never paired */
     state->record.peer = peer;
     state->token = 0;
-    if (entry)
-        bpf_map_delete_elem(&pending, &token);
     return peer;
 }
 
@@ -1199,13 +1194,18 @@ int sockmap_redirect(struct sk_msg_md *msg)
  * the SOCKHASH each socket whose queue is empty and whose peer it has seen idle: no byte can be
  * queued to it any more, so none is freed with it. The iterator holds no psock reference, so an
  * idle socket's count is its one map link (sends_idle with own = 1). */
+/* The full TCP socket an "iter/tcp" program is called for; 0 after the last one and for request
+ * and TIME_WAIT sockets. */
+static __always_inline struct sock___sockmap *iterated_socket(struct bpf_iter__tcp___sockmap *ctx)
+{
+    struct sock_common___sockmap *common = ctx->sk_common;
+    return common ? bpf_skc_to_tcp_sock(common) : 0;
+}
+
 SEC("iter/tcp")
 int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
 {
-    struct sock_common___sockmap *common = ctx->sk_common;
-    if (!common)
-        return 0;
-    struct sock___sockmap *sk = bpf_skc_to_tcp_sock(common); /* full sockets only */
+    struct sock___sockmap *sk = iterated_socket(ctx);
     if (!sk)
         return 0;
     struct sk_psock___sockmap *psock = 0;
@@ -1229,10 +1229,7 @@ int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
 SEC("iter/tcp")
 int sockmap_sockets(struct bpf_iter__tcp___sockmap *ctx)
 {
-    struct sock_common___sockmap *common = ctx->sk_common;
-    if (!common)
-        return 0;
-    struct sock___sockmap *sk = bpf_skc_to_tcp_sock(common); /* full sockets only */
+    struct sock___sockmap *sk = iterated_socket(ctx);
     if (!sk)
         return 0;
     struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
