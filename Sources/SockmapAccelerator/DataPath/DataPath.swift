@@ -18,6 +18,9 @@ public enum DataPath {
     /// peer and connection (`sockmap_sockets`, `struct socket_record`): `dump-map` and `detach`'s
     /// sweep read it.
     package static let socketsProgram = "sockmap_sockets"
+    /// The programs `load` and `load --replace` go on without when the kernel refuses them (the
+    /// iterators): a kernel without them still accelerates.
+    package static let optionalPrograms: Set<String> = [sweepProgram, adoptProgram, socketsProgram]
     /// The ids of the cgroups whose listeners `load` adopts (`adopt`).
     package static let adoptMap = "adopt"
 

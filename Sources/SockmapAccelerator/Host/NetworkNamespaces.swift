@@ -35,9 +35,19 @@ enum NetworkNamespaces {
     /// What a network iterator (one namespace at a time) writes in the caller's namespace and in
     /// each of `namespaces`, one after the other; nothing for a namespace it cannot join or run in.
     static func iterate(_ iterator: IteratorLink, alsoIn namespaces: [String]) -> [UInt8] {
-        var bytes = (try? iterator.run()) ?? []
-        for path in namespaces { bytes += run(in: path) { (try? iterator.run()) ?? [] } ?? [] }
-        return bytes
+        iterate([iterator], alsoIn: namespaces)[0]
+    }
+
+    /// What each of several network iterators writes, as `iterate(_:alsoIn:)` does for one, all of
+    /// them run in turn on one visit to each namespace.
+    static func iterate(_ iterators: [IteratorLink], alsoIn namespaces: [String]) -> [[UInt8]] {
+        let runAll = { iterators.map { (try? $0.run()) ?? [] } }
+        var outputs = runAll()
+        for path in namespaces {
+            guard let more = run(in: path, runAll) else { continue }
+            for index in outputs.indices { outputs[index] += more[index] }
+        }
+        return outputs
     }
 
     /// `body` on a joined thread inside the namespace at `path`; false when it did not run.

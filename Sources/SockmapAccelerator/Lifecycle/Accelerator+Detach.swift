@@ -114,13 +114,9 @@ extension Accelerator {
             logger.warning("cannot run \(DataPath.sweepProgram): \(error); idle connections stay in the map until they close")
             return 0
         }
-        let records = try? BPFProgram(pinned: layout.program(DataPath.socketsProgram))
-        let namespaces = NetworkNamespaces.others(than: cgroup)
-        let read = { () -> [UInt64: SocketRecord]? in
-            guard let records else { return nil }
-            return try? SocketRecord.read(program: records, namespaces: namespaces)
-        }
-        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, records: read, namespaces: namespaces)
+        let records = (try? BPFProgram(pinned: layout.program(DataPath.socketsProgram))).flatMap { try? IteratorLink(program: $0) }
+        let sweep = IdleSweep(iterator: iterator, sockhash: sockhash, recordsIterator: records,
+                              namespaces: NetworkNamespaces.others(than: cgroup))
         return sweep.run()
     }
 

@@ -61,8 +61,7 @@ extension Accelerator {
     /// Creates the maps and loads the programs, then writes the config and the policy entries.
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
-        // Iterators: a kernel without them still accelerates.
-        loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram, DataPath.socketsProgram]
+        loadOptions.optionalPrograms = DataPath.optionalPrograms
         if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
         let object: LoadedObject
         do { object = try LoadedObject(spec, options: loadOptions) } catch {

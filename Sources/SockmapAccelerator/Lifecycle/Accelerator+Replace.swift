@@ -87,7 +87,7 @@ extension Accelerator {
         let capacity = existingMaps[sockmap].map { [sockmap: $0.maxEntries] } ?? [:]
         do {
             var loadOptions = LoadedObject.Options(maxEntries: capacity, existingMaps: existingMaps, coreBTFPath: options.btfPath)
-            loadOptions.optionalPrograms = [DataPath.sweepProgram, DataPath.adoptProgram, DataPath.socketsProgram]
+            loadOptions.optionalPrograms = DataPath.optionalPrograms
             object = try LoadedObject(spec, options: loadOptions)
         } catch {
             throw .objectUnusable(path: options.objectPath, reason: "cannot load it next to the running installation: \(error)")

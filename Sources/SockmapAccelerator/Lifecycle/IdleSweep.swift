@@ -21,9 +21,9 @@ struct IdleSweep {
     let iterator: IteratorLink
     /// The installation's SOCKHASH, keyed by socket cookie.
     let sockhash: BPFMap
-    /// One pass of the data path's socket records (`sockmap_sockets`): who is paired with whom;
-    /// nil when they cannot be read (then no socket counts as unpaired).
-    let records: () -> [UInt64: SocketRecord]?
+    /// The data path's socket records iterator (`sockmap_sockets`), linked: who is paired with
+    /// whom; nil when it cannot be run (then no socket counts as unpaired).
+    let recordsIterator: IteratorLink?
     /// Network namespaces to iterate besides the caller's own (`NetworkNamespaces.others`): the
     /// TCP iterator sees one namespace at a time.
     let namespaces: [String]
@@ -50,13 +50,13 @@ struct IdleSweep {
             if pass > 0 { usleep(UInt32(interval * 1e6)) }
             let cookies = ((try? sockhash.keys()) ?? []).compactMap { $0.count == 8 ? $0.littleEndian(UInt64.self, at: 0) : nil }
             if cookies.isEmpty { break }
-            for record in (records() ?? [:]).values {
+            let (records, seen) = iteration()
+            for record in records.values {
                 recorded.insert(record.cookie)
                 guard let peer = record.peerCookie else { continue }
                 peers[record.cookie] = peer
                 peers[peer] = record.cookie
             }
-            let seen = iteration()
             for cookie in Self.releasable(cookies, peers: peers, recorded: recorded, seen: seen, idleBefore: idleBefore) {
                 if (try? sockhash.delete(cookie.littleEndianBytes)) == true { released += 1 }
             }
@@ -79,9 +79,11 @@ struct IdleSweep {
         }
     }
 
-    /// One pass of the iterator over the caller's namespace and each of `namespaces`, by cookie.
-    func iteration() -> [UInt64: Flags] {
-        Self.decode(NetworkNamespaces.iterate(iterator, alsoIn: namespaces))
+    /// One pass over the caller's namespace and each of `namespaces`, one visit each: the data
+    /// path's records (empty without their iterator), then the sweep's flags, by cookie.
+    func iteration() -> (records: [UInt64: SocketRecord], flags: [UInt64: Flags]) {
+        let outputs = NetworkNamespaces.iterate((recordsIterator.map { [$0] } ?? []) + [iterator], alsoIn: namespaces)
+        return (recordsIterator == nil ? [:] : SocketRecord.decodeAll(outputs[0]), Self.decode(outputs[outputs.count - 1]))
     }
 
     /// Decodes `struct sweep_record`s: cookie (8 bytes), flags (4), reserved (4).
