@@ -18,8 +18,9 @@
  *   (compare-and-exchange: single use), enters the SOCKHASH with the connecting socket as its
  *   peer, and publishes its own cookie in the token's entry, where the connecting side reads it
  *   at its first send (then deletes the token).
- * What each socket knows (its cookie, peer, namespace and connection) lives in its socket storage;
- * the `sockmap_sockets` iterator reports it to user space.
+ * What each socket knows (its cookie, peer, namespace and connection) lives in `sock_state`, keyed
+ * by its cookie, from its connect() or pairing until it leaves the data path's care (its FIN, its
+ * close, a release); the `sockmap_sockets` iterator reports it to user space.
  * sk_msg: on every sendmsg() of a socket in the map, the data goes straight to the peer's receive
  * queue (bpf_msg_redirect_hash with BPF_F_INGRESS, keyed by the peer's cookie). No peer, no
  * redirect: the send takes ordinary TCP. The program never fails a send (always SK_PASS). */
@@ -98,7 +99,8 @@ struct {
 
 /* Per-socket state, changed only with the socket locked: by its sk_msg program (inside
  * sendmsg(), under lock_sock) or by its sock_ops callbacks (which the kernel runs with the socket
- * locked, or defers to the lock owner). The two never run at once for one socket.
+ * locked, or defers to the lock owner). The two never run at once for one socket, and only the
+ * socket itself deletes its state, so a program's pointer to it stays the socket's own.
  * flags (SOCK_STATE_*):
  * - TCP_ONLY: its sends take the TCP path, for good. The receiver drains its redirect queue before
  *   its TCP receive queue, so redirecting again while TCP bytes may still be unread would deliver
@@ -117,12 +119,34 @@ struct sock_state {
     __u32 queued;    /* the peer's unread bytes at that look */
 };
 
+/* Keyed by the socket's cookie (never reused). A hash map rather than socket storage
+ * (BPF_MAP_TYPE_SK_STORAGE): creating a socket's storage costs about three times an insert here,
+ * on both sockets of every connection. A socket with state always has the STATE callback on, so
+ * its state goes at its TCP_CLOSE at the latest (forget_socket): sockets that end by a timeout or
+ * a reset they received included. Room for every socket of a full sock_hash and as many
+ * connecting ones in their handshake (`pending`); when full, a new connection stays on TCP. */
 struct {
-    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __type(key, __u64);
     __type(value, struct sock_state);
+    __uint(max_entries, 131072);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory as sockets come, not 20 MiB at load */
 } sock_state SEC(".maps");
+
+/* The state of the socket with this cookie; 0 when it has none. */
+static __always_inline struct sock_state *state_by_cookie(__u64 cookie)
+{
+    return bpf_map_lookup_elem(&sock_state, &cookie);
+}
+
+/* A zeroed state for a socket that has none; 0 when `sock_state` is full. */
+static __always_inline struct sock_state *new_state(__u64 cookie)
+{
+    struct sock_state fresh = {};
+    if (bpf_map_update_elem(&sock_state, &cookie, &fresh, BPF_NOEXIST))
+        return 0;
+    return bpf_map_lookup_elem(&sock_state, &cookie);
+}
 
 /* DETOUR: its sends take TCP for now (backpressure); it returns when may_return() says so. */
 enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4, SOCK_STATE_DETOUR = 8 };
@@ -130,8 +154,8 @@ enum { SOCK_STATE_TCP_ONLY = 1, SOCK_STATE_REDIRECTED = 2, SOCK_STATE_QUIET = 4,
 /* TOKEN_SHOWN: the connecting side has shown its token in the last ACK; it keeps it to read its
  * peer from the token's entry once claimed (peer_of). ACCEPTED: the accepting side; its token is
  * the one it claimed, kept to delete it if the connection is reset before the connecting side
- * has read it. */
-enum { SOCK_STATE_TOKEN_SHOWN = 16, SOCK_STATE_ACCEPTED = 32 };
+ * has read it. FIN_SENT: the socket has sent its FIN (forget_closing ran). */
+enum { SOCK_STATE_TOKEN_SHOWN = 16, SOCK_STATE_ACCEPTED = 32, SOCK_STATE_FIN_SENT = 64 };
 
 /* Connections leaving the map, per socket (key: the socket's cookie; value: CLOSING_*, which
  * only grows). A socket's entry tells its peer what the socket does:
@@ -576,8 +600,20 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
 }
 
 /* Callbacks of a socket in the map: its TCP segments (HDR_OPT_LEN: the handshake's last ACK, TCP
- * data, its FIN) and the ACKs of its TCP data (RTT). */
-#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
+ * data, its FIN), the ACKs of its TCP data (RTT) and its close (STATE: every socket with state
+ * has it, see forget_socket). */
+#define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG)
+
+/* The socket leaves the data path's care: no more callbacks, and its state goes. Every socket
+ * with state comes here once: when it leaves the map or gives up pairing, after its FIN, or at
+ * its TCP_CLOSE (the STATE callback), whichever is first. The caller must not use its state
+ * pointer after this. */
+static __always_inline void forget_socket(struct bpf_sock_ops *skops)
+{
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    bpf_map_delete_elem(&sock_state, &cookie);
+    bpf_sock_ops_cb_flags_set(skops, 0);
+}
 
 /* Moves a connection that has a side on TCP out of the map, both sockets, without freeing a byte
  * (the kernel frees a socket's redirect queue when it leaves its last map). Runs in the sock_ops
@@ -626,8 +662,7 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
             bpf_map_delete_elem(&closing, &peer);
     } else
         publish(cookie, CLOSING_RELEASED);
-    state->record.cookie = 0; /* out of the map: no more callbacks */
-    bpf_sock_ops_cb_flags_set(skops, 0);
+    forget_socket(skops); /* out of the map: no more callbacks */
 }
 
 /* A socket of the map sends its FIN: it is closing (or shutting its sending side). The `closing`
@@ -691,19 +726,19 @@ static __always_inline __u64 random64(void)
  * an unused token) must not carry over, so it is cleared first. */
 static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family)
 {
-    struct bpf_sock *sk = skops->sk;
-    if (!sk)
-        return;
-    struct sock_state *previous = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    /* A socket keeps its cookie: a `closing` entry left by the first connection (it is kept after
+     * a release until the peer's) would tell a new peer that this socket is leaving. Looked up
+     * first (no lock): almost every socket connects once. */
+    if (bpf_map_lookup_elem(&closing, &cookie))
+        bpf_map_delete_elem(&closing, &cookie);
+    struct sock_state *previous = state_by_cookie(cookie);
     if (previous) {
-        __u64 stale = previous->token; /* a connect that failed before ESTABLISHED (refused, timed out) */
+        /* Defensive: the state goes at TCP_CLOSE, which a disconnect or a failed connect passes. */
+        __u64 stale = previous->token;
         if (stale)
             bpf_map_delete_elem(&pending, &stale);
-        /* A socket keeps its cookie: a `closing` entry left by the first connection (it is kept
-         * after a release until the peer's) would tell a new peer that this socket is leaving. */
-        __u64 cookie = bpf_get_socket_cookie(skops);
-        bpf_map_delete_elem(&closing, &cookie);
-        __builtin_memset(previous, 0, sizeof(*previous));
+        bpf_map_delete_elem(&sock_state, &cookie);
     }
     if (paused()) {
         count(COUNTER_SKIPPED_PAUSED, 1);
@@ -719,17 +754,22 @@ static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family
         count(COUNTER_SKIPPED_BY_POLICY, 1);
         return;
     }
-    struct sock_state *state = previous ? previous : bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (!state)
+    struct sock_state *state = new_state(cookie);
+    if (!state) {
+        count(COUNTER_INSERT_FAILED, 1); /* `sock_state` full: this connection stays on TCP/IP */
         return;
+    }
     __u64 token = random64();
     if (!token)
         token = 1; /* 0 means "no token" */
-    struct pending_token entry = {.cookie = bpf_get_socket_cookie(skops), .sent_ns = bpf_ktime_get_ns()};
-    if (bpf_map_update_elem(&pending, &token, &entry, BPF_NOEXIST))
+    struct pending_token entry = {.cookie = cookie, .sent_ns = bpf_ktime_get_ns()};
+    if (bpf_map_update_elem(&pending, &token, &entry, BPF_NOEXIST)) {
+        bpf_map_delete_elem(&sock_state, &cookie);
         return;
+    }
     state->token = token;
-    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+    /* STATE: a connect that fails (refused, timed out) ends at TCP_CLOSE, where the state goes. */
+    bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 /* The pairing option as it stands in the header (SYN, SYN-ACK, the last ACK). */
@@ -765,8 +805,7 @@ static __always_inline long write_option(struct bpf_sock_ops *skops, __u64 value
 /* The socket's state, or 0 when it has none (it offered no token and is in no map). */
 static __always_inline struct sock_state *state_of(struct bpf_sock_ops *skops)
 {
-    struct bpf_sock *sk = skops->sk;
-    return sk ? bpf_sk_storage_get(&sock_state, sk, 0, 0) : 0;
+    return state_by_cookie(bpf_get_socket_cookie(skops));
 }
 
 /* A SYN of a socket with a token: room for the option (HDR_OPT_LEN) or the option (WRITE_HDR_OPT).
@@ -882,7 +921,7 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
 {
     struct sock_state *state = state_of(skops);
     if (!state || !state->token) {
-        bpf_sock_ops_cb_flags_set(skops, 0);
+        forget_socket(skops);
         return;
     }
     __u64 token = state->token;
@@ -904,9 +943,8 @@ static __always_inline void active_established(struct bpf_sock_ops *skops, __u32
         }
     } else
         count(counter, 1);
-    state->token = 0;
     bpf_map_delete_elem(&pending, &token);
-    bpf_sock_ops_cb_flags_set(skops, 0);
+    forget_socket(skops);
 }
 
 /* The connecting side's first segment after ESTABLISHED (the handshake's last ACK): room for the
@@ -940,19 +978,20 @@ static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
         return;
     if (skops->skb_tcp_flags & TCPHDR_RST) {
         forget_connection(state);
-        bpf_sock_ops_cb_flags_set(skops, 0);
+        forget_socket(skops);
         return;
     }
     if (skops->skb_tcp_flags & TCPHDR_FIN) {
-        /* After its FIN the socket sends nothing more, so it needs no more callbacks: its peer may
-         * still redirect into it (it can still read), and the kernel takes it out of the map when
-         * it closes. A connection that only redirected pays no callback for the rest of its
-         * close. A socket on its way out of the map, or whose peer is, keeps them. */
+        /* After its FIN the socket sends nothing more, so it needs no more callbacks and no state:
+         * its peer may still redirect into it (it can still read), and the kernel takes it out of
+         * the map when it closes. A connection that only redirected pays no callback for the rest
+         * of its close. A socket on its way out of the map, or whose peer is, keeps them. */
         int peer_leaving = forget_closing(state);
         if (!(state->flags & SOCK_STATE_TCP_ONLY) && !peer_leaving) {
-            bpf_sock_ops_cb_flags_set(skops, 0);
+            forget_socket(skops);
             return;
         }
+        state->flags |= SOCK_STATE_FIN_SENT;
     }
     release_when_drained(skops, state);
 }
@@ -1008,9 +1047,13 @@ static __always_inline int pair_accepted(struct bpf_sock_ops *skops, __u32 famil
         counter = COUNTER_PEER_GONE; /* the connecting side is leaving the map already */
     struct sock_state *state = 0;
     if (counter == COUNTER_MAX) {
-        state = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-        if (!state || enter_map(skops, state, cookie, active, &key))
+        state = new_state(cookie);
+        if (!state)
+            count(COUNTER_INSERT_FAILED, 1); /* `sock_state` full */
+        else if (enter_map(skops, state, cookie, active, &key)) {
+            bpf_map_delete_elem(&sock_state, &cookie);
             state = 0;
+        }
     } else
         count(counter, 1);
     if (!state) {
@@ -1034,6 +1077,20 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops, __u3
 {
     if (!pair_accepted(skops, family))
         bpf_sock_ops_cb_flags_set(skops, 0);
+}
+
+/* TCP_CLOSE of a socket with the STATE callback: a failed connect, a reset sent or received, a
+ * timeout, or the end of a close whose FIN kept the callbacks. Its state goes. A socket that has
+ * not sent its FIN ends the connection as a reset does (forget_connection); the kernel sets
+ * TCP_CLOSE before it sends a reset of its own, so this is where a reset's cleanup runs. */
+static __always_inline void on_close(struct bpf_sock_ops *skops)
+{
+    struct sock_state *state = state_of(skops);
+    if (!state)
+        return;
+    if (!(state->flags & SOCK_STATE_FIN_SENT))
+        forget_connection(state);
+    forget_socket(skops);
 }
 
 static __always_inline int handle_sockops(struct bpf_sock_ops *skops)
@@ -1066,6 +1123,10 @@ static __always_inline int handle_sockops(struct bpf_sock_ops *skops)
             release_when_drained(skops, state);
         break;
     }
+    case BPF_SOCK_OPS_STATE_CB:
+        if (skops->args[1] == BPF_TCP_CLOSE)
+            on_close(skops);
+        break;
     case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
         active_established(skops, family);
         break;
@@ -1108,7 +1169,13 @@ int sockmap_redirect(struct sk_msg_md *msg)
     struct bpf_sock *sk = msg->sk;
     if (!sk)
         return SK_PASS;
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    /* The socket's cookie (set: sock_ops read it before the socket entered the map). */
+    struct sock___sockmap *self = 0;
+    __u64 cookie = 0;
+    bpf_probe_read_kernel(&self, sizeof(self), &((struct sk_msg___sockmap *)(void *)msg)->sk);
+    if (self)
+        bpf_probe_read_kernel(&cookie, sizeof(cookie), &self->__sk_common.skc_cookie.counter);
+    struct sock_state *state = state_by_cookie(cookie);
     if (!state || !state->record.cookie) {
         count(COUNTER_KEPT_ON_TCP, 1); /* not entered by us: TCP, which never loses a byte */
         return SK_PASS;
@@ -1232,7 +1299,9 @@ int sockmap_sockets(struct bpf_iter__tcp___sockmap *ctx)
     struct sock___sockmap *sk = iterated_socket(ctx);
     if (!sk)
         return 0;
-    struct sock_state *state = bpf_sk_storage_get(&sock_state, sk, 0, 0);
+    __u64 cookie = 0;
+    bpf_probe_read_kernel(&cookie, sizeof(cookie), &sk->__sk_common.skc_cookie.counter);
+    struct sock_state *state = cookie ? state_by_cookie(cookie) : 0;
     if (!state || !state->record.cookie)
         return 0;
     struct socket_record record = state->record;

@@ -93,9 +93,9 @@ struct RedirObjectTests {
         #expect(variables.allSatisfy { $0.rawKind == .variable })
         #expect(Set(variables.map(\.name)) == ["sock_hash", "pending", "local_nets", "sock_state", "closing",
                                                "counters", "policy", "config", "adopt"])
-        // Four pointer members (type, key, value, max_entries or map_flags), five for local_nets.
+        // Four pointer members (type, key, value, max_entries), five for the two with map_flags.
         for (variable, type) in zip(dataSection.variables, variables) {
-            #expect(variable.size == (type.name == "local_nets" ? 40 : 32), "\(type.name)")
+            #expect(variable.size == (["local_nets", "sock_state"].contains(type.name) ? 40 : 32), "\(type.name)")
         }
 
         let sockKey = try #require(btf.types.first { $0.rawKind == .structure && $0.name == "sock_key" })
@@ -136,7 +136,7 @@ struct RedirObjectTests {
         MapSpec(name: "counters", type: .percpuArray, keySize: 4, valueSize: 8, maxEntries: 24),
         MapSpec(name: "policy", type: .hash, keySize: 20, valueSize: 4, maxEntries: 1024),
         MapSpec(name: "config", type: .array, keySize: 4, valueSize: 8, maxEntries: 1),
-        MapSpec(name: "sock_state", type: .skStorage, keySize: 4, valueSize: 104, maxEntries: 0, flags: 1 /* BPF_F_NO_PREALLOC */),
+        MapSpec(name: "sock_state", type: .hash, keySize: 8, valueSize: 104, maxEntries: 131072, flags: 1 /* BPF_F_NO_PREALLOC */),
         MapSpec(name: "closing", type: .lruHash, keySize: 8, valueSize: 8, maxEntries: 65536),
         MapSpec(name: "adopt", type: .hash, keySize: 8, valueSize: 4, maxEntries: 4096),
     ])

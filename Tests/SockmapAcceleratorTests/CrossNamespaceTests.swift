@@ -159,6 +159,7 @@ extension KernelIntegration {
             #expect(delta.unanswered == 1 && delta.noToken == 1 && delta.socketsPaired == 0 && delta.socketsInserted == 0)
             #expect(try env.accelerator.entries().isEmpty, "neither side enters the map")
             #expect(try env.accelerator.map("pending").keys().isEmpty, "the token was burnt when shown")
+            #expect(try env.accelerator.map("sock_state").keys().isEmpty, "the client gave its state up with its token")
             let moved = try Self.exchange(pair, seed: 0xE2, rounds: 20)
             #expect(try env.counters().delta(since: before).messagesRedirected == 0)
             #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(moved), "every byte over TCP")

@@ -124,6 +124,7 @@ extension KernelIntegration {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
             let pending = try env.accelerator.map("pending"), closing = try env.accelerator.map("closing")
+            let states = try env.accelerator.map("sock_state")
             let connections = 20
             for _ in 0..<connections {
                 let pair = try TCPPair.make(.ipv4, in: env)
@@ -137,14 +138,16 @@ extension KernelIntegration {
                 second.close()
             }
             #expect(try env.counters().socketsPaired == UInt64(connections), "every connection was paired")
-            var records = -1, entries = -1
+            var records = -1, entries = -1, stateCount = -1
             _ = try waitUntil(timeout: 2) {
                 records = try pending.keys().count + closing.keys().count
                 entries = try env.accelerator.entries().count
-                return records == 0 && entries == 0
+                stateCount = try states.keys().count
+                return records == 0 && entries == 0 && stateCount == 0
             }
             #expect(entries == 0, "every socket left the SOCKHASH")
             #expect(records == 0, "no token or `closing` entry left behind (\(records))")
+            #expect(stateCount == 0, "no socket's state left in `sock_state` (\(stateCount))")
         }
 
         @Test("a socket that disconnects (connect with AF_UNSPEC) and connects again is paired and redirected afresh")
@@ -178,11 +181,11 @@ extension KernelIntegration {
             #expect(client.peerCookie == second.server.cookie, "paired with the new peer")
         }
 
-        @Test("a socket whose connect was refused connects again, is paired, and leaves no token behind")
+        @Test("a socket whose connect was refused leaves no token or state behind, connects again and is paired")
         func refusedThenConnected() throws {
             let env = try AcceleratedCgroup()
             defer { env.tearDown() }
-            let pending = try env.accelerator.map("pending")
+            let pending = try env.accelerator.map("pending"), states = try env.accelerator.map("sock_state")
             let client = try env.tcp(AF_INET)
             let listener = try env.tcp(AF_INET)
             try listener.bindLoopback(port: 0)
@@ -192,7 +195,9 @@ extension KernelIntegration {
             let refusal = errno
             #expect(refused == -1 && refusal == ECONNREFUSED, "refused: \(String(cString: strerror(refusal)))")
             #expect(try env.counters().tokensOffered == 1)
-            #expect(try pending.keys().count == 1, "the refused SYN's token waits in `pending`")
+            // The refusal is the socket's TCP_CLOSE: its token and its state go there and then.
+            #expect(try pending.keys().isEmpty, "the refused SYN's token went at the socket's close")
+            #expect(try states.keys().isEmpty, "the refused socket's state went at its close")
 
             try #require(listen(listener.fd, 4) == 0)
             try #require(connect(client.fd, address) == 0, "connect again: \(String(cString: strerror(errno)))")
@@ -201,7 +206,7 @@ extension KernelIntegration {
             let counters = try env.counters()
             #expect(counters.socketsPaired == 1)
             #expect(counters.bytesRedirected == UInt64(moved.bytes))
-            #expect(try pending.keys().count == 0, "the refused attempt's token went when the socket connected again")
+            #expect(try states.keys().count == 2, "both sockets of the new connection have state")
         }
     }
 }

@@ -77,6 +77,7 @@ extension KernelIntegration {
             let delta = try env.counters().delta(since: before)
             #expect(delta.noToken == 1 && delta.unanswered == 1 && delta.tokensOffered == 1)
             #expect(delta.socketsInserted == 0 && delta.messagesRedirected == 0 && delta.redirectMissed == 0 && delta.keptOnTCP == 0)
+            #expect(try env.accelerator.map("sock_state").keys().isEmpty, "the unanswered client gave its state up with its token")
         }
 
         @Test("sockets made for a cgroup come from its socket factory: the test runner never moves, so its own connections made meanwhile stay out of the cgroup")

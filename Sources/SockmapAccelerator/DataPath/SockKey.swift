@@ -32,7 +32,7 @@ public struct SockKey: Sendable, Equatable, Hashable, Codable {
 }
 
 /// What the data path records of one socket in its SOCKHASH (`struct socket_record`, the head of
-/// its socket storage, reported by the `sockmap_sockets` TCP iterator, one network namespace at a
+/// its state in `sock_state`, reported by the `sockmap_sockets` TCP iterator, one network namespace at a
 /// time): its cookie, its peer once known, and its connection. The connecting side learns its
 /// peer at its first send or callback after the accepting side's claim; until then only the
 /// accepting side's record names the pair.

@@ -19,12 +19,14 @@ public enum KernelSupport {
     /// How much the accelerator depends on `feature`.
     package static func need(_ feature: KernelFeature) -> Need {
         switch feature {
-        case .btf, .sockhashMap, .skStorageMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
-             .netnsCookieInSockOps, .sockHashUpdateInSockOps, .skStorageGetInSockOps,
-             .skStorageGetInSkMsg, .msgRedirectHashInSkMsg, .headerOptionsInSockOps, .atomicCompareExchange:
+        case .btf, .sockhashMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
+             .netnsCookieInSockOps, .sockHashUpdateInSockOps, .msgRedirectHashInSkMsg, .headerOptionsInSockOps,
+             .atomicCompareExchange:
             .required
         case .cgroupAttachReplace, .memcgAccounting: .adapted
-        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg, .netnsCookieInSkMsg: .informational
+        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg, .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg,
+             .netnsCookieInSkMsg:
+            .informational
         }
     }
 
@@ -33,8 +35,6 @@ public enum KernelSupport {
         switch feature {
         case .btf: "load refuses: the object's maps are BTF-defined (.maps)"
         case .sockhashMap: "load refuses: the SOCKHASH holds the accelerated sockets"
-        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg:
-            "load refuses: socket storage marks connections that must stay on TCP (policy, pause)"
         case .percpuArrayMap: "load refuses: the counters are a per-CPU array"
         case .sockOpsProgram, .sockHashUpdateInSockOps: "load refuses: sock_ops inserts established sockets"
         case .skMsgProgram, .msgRedirectHashInSkMsg: "load refuses: sk_msg redirects each send"
@@ -44,6 +44,8 @@ public enum KernelSupport {
         case .atomicCompareExchange: "load refuses: the first listener to answer a token must be its only owner (compare-and-exchange)"
         case .cgroupAttachReplace: "load --replace refuses; use detach then load"
         case .memcgAccounting: "RLIMIT_MEMLOCK is raised to unlimited before loading (kernels before 5.11 charge it)"
+        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg:
+            "nothing: not used (each socket's state is in a hash map keyed by its cookie)"
         case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg, .netnsCookieInSkMsg: "nothing: not used"
         }
     }
