@@ -245,6 +245,7 @@ extension KernelIntegration {
             #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(moved))
             #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty }, "the unpaired socket leaves the map")
             #expect(try env.counters().delta(since: before).socketsReleased == 1)
+            #expect(try env.accelerator.map("sock_state").keys().isEmpty, "and its state with it, the connection still open")
         }
 
         @Test("the handshake's last ACK lost (it carries the token): the connecting side sends over TCP, leaves the map unpaired and takes its token along; the accepting side stays on TCP; every byte arrives")
@@ -282,6 +283,44 @@ extension KernelIntegration {
             #expect(ForeignObjectTests.tcpBytesReceived(pair.server.fd) == UInt64(request.count))
             #expect(try waitUntil(timeout: 5) { try env.accelerator.entries().isEmpty }, "the connecting side leaves the map")
             #expect(try pending.keys().isEmpty, "and its token with it: a late claim would find nothing")
+            #expect(try env.accelerator.map("sock_state").keys().isEmpty, "and its state")
+        }
+
+        @Test("a paired socket that dies of a retransmission timeout (no FIN, no reset of its own) leaves no state: its TCP_CLOSE takes it; its peer's FIN takes the peer's")
+        func timedOutSocketLeavesNoState() throws {
+            let network = try BridgeNetwork(name: Self.name("to"), hostAddress: "10.0.0.254/24", containerAddresses: ["10.0.0.2/24"])
+            defer { network.delete() }
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let states = try env.accelerator.map("sock_state"), closing = try env.accelerator.map("closing")
+            func stateCookies() throws -> Set<UInt64> {
+                Set(try states.keys().map { key in key.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } })
+            }
+            let before = try env.counters()
+            let pair = try TCPPair.make(server: Endpoint(namespace: network.containers[0], cgroup: env), listenAddress: "10.0.0.2", port: 80,
+                                        client: Endpoint(namespace: network.host, cgroup: env))
+            let moved = try Self.exchange(pair, seed: 0xD1, rounds: 5)
+            #expect(try env.counters().delta(since: before).bytesRedirected == UInt64(2 * moved), "paired: every byte redirected, both ways")
+            #expect(try stateCookies() == [pair.client.cookie, pair.server.cookie])
+            // Nothing of the client reaches the server from now on. A send while paused takes TCP;
+            // its segment is never acknowledged, and TCP_USER_TIMEOUT ends the socket with
+            // ETIMEDOUT: no FIN, no reset, only its TCP_CLOSE.
+            try network.nft("table ip sockmap_drop { chain output { type filter hook output priority 0; ip daddr 10.0.0.2 tcp dport 80 drop; }; }")
+            var timeout: Int32 = 500
+            try #require(setsockopt(pair.client.fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &timeout, socklen_t(MemoryLayout<Int32>.size)) == 0)
+            try env.accelerator.setPaused(true)
+            try pair.client.sendAll(Pattern.bytes(seed: 0xD2, offset: 0, count: 1000))
+            #expect(try waitUntil(timeout: 15) { try !stateCookies().contains(pair.client.cookie) }, "the client's state went at its TCP_CLOSE")
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            #expect(getsockopt(pair.client.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == ETIMEDOUT,
+                    "the client died of the timeout: \(String(cString: strerror(error)))")
+            #expect(try stateCookies() == [pair.server.cookie], "the server, still open, keeps its own")
+            try env.accelerator.setPaused(false)
+            try network.nft("delete table ip sockmap_drop")
+            pair.server.close()
+            #expect(try waitUntil(timeout: 5) { try states.keys().isEmpty && closing.keys().isEmpty },
+                    "the server's FIN took its state; no `closing` entry is left")
         }
 
         @Test("a listener opened before load: adopted where the kernel allows it (6.12), so its connections pair; else both ends stay on TCP")
