@@ -1169,12 +1169,10 @@ int sockmap_redirect(struct sk_msg_md *msg)
     struct bpf_sock *sk = msg->sk;
     if (!sk)
         return SK_PASS;
-    /* The socket's cookie (set: sock_ops read it before the socket entered the map). */
-    struct sock___sockmap *self = 0;
-    __u64 cookie = 0;
-    bpf_probe_read_kernel(&self, sizeof(self), &((struct sk_msg___sockmap *)(void *)msg)->sk);
-    if (self)
-        bpf_probe_read_kernel(&cookie, sizeof(cookie), &self->__sk_common.skc_cookie.counter);
+    /* The socket's cookie (set: sock_ops read it before the socket entered the map), read from
+     * the kernel socket directly: sk_msg programs cannot call bpf_get_socket_cookie. */
+    struct sock___sockmap *self = bpf_skc_to_tcp_sock(sk);
+    __u64 cookie = self ? self->__sk_common.skc_cookie.counter : 0;
     struct sock_state *state = state_by_cookie(cookie);
     if (!state || !state->record.cookie) {
         count(COUNTER_KEPT_ON_TCP, 1); /* not entered by us: TCP, which never loses a byte */

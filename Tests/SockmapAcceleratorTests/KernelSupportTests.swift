@@ -17,8 +17,8 @@ import Testing
                 + "load refuses: the pairing fingerprints each connection with its network namespace, or equal 4-tuples in two namespaces could claim each other's tokens")
     }
 
-    @Test("the pairing's own needs refuse a load when missing: header options (5.10), compare-and-exchange (5.12)",
-          arguments: [KernelFeature.headerOptionsInSockOps, .atomicCompareExchange])
+    @Test("the pairing's own needs refuse a load when missing: header options (5.10), compare-and-exchange (5.12), bpf_skc_to_tcp_sock (5.9: sk_msg reads its cookie, the key of its state, with it)",
+          arguments: [KernelFeature.headerOptionsInSockOps, .atomicCompareExchange, .skcToTCPSockInSkMsg, .skcToTCPSockInSockOps])
     func pairingNeedsRefuse(feature: KernelFeature) {
         let report = ProbeReport(results: Self.results(missing: [feature]), kernel: "5.11.0")
         #expect(!report.loadable)
@@ -27,8 +27,8 @@ import Testing
 
     @Test("missing features the accelerator adapts to or does not use do not stop a load")
     func adaptedFeaturesDoNotRefuse() {
-        let report = ProbeReport(results: Self.results(missing: [.memcgAccounting, .cgroupAttachReplace, .skcToTCPSockInSkMsg, .skcToTCPSockInSockOps,
-                                                                 .netnsCookieInSkMsg]),
+        let report = ProbeReport(results: Self.results(missing: [.memcgAccounting, .cgroupAttachReplace, .skStorageMap, .skStorageGetInSockOps,
+                                                                 .skStorageGetInSkMsg, .netnsCookieInSkMsg]),
                                  kernel: "6.1.0")
         #expect(report.loadable)
         #expect(report.refusal == nil)

@@ -21,11 +21,10 @@ public enum KernelSupport {
         switch feature {
         case .btf, .sockhashMap, .percpuArrayMap, .sockOpsProgram, .skMsgProgram,
              .netnsCookieInSockOps, .sockHashUpdateInSockOps, .msgRedirectHashInSkMsg, .headerOptionsInSockOps,
-             .atomicCompareExchange:
+             .atomicCompareExchange, .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg:
             .required
         case .cgroupAttachReplace, .memcgAccounting: .adapted
-        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg, .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg,
-             .netnsCookieInSkMsg:
+        case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg, .netnsCookieInSkMsg:
             .informational
         }
     }
@@ -46,7 +45,10 @@ public enum KernelSupport {
         case .memcgAccounting: "RLIMIT_MEMLOCK is raised to unlimited before loading (kernels before 5.11 charge it)"
         case .skStorageMap, .skStorageGetInSockOps, .skStorageGetInSkMsg:
             "nothing: not used (each socket's state is in a hash map keyed by its cookie)"
-        case .skcToTCPSockInSockOps, .skcToTCPSockInSkMsg, .netnsCookieInSkMsg: "nothing: not used"
+        case .skcToTCPSockInSockOps:
+            "load refuses: the release of a connection with a side on TCP reads the socket's queues"
+        case .skcToTCPSockInSkMsg: "load refuses: sk_msg reads its socket's cookie, the key of its state"
+        case .netnsCookieInSkMsg: "nothing: not used"
         }
     }
 
