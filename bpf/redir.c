@@ -720,10 +720,11 @@ static __always_inline __u64 random64(void)
     return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
 
-/* connect(): toward a destination that can be on this host, a token for the SYN. A socket can
- * connect again after a disconnect (connect() with AF_UNSPEC) or a failed connect, and its storage
- * outlives the first attempt: that state (TCP for good, the old peer, its kernel socket, a detour,
- * an unused token) must not carry over, so it is cleared first. */
+/* connect(): toward a destination that can be on this host, a token for the SYN, and a fresh state.
+ * A socket can connect again after a disconnect (connect() with AF_UNSPEC) or a failed connect;
+ * nothing of the first attempt (TCP for good, the old peer, its kernel socket, a detour, an unused
+ * token) may carry over: its state went at that TCP_CLOSE, and what is left under its cookie goes
+ * here. */
 static __always_inline void offer_token(struct bpf_sock_ops *skops, __u32 family)
 {
     __u64 cookie = bpf_get_socket_cookie(skops);

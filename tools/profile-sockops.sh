@@ -51,7 +51,7 @@ connections = counters["socketsPaired"]
 if not connections:
     sys.exit("profile-sockops.sh: no connection was paired")
 callbacks = {1: "TIMEOUT_INIT", 2: "RWND_INIT", 3: "TCP_CONNECT", 4: "ACTIVE_ESTABLISHED",
-             5: "PASSIVE_ESTABLISHED", 6: "NEEDS_ECN", 11: "TCP_LISTEN", 12: "RTT"}
+             5: "PASSIVE_ESTABLISHED", 6: "NEEDS_ECN", 10: "STATE", 11: "TCP_LISTEN", 12: "RTT"}
 segments = ["SYN", "SYN-ACK", "FIN", "reset", "no segment (MSS)", "other segment"]
 rows, total_runs, total_ns = [], 0, 0
 for entry in json.load(open(sys.argv[2])):
