@@ -605,9 +605,9 @@ static __always_inline void settle(struct sock_state *state, struct sock___sockm
 #define IN_MAP_CB_FLAGS (BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG)
 
 /* The socket leaves the data path's care: no more callbacks, and its state goes. Every socket
- * with state comes here once: when it leaves the map or gives up pairing, after its FIN, or at
- * its TCP_CLOSE (the STATE callback), whichever is first. The caller must not use its state
- * pointer after this. */
+ * with state comes here once: when it leaves the map, gives up pairing or sends a reset, or at its
+ * TCP_CLOSE (the STATE callback, which stays on after its FIN), whichever is first. The caller
+ * must not use its state pointer after this. */
 static __always_inline void forget_socket(struct bpf_sock_ops *skops)
 {
     __u64 cookie = bpf_get_socket_cookie(skops);
@@ -668,9 +668,9 @@ static __always_inline void release_when_drained(struct bpf_sock_ops *skops, str
 /* A socket of the map sends its FIN: it is closing (or shutting its sending side). The `closing`
  * entry of a peer that has left the map goes (only this socket read it), and so does a token the
  * connecting side still keeps; the kernel takes the socket out of the SOCKHASH when it closes. A
- * reset takes both sockets' entries at once (forget_connection). `closing` is LRU for the rare
- * socket that ends without sending either (a retransmission timeout). Returns whether its peer is
- * leaving the map (has a `closing` entry). */
+ * reset takes both sockets' entries at once (forget_connection), and so does a TCP_CLOSE without a
+ * FIN (on_close). `closing` is LRU for what neither reaches (a socket that resets after its FIN
+ * leaves its entries there). Returns whether its peer is leaving the map (has a `closing` entry). */
 static __always_inline int forget_closing(struct sock_state *state)
 {
     __u64 peer = peer_of(state); /* read before the token goes */
@@ -684,10 +684,11 @@ static __always_inline int forget_closing(struct sock_state *state)
     return 1;
 }
 
-/* A socket of the map sends a reset (SO_LINGER 0, or closed with unread bytes): the connection ends
- * for both sockets at once. Neither sends anything again, and the peer gets no callback when the
- * reset arrives, so both sockets' `closing` entries go now, with a token the connecting side still
- * keeps; the kernel takes both sockets out of the SOCKHASH as they close. Without this, every
+/* A socket of the map resets the connection (SO_LINGER 0, closed with unread bytes, aborted) or
+ * reaches TCP_CLOSE without a FIN (on_close: the kernel sets TCP_CLOSE before it sends a reset of
+ * its own; a reset received; a timeout): the connection ends for both sockets at once. Neither
+ * sends anything again, so both sockets' `closing` entries go now, with a token the connecting side
+ * still keeps; the kernel takes both sockets out of the SOCKHASH as they close. Without this, every
  * connection closed by a reset left its entries in the LRU maps until evicted. */
 static __always_inline void forget_connection(struct sock_state *state)
 {
@@ -983,16 +984,17 @@ static __always_inline void on_segment(struct bpf_sock_ops *skops, int reserve)
         return;
     }
     if (skops->skb_tcp_flags & TCPHDR_FIN) {
-        /* After its FIN the socket sends nothing more, so it needs no more callbacks and no state:
-         * its peer may still redirect into it (it can still read), and the kernel takes it out of
-         * the map when it closes. A connection that only redirected pays no callback for the rest
-         * of its close. A socket on its way out of the map, or whose peer is, keeps them. */
+        /* After its FIN the socket sends nothing more, so it needs no more callbacks but the
+         * STATE one (its state, with its record for `dump-map` and `detach`'s sweep, goes at its
+         * TCP_CLOSE): its peer may still redirect into it (it can still read), and the kernel takes
+         * it out of the map when it closes. A socket on its way out of the map, or whose peer is,
+         * keeps them all. */
         int peer_leaving = forget_closing(state);
+        state->flags |= SOCK_STATE_FIN_SENT;
         if (!(state->flags & SOCK_STATE_TCP_ONLY) && !peer_leaving) {
-            forget_socket(skops);
+            bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
             return;
         }
-        state->flags |= SOCK_STATE_FIN_SENT;
     }
     release_when_drained(skops, state);
 }
@@ -1081,7 +1083,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops, __u3
 }
 
 /* TCP_CLOSE of a socket with the STATE callback: a failed connect, a reset sent or received, a
- * timeout, or the end of a close whose FIN kept the callbacks. Its state goes. A socket that has
+ * timeout, or the end of a close after its FIN. Its state goes. A socket that has
  * not sent its FIN ends the connection as a reset does (forget_connection); the kernel sets
  * TCP_CLOSE before it sends a reset of its own, so this is where a reset's cleanup runs. */
 static __always_inline void on_close(struct bpf_sock_ops *skops)
@@ -1291,7 +1293,7 @@ int sockmap_sweep(struct bpf_iter__tcp___sockmap *ctx)
 /* Reports every socket of the iteration's network namespace that this data path entered in the
  * SOCKHASH: the head of its state (struct socket_record: cookie, peer, namespace, connection), for
  * `dump-map` and `detach`'s sweep, which run it in each namespace the cgroup's sockets may live in.
- * Sockets with storage that are not in the map (cookie 0) are skipped. */
+ * Sockets with state that are not in the map yet (cookie 0) are skipped. */
 SEC("iter/tcp")
 int sockmap_sockets(struct bpf_iter__tcp___sockmap *ctx)
 {

@@ -16,7 +16,7 @@ struct sock_key {
     __u32 remote_port;
 };
 
-/* What the data path knows of a socket in the SOCKHASH: the head of its socket storage (struct
+/* What the data path knows of a socket in the SOCKHASH: the head of its state in `sock_state` (struct
  * sock_state), reported for every such socket by the `sockmap_sockets` iterator for `dump-map` and
  * `detach`'s sweep (SocketRecord in Swift). Its cookie (also its SOCKHASH key), its peer's cookie
  * once known, and the connection as this socket sees it, in its own network namespace. The

@@ -11,6 +11,8 @@ extension KernelIntegration {
         func overflow() throws {
             let env = try AcceleratedCgroup(maxEntries: 8)
             defer { env.tearDown() }
+            #expect(try env.accelerator.map(DataPath.stateMap).info().maxEntries == 16,
+                    "each socket's state has room for a full map and as many connecting sockets")
             var pairs: [TCPPair] = []
             for _ in 0..<20 { pairs.append(try TCPPair.make(.ipv4, in: env)) }
 

@@ -83,6 +83,27 @@ extension KernelIntegration {
             #expect(try pending.keys().isEmpty, "the token went with the first send or the FIN")
         }
 
+        @Test("a socket that has shut its sending side keeps its record until it closes: dump-map shows the pair, its peer's bytes still arrive redirected, and both states go at TCP_CLOSE")
+        func halfClosedKeepsItsRecord() throws {
+            let env = try AcceleratedCgroup()
+            defer { env.tearDown() }
+            let states = try env.accelerator.map(DataPath.stateMap)
+            let pair = try TCPPair.make(.ipv4, in: env)
+            _ = try Self.exchange(pair, rounds: 1, sizes: [64])
+            try #require(shutdown(pair.client.fd, Int32(SHUT_WR)) == 0)
+            #expect(try pair.server.receiveToEnd().isEmpty, "the FIN arrives")
+            let client = try env.accelerator.entries().first { $0.cookie == pair.client.cookie }
+            #expect(client?.peerCookie == pair.server.cookie, "the half-closed client still shows its pair")
+            let before = try env.counters()
+            let reply = [UInt8](repeating: 0x5A, count: 1000)
+            try pair.server.sendAll(reply)
+            #expect(try pair.client.receiveExactly(reply.count) == reply)
+            #expect(try env.counters().delta(since: before).bytesRedirected == UInt64(reply.count), "redirected into the half-closed socket")
+            pair.client.close()
+            pair.server.close()
+            #expect(try waitUntil(timeout: 5) { try states.keys().isEmpty }, "both states went at their TCP_CLOSE")
+        }
+
         @Test("a pair created outside the cgroup is not touched")
         func outsideNotRedirected() throws {
             let env = try AcceleratedCgroup()

@@ -41,6 +41,22 @@ extension KernelIntegration {
             #expect(try env.accelerator.entries().count == 4)
         }
 
+        @Test("replace keeps the capacity load gave the SOCKHASH and the sockets' state (--max-entries), and their connections")
+        func replaceKeepsCapacity() throws {
+            let env = try AcceleratedCgroup(maxEntries: 100)
+            defer { env.tearDown() }
+            let pair = try TCPPair.make(.ipv4, in: env)
+            let states = try env.accelerator.map(DataPath.stateMap).info()
+            #expect(states.maxEntries == 200)
+            try env.accelerator.replace(.init(objectPath: PackageLayout.redirObject, cgroup: env.cgroup.path))
+            #expect(try env.accelerator.map(DataPath.sockhashMap).info().maxEntries == 100)
+            let kept = try env.accelerator.map(DataPath.stateMap).info()
+            #expect(kept.id == states.id && kept.maxEntries == 200, "the same map, with the running sockets' state")
+            let before = try env.counters()
+            let moved = try DataPathTests.exchange(pair, rounds: 10)
+            #expect(try env.counters().delta(since: before).bytesRedirected == UInt64(moved.bytes))
+        }
+
         @Test("replace takes the new object's global data (--set debug=1) while keeping the SOCKHASH")
         func replaceTakesNewGlobals() throws {
             let env = try AcceleratedCgroup()

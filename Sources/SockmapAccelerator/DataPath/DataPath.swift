@@ -23,6 +23,14 @@ public enum DataPath {
     package static let optionalPrograms: Set<String> = [sweepProgram, adoptProgram, socketsProgram]
     /// The ids of the cgroups whose listeners `load` adopts (`adopt`).
     package static let adoptMap = "adopt"
+    /// Each socket's state, keyed by its cookie (`sock_state`, a hash).
+    package static let stateMap = "sock_state"
+
+    /// The capacity `sock_state` gets beside a SOCKHASH of `sockets` entries (`load --max-entries`):
+    /// room for every socket of a full map and as many connecting ones in their handshake.
+    package static func stateCapacity(forSockets sockets: UInt32) -> UInt32 {
+        sockets > UInt32.max / 2 ? UInt32.max : sockets * 2
+    }
 
     /// `struct sockmap_config` flags.
     package static let passthroughFlag: UInt32 = 1

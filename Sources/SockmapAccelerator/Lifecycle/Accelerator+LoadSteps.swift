@@ -62,7 +62,11 @@ extension Accelerator {
     func loadObject(_ spec: ObjectSpec, data: SockmapObject, options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         var loadOptions = LoadedObject.Options(coreBTFPath: options.btfPath)
         loadOptions.optionalPrograms = DataPath.optionalPrograms
-        if let max = options.maxEntries { loadOptions.maxEntries[data.sockmap] = max }
+        if let max = options.maxEntries {
+            loadOptions.maxEntries[data.sockmap] = max
+            // Our data path's per-socket state grows with the map (a foreign object has none).
+            if spec.map(named: DataPath.stateMap) != nil { loadOptions.maxEntries[DataPath.stateMap] = DataPath.stateCapacity(forSockets: max) }
+        }
         let object: LoadedObject
         do { object = try LoadedObject(spec, options: loadOptions) } catch {
             if let kernelError = error.kernelError { throw .kernel(kernelError) }

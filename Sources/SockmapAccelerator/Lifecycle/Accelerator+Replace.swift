@@ -80,11 +80,15 @@ extension Accelerator {
     }
 
     /// Loads the new object's programs (and its maps that are not kept) beside the running ones.
-    /// The kept SOCKHASH keeps its capacity (the running load may have set it with `--max-entries`).
+    /// The kept SOCKHASH and `sock_state` keep their capacity (the running load may have set them
+    /// with `--max-entries`).
     private func loadNextToRunning(_ spec: ObjectSpec, existingMaps: [String: BPFMap], sockmap: String,
                                    options: LoadOptions) throws(AcceleratorError) -> LoadedObject {
         let object: LoadedObject
-        let capacity = existingMaps[sockmap].map { [sockmap: $0.maxEntries] } ?? [:]
+        var capacity: [String: UInt32] = [:]
+        for name in [sockmap, DataPath.stateMap] {
+            if let map = existingMaps[name] { capacity[name] = map.maxEntries }
+        }
         do {
             var loadOptions = LoadedObject.Options(maxEntries: capacity, existingMaps: existingMaps, coreBTFPath: options.btfPath)
             loadOptions.optionalPrograms = DataPath.optionalPrograms
