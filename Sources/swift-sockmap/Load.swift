@@ -37,7 +37,7 @@ struct Load: ParsableCommand {
         valueName: "name"))
     var mapName: String?
 
-    @Option(help: "Capacity of the SOCKHASH (sockets, two per connection). Extra sockets stay on plain TCP.")
+    @Option(help: "Capacity of the SOCKHASH (sockets, two per connection; the sockets' state gets twice as much). Extra sockets stay on plain TCP.")
     var maxEntries: UInt32?
 
     @OptionGroup var policy: PolicyOptions
