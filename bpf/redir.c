@@ -470,12 +470,10 @@ static __always_inline void learn_peer(struct sk_msg_md *msg, struct sock_state 
  *    delays the return).
  * The peer is read through the address the last redirect found (fault-safe reads); if that socket
  * has gone, the redirect that follows misses and the send takes TCP for good. */
-static __always_inline int may_return(struct sk_msg_md *msg, struct sock_state *state)
+static __always_inline int may_return(struct sock___sockmap *self, struct sock_state *state)
 {
     struct sock___sockmap *peer = (void *)state->peer_sk;
-    struct sk_msg___sockmap *kernel_msg = (void *)msg;
-    struct sock___sockmap *self = 0;
-    if (!peer || bpf_probe_read_kernel(&self, sizeof(self), &kernel_msg->sk) || !self)
+    if (!peer || !self)
         return 0;
     struct tcp_sock___sockmap *own = (void *)self, *theirs = (void *)peer;
     __u32 written = 0, copied = 1;
@@ -1156,13 +1154,10 @@ int sockmap_sockops(struct bpf_sock_ops *skops)
 #endif
 }
 
-/* This send and every later one take the TCP path. Nothing of this thread is in flight (this
- * send is not redirected), so the socket may be quiet already. */
-static __always_inline void move_to_tcp(struct sk_msg_md *msg, struct sock_state *state)
+/* This send and every later one take the TCP path (`self`: the sending socket). Nothing of this
+ * thread is in flight (this send is not redirected), so the socket may be quiet already. */
+static __always_inline void move_to_tcp(struct sock___sockmap *self, struct sock_state *state)
 {
-    struct sk_msg___sockmap *kernel_msg = (void *)msg;
-    struct sock___sockmap *self = 0;
-    bpf_probe_read_kernel(&self, sizeof(self), &kernel_msg->sk);
     settle(state, self, 2);
 }
 
@@ -1172,8 +1167,8 @@ int sockmap_redirect(struct sk_msg_md *msg)
     struct bpf_sock *sk = msg->sk;
     if (!sk)
         return SK_PASS;
-    /* The socket's cookie (set: sock_ops read it before the socket entered the map), read from
-     * the kernel socket directly: sk_msg programs cannot call bpf_get_socket_cookie. */
+    /* The kernel socket (for the looks at its queues too) and its cookie (set: sock_ops read it
+     * before the socket entered the map): sk_msg programs cannot call bpf_get_socket_cookie. */
     struct sock___sockmap *self = bpf_skc_to_tcp_sock(sk);
     __u64 cookie = self ? self->__sk_common.skc_cookie.counter : 0;
     struct sock_state *state = state_by_cookie(cookie);
@@ -1184,7 +1179,7 @@ int sockmap_redirect(struct sk_msg_md *msg)
     __u32 flags = state->flags;
     if (flags & SOCK_STATE_TCP_ONLY) {
         if (!(flags & SOCK_STATE_QUIET))
-            move_to_tcp(msg, state); /* it may be quiet by now */
+            move_to_tcp(self, state); /* it may be quiet by now */
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
@@ -1192,7 +1187,7 @@ int sockmap_redirect(struct sk_msg_md *msg)
      * the send (EPIPE), which a redirect would not. */
     __u32 sk_state = sk->state;
     if (paused() || (sk_state != BPF_TCP_ESTABLISHED && sk_state != BPF_TCP_CLOSE_WAIT)) {
-        move_to_tcp(msg, state);
+        move_to_tcp(self, state);
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
@@ -1203,11 +1198,11 @@ int sockmap_redirect(struct sk_msg_md *msg)
     __u32 size = msg->size;
     if (!peer) {
         count(COUNTER_REDIRECT_MISSED, 1);
-        move_to_tcp(msg, state);
+        move_to_tcp(self, state);
         return SK_PASS;
     }
     if (flags & SOCK_STATE_DETOUR) {
-        if (!may_return(msg, state)) {
+        if (!may_return(self, state)) {
             count(COUNTER_BYTES_DETOURED, size);
             state->unchecked += size; /* bytes of this detour */
             if (detour_limit && state->unchecked > detour_limit) {
@@ -1215,7 +1210,7 @@ int sockmap_redirect(struct sk_msg_md *msg)
                  * when the writer sends): the connection goes to TCP for good and leaves the map,
                  * at plain TCP speed instead of TCP through the sockmap's hooks. */
                 state->flags = flags & ~SOCK_STATE_DETOUR;
-                move_to_tcp(msg, state);
+                move_to_tcp(self, state);
             }
             return SK_PASS;
         }
@@ -1233,14 +1228,14 @@ int sockmap_redirect(struct sk_msg_md *msg)
             return SK_PASS;
         }
         state->flags = flags;
-        move_to_tcp(msg, state); /* for good: TCP_ONLY, LEAVING or QUIET */
+        move_to_tcp(self, state); /* for good: TCP_ONLY, LEAVING or QUIET */
         count(COUNTER_KEPT_ON_TCP, 1);
         return SK_PASS;
     }
     if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS) {
         state->flags = flags;
         count(COUNTER_REDIRECT_MISSED, 1);
-        move_to_tcp(msg, state);
+        move_to_tcp(self, state);
         return SK_PASS; /* a miss goes the ordinary TCP way; never fail the send */
     }
     flags |= SOCK_STATE_REDIRECTED;
